@@ -1,0 +1,88 @@
+//! The authorization hook that handlers call.
+//!
+//! Handlers describe *what* is being asked (an [`AccessCheck`]); the
+//! [`Authorizer`] (implemented in `strongbox-authz`) gathers the caller's
+//! policies, evaluates them with `strongbox-policy`, writes the decision
+//! record, and answers allow or [`Denied`].
+
+use crate::{Caller, RequestMeta};
+
+/// One condition key supplied by the service (e.g. `s3:x-amz-acl`,
+/// `kms:ViaService`). Several values make a multivalued key.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ContextEntry {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl ContextEntry {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> ContextEntry {
+        ContextEntry { key: key.into(), values: vec![value.into()] }
+    }
+
+    pub fn multi(key: impl Into<String>, values: Vec<String>) -> ContextEntry {
+        ContextEntry { key: key.into(), values }
+    }
+}
+
+/// A resource-based policy attached to the resource being accessed.
+#[derive(Clone, Copy, Debug)]
+pub struct ResourcePolicy<'a> {
+    /// How the trace names it: `bucket policy`, `key policy`, `trust policy`, `object ACL`.
+    pub label: &'a str,
+    /// The policy document (JSON text).
+    pub document: &'a str,
+}
+
+/// One action on one resource that must be authorized.
+#[derive(Clone, Debug)]
+pub struct AccessCheck<'a> {
+    /// `service:Action`, e.g. `s3:PutObject`.
+    pub action: &'a str,
+    /// The resource ARN.
+    pub resource: &'a str,
+    /// The account that owns the resource; `None` when it has no owner (e.g. `*`).
+    pub resource_account: Option<&'a str>,
+    /// Resource-based policies of the resource (bucket policy, ACL-derived grants, key policy…).
+    pub resource_policies: &'a [ResourcePolicy<'a>],
+    /// Whether a resource-based policy must allow even within one account
+    /// (KMS key policies and role trust policies).
+    pub resource_policy_required: bool,
+    /// Service-specific condition keys for this check.
+    pub context: &'a [ContextEntry],
+}
+
+/// Why a request was denied, in AWS's categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum DenialKind {
+    ExplicitDenyScp,
+    ExplicitDenyResourcePolicy,
+    ExplicitDenyIdentityPolicy,
+    ExplicitDenyPermissionsBoundary,
+    ExplicitDenySessionPolicy,
+    NoAllowScp,
+    NoAllowResourcePolicy,
+    NoAllowIdentityPolicy,
+    NoAllowPermissionsBoundary,
+    NoAllowSessionPolicy,
+    /// Refused by a rule outside policy evaluation (Block Public Access, ACLs disabled, …).
+    Other,
+}
+
+/// A denied access check.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Denied {
+    pub kind: DenialKind,
+    /// AWS's message ("User: … is not authorized to perform: … because …").
+    pub message: String,
+    /// Whether AWS would show the detailed message to this caller
+    /// (same-account callers) or only "Access Denied".
+    pub detailed: bool,
+}
+
+/// Decides access checks. Implemented by `strongbox-authz`.
+pub trait Authorizer: Send + Sync {
+    /// Allow, or the denial with AWS's reason and message. Every call writes a decision record.
+    fn check(&self, caller: &Caller, meta: &RequestMeta, check: &AccessCheck<'_>) -> Result<(), Denied>;
+}

@@ -1,0 +1,21 @@
+//! Types shared along Strongbox's request path.
+//!
+//! A request travels: authenticate (`strongbox-sigv4`) → resolve the principal
+//! ([`Caller`], `strongbox-identity`) → build the request context
+//! ([`RequestMeta`], [`AccessCheck`]) → gather the policies and evaluate them
+//! (`strongbox-authz` over `strongbox-policy`) → handle (`strongbox-s3`,
+//! `strongbox-identity`, `strongbox-kms`) → store ([`db::Db`], `strongbox-store`).
+//!
+//! This crate holds only what more than one of those steps needs.
+
+pub mod access;
+pub mod caller;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod meta;
+
+pub use access::{AccessCheck, Authorizer, ContextEntry, Denied, DenialKind, ResourcePolicy};
+pub use caller::{Caller, CallerKind};
+pub use error::AwsError;
+pub use meta::RequestMeta;
