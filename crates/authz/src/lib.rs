@@ -1,0 +1,1 @@
+//! strongbox-authz (work in progress).

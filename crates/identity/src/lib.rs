@@ -1,0 +1,1 @@
+//! strongbox-identity (work in progress).

@@ -1,0 +1,1 @@
+//! strongbox-kms (work in progress).

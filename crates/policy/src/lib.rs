@@ -1,0 +1,1 @@
+//! strongbox-policy (work in progress).

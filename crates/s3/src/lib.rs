@@ -1,0 +1,1 @@
+//! strongbox-s3 (work in progress).

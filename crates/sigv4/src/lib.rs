@@ -1,0 +1,1 @@
+//! strongbox-sigv4 (work in progress).

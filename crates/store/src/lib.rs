@@ -1,0 +1,1 @@
+//! strongbox-store (work in progress).
