@@ -1,1 +1,98 @@
-fn main() {}
+//! `strongbox`: the server and its operator commands.
+
+mod addressing;
+mod body;
+mod config;
+mod listener;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+/// A self-hosted, S3-compatible object store whose access control behaves like AWS.
+#[derive(Parser)]
+#[command(name = "strongbox", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: S3, IAM, STS, KMS, Organizations and S3 Control on one endpoint.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: SocketAddr,
+        /// Directory for object data, metadata and logs.
+        #[arg(long, default_value = "./strongbox-data")]
+        data_dir: PathBuf,
+        /// Region this endpoint answers for.
+        #[arg(long, env = "STRONGBOX_REGION", default_value = "us-east-1")]
+        region: String,
+        /// Extra domains for virtual-hosted-style addressing (`bucket.DOMAIN`).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STRONGBOX_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, data_dir, region, domains } => serve(listen, data_dir, region, domains),
+    }
+}
+
+fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<String>) -> ExitCode {
+    if let Err(err) = std::fs::create_dir_all(&data_dir) {
+        eprintln!("cannot create data dir {}: {err}", data_dir.display());
+        return ExitCode::FAILURE;
+    }
+    let root = match config::root_credentials(
+        &data_dir,
+        std::env::var("STRONGBOX_ROOT_ACCESS_KEY_ID").ok(),
+        std::env::var("STRONGBOX_ROOT_SECRET_ACCESS_KEY").ok(),
+    ) {
+        Ok(root) => root,
+        Err(err) => {
+            eprintln!("cannot set up root credentials: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = config::ServeConfig { listen, data_dir, region, domains, root };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(config.listen).await {
+            Ok(l) => l,
+            Err(err) => {
+                eprintln!("cannot listen on {}: {err}", config.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "strongbox serving");
+        let handler = Arc::new(|_req, _peer| async { http::Response::new(body::empty()) });
+        match listener::serve(listener, handler).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("server error: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

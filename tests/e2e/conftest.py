@@ -1,0 +1,83 @@
+"""Fixtures for Strongbox's own end-to-end tests: one real server per session,
+driven with boto3 and the aws CLI exactly as users drive AWS."""
+
+import os
+import shutil
+import subprocess
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from server import running_server
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def server():
+    with running_server() as srv:
+        yield srv
+
+
+def client(srv, service, key=None, secret=None, token=None, **config):
+    cfg = Config(region_name=REGION, retries={"max_attempts": 1}, **config)
+    return boto3.client(
+        service,
+        endpoint_url=srv.endpoint,
+        aws_access_key_id=key or srv.access_key,
+        aws_secret_access_key=secret or srv.secret_key,
+        aws_session_token=token,
+        config=cfg,
+    )
+
+
+@pytest.fixture(scope="session")
+def s3(server):
+    """boto3 S3 client of the root user, default settings (CRC trailers, SigV4)."""
+    return client(server, "s3")
+
+
+@pytest.fixture
+def bucket(s3):
+    name = f"e2e-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    yield name
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                s3.delete_object(Bucket=name, Key=v["Key"], VersionId=v["VersionId"])
+        s3.delete_bucket(Bucket=name)
+    except Exception:
+        pass
+
+
+@pytest.fixture(scope="session")
+def aws(server, tmp_path_factory):
+    """aws(*args, key=..., secret=..., token=...) runs the aws CLI against the server."""
+    exe = shutil.which("aws")
+    if not exe:
+        pytest.skip("aws CLI not installed")
+    home = tmp_path_factory.mktemp("awscli")
+
+    def run(*args, key=None, secret=None, token=None, check=True, input=None):
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(home),
+            "AWS_ACCESS_KEY_ID": key or server.access_key,
+            "AWS_SECRET_ACCESS_KEY": secret or server.secret_key,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            "AWS_PAGER": "",
+        }
+        if token:
+            env["AWS_SESSION_TOKEN"] = token
+        result = subprocess.run([exe, "--endpoint-url", server.endpoint, *map(str, args)],
+                                env=env, capture_output=True, text=True, input=input, timeout=300)
+        if check and result.returncode != 0:
+            raise AssertionError(f"aws {' '.join(map(str, args))} failed: {result.stderr}")
+        return result
+
+    return run

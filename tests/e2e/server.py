@@ -1,0 +1,99 @@
+"""Start the real strongbox binary on a free port with a fresh data dir."""
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT_ACCESS_KEY = "AKIAEXAMPLEROOTKEY01"
+ROOT_SECRET_KEY = "strongbox-e2e-root-secret-0123456789abcd"
+
+
+def binary():
+    env = os.environ.get("STRONGBOX_BIN")
+    if env:
+        return env
+    target = os.environ.get("CARGO_TARGET_DIR") or str(Path(__file__).resolve().parents[2] / "target")
+    return str(Path(target) / "debug" / "strongbox")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    endpoint: str
+    port: int
+    data_dir: str
+    access_key: str
+    secret_key: str
+    process: subprocess.Popen
+    log_path: str
+
+    def stop(self, sig=None):
+        if self.process.poll() is None:
+            if sig is None:
+                self.process.terminate()
+            else:
+                self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(data_dir, port=None, extra_env=None):
+    port = port or free_port()
+    log_path = os.path.join(data_dir, "..", f"server-{port}.log")
+    env = dict(os.environ)
+    env.update({
+        "STRONGBOX_ROOT_ACCESS_KEY_ID": ROOT_ACCESS_KEY,
+        "STRONGBOX_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET_KEY,
+        "STRONGBOX_LOG": env.get("STRONGBOX_LOG", "warn"),
+    })
+    env.update(extra_env or {})
+    log = open(log_path, "ab")
+    proc = subprocess.Popen(
+        [binary(), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"strongbox exited with {proc.returncode}; log: {Path(log_path).read_text()[-4000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("strongbox did not start listening in 30 s")
+            time.sleep(0.05)
+    return Server(endpoint, port, data_dir, ROOT_ACCESS_KEY, ROOT_SECRET_KEY, proc, log_path)
+
+
+@contextlib.contextmanager
+def running_server(extra_env=None):
+    tmp = tempfile.mkdtemp(prefix="strongbox-e2e-")
+    data_dir = os.path.join(tmp, "data")
+    os.makedirs(data_dir)
+    srv = start(data_dir, extra_env=extra_env)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        if os.environ.get("STRONGBOX_KEEP_DATA"):
+            print(f"data kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
