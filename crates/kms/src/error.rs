@@ -48,6 +48,9 @@ pub enum KmsError {
     LimitExceeded(String),
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// `DryRun` was set and the request would have succeeded.
+    #[error("The request would have succeeded, but the DryRun option is set.")]
+    DryRun,
     /// The request body is not valid JSON of the expected shape.
     #[error("{0}")]
     Serialization(String),
@@ -93,6 +96,7 @@ impl AwsError for KmsError {
             KmsError::Tag(_) => "TagException",
             KmsError::LimitExceeded(_) => "LimitExceededException",
             KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
+            KmsError::DryRun => "DryRunOperationException",
             KmsError::Serialization(_) => "SerializationException",
             KmsError::UnknownOperation(_) => "UnknownOperationException",
             KmsError::Internal(_) => "KMSInternalException",
@@ -109,7 +113,6 @@ impl AwsError for KmsError {
 
 impl KmsError {
     /// `ValidationException` for a missing required member, worded as AWS does.
-    #[allow(dead_code)]
     pub(crate) fn missing(member: &str) -> KmsError {
         KmsError::Validation(format!(
             "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
