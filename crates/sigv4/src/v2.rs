@@ -1,0 +1,227 @@
+//! SigV2 (`Authorization: AWS AKID:sig` and `AWSAccessKeyId`/`Expires`/`Signature` URLs).
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html>:
+//! `Signature = Base64(HMAC-SHA1(secret, StringToSign))` with
+//! `StringToSign = Verb \n Content-MD5 \n Content-Type \n Date \n CanonicalizedAmzHeaders CanonicalizedResource`.
+
+use base64::Engine;
+use jiff::Timestamp;
+
+use crate::crypto::{constant_time_eq, hmac_sha1};
+use crate::encoding::{parse_query, percent_decode_str};
+use crate::error::{AuthError, SignatureMismatch};
+use crate::parse::{parse_http_date, RequestParts, V2Auth};
+use crate::payload::PayloadMode;
+use crate::verify::{check_skew, iso, Verified, VerifyOptions};
+
+/// Query parameters that are part of the canonicalized resource (sub-resources and
+/// response header overrides), as the SDKs sign them.
+pub const SUB_RESOURCES: &[&str] = &[
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "defaultObjectAcl",
+    "delete",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "partNumber",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "retention",
+    "select",
+    "select-type",
+    "storageClass",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+];
+
+/// `/bucket/path?sub&resources` for the string to sign.
+pub fn canonicalized_resource(raw_path: &str, raw_query: &str, virtual_host_bucket: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(bucket) = virtual_host_bucket {
+        out.push('/');
+        out.push_str(bucket);
+    }
+    out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
+    let mut subs: Vec<(&str, Option<String>)> = raw_query
+        .split('&')
+        .filter(|seg| !seg.is_empty())
+        .filter_map(|seg| {
+            let (k, v) = match seg.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (seg, None),
+            };
+            let name = SUB_RESOURCES.iter().find(|s| **s == k)?;
+            Some((*name, v.map(percent_decode_str)))
+        })
+        .collect();
+    subs.sort_by(|a, b| a.0.cmp(b.0));
+    for (i, (k, v)) in subs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(k);
+        if let Some(v) = v {
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+    out
+}
+
+/// `x-amz-*` headers (and, for presigned URLs, `x-amz-*` query parameters, which the SDKs
+/// move there from the headers), lower-cased, sorted, values joined by `,`, each `name:value\n`.
+pub fn canonicalized_amz_headers(headers: &http::HeaderMap, raw_query: Option<&str>) -> String {
+    let mut map: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for (name, value) in headers {
+        if name.as_str().starts_with("x-amz-") {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            map.entry(name.as_str().to_string())
+                .or_default()
+                .push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+    }
+    for (name, value) in raw_query.map(parse_query).unwrap_or_default() {
+        let name = name.to_ascii_lowercase();
+        if name.starts_with("x-amz-") {
+            map.entry(name).or_default().push(value.trim().to_string());
+        }
+    }
+    let mut out = String::new();
+    for (name, values) in map {
+        out.push_str(&name);
+        out.push(':');
+        out.push_str(&values.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The string to sign with `date` in the Date position (the `Expires` value for presigned URLs).
+pub fn string_to_sign(parts: &RequestParts, date: &str, presigned: bool) -> String {
+    let header = |n: &str| parts.header(n).map(str::trim).unwrap_or("");
+    format!(
+        "{}\n{}\n{}\n{}\n{}{}",
+        parts.method,
+        header("content-md5"),
+        header("content-type"),
+        date,
+        canonicalized_amz_headers(parts.headers, presigned.then_some(parts.raw_query)),
+        canonicalized_resource(parts.raw_path, parts.raw_query, parts.virtual_host_bucket)
+    )
+}
+
+/// Base64 HMAC-SHA1 of `string_to_sign`.
+pub fn signature(secret: &str, string_to_sign: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()))
+}
+
+pub(crate) fn verify_v2(
+    a: &V2Auth,
+    parts: &RequestParts,
+    secret: &str,
+    now: Timestamp,
+    opts: &VerifyOptions,
+) -> Result<Verified, AuthError> {
+    let mut dates: Vec<String> = Vec::with_capacity(2);
+    let signed_at;
+    if let Some(expires) = a.expires {
+        let deadline = Timestamp::from_second(expires).unwrap_or(Timestamp::MAX);
+        if now > deadline {
+            return Err(AuthError::RequestExpired { expires: iso(deadline), server_time: iso(now) });
+        }
+        dates.push(expires.to_string());
+        signed_at = None;
+    } else {
+        let amz_date = parts.header("x-amz-date");
+        let date = parts.header("date");
+        let shown = amz_date.or(date).unwrap_or("");
+        let t = parse_http_date(shown).ok_or_else(|| {
+            AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".to_string())
+        })?;
+        check_skew(t, shown, now, opts)?;
+        if amz_date.is_some() {
+            dates.push(String::new());
+        }
+        if let Some(d) = date {
+            dates.push(d.trim().to_string());
+        }
+        signed_at = Some(t);
+    }
+    let mut first = None;
+    for date in &dates {
+        let sts = string_to_sign(parts, date, a.presigned);
+        let computed = signature(secret, &sts);
+        if constant_time_eq(computed.as_bytes(), a.signature.as_bytes()) {
+            return Ok(Verified {
+                payload: PayloadMode::from_headers(parts.headers)?,
+                signing: None,
+                signature_age_ms: signed_at.map(|t| now.duration_since(t).as_millis() as i64).unwrap_or(0),
+                signature_version: "AWS",
+                auth_type: if a.presigned { "REST-QUERY-STRING" } else { "REST-HEADER" },
+                decoded_content_length: crate::verify::decoded_content_length(parts)?,
+            });
+        }
+        first.get_or_insert(sts);
+    }
+    Err(AuthError::SignatureDoesNotMatch(Box::new(SignatureMismatch {
+        access_key_id: a.access_key_id.clone(),
+        string_to_sign: first.unwrap_or_default(),
+        canonical_request: String::new(),
+        signature_provided: a.signature.clone(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource() {
+        assert_eq!(canonicalized_resource("/photos/puppy.jpg", "", Some("johnsmith")), "/johnsmith/photos/puppy.jpg");
+        assert_eq!(canonicalized_resource("/", "prefix=photos&max-keys=50", Some("johnsmith")), "/johnsmith/");
+        assert_eq!(canonicalized_resource("/b/k", "versionId=1&acl&x=y", None), "/b/k?acl&versionId=1");
+        assert_eq!(
+            canonicalized_resource("/b/k", "response-content-type=text%2Fplain", None),
+            "/b/k?response-content-type=text/plain"
+        );
+        assert_eq!(canonicalized_resource("/b/k", "uploadId=abc&partNumber=2", None), "/b/k?partNumber=2&uploadId=abc");
+    }
+
+    #[test]
+    fn amz_headers() {
+        let mut h = http::HeaderMap::new();
+        h.append("x-amz-meta-reviewedby", "joe@johnsmith.net".parse().unwrap());
+        h.append("x-amz-meta-reviewedby", "jane@johnsmith.net".parse().unwrap());
+        h.append("x-amz-acl", " public-read ".parse().unwrap());
+        h.append("content-type", "text/plain".parse().unwrap());
+        assert_eq!(
+            canonicalized_amz_headers(&h, Some("x-amz-security-token=t%2B&acl")),
+            "x-amz-acl:public-read\nx-amz-meta-reviewedby:joe@johnsmith.net,jane@johnsmith.net\nx-amz-security-token:t+\n"
+        );
+    }
+}
