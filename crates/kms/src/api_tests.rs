@@ -721,3 +721,91 @@ fn key_material_survives_reopen_with_same_master_key() {
     assert_eq!(dec.status, 500);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn rotation_keeps_old_ciphertexts_decryptable() {
+    let h = Harness::new();
+    let root = Caller::root(A, None);
+    let id = h.create_key(&root);
+    let before = h.ok(
+        &root,
+        "Encrypt",
+        json!({"KeyId": id, "Plaintext": b64(b"old")}),
+    );
+    assert_eq!(
+        h.ok(&root, "GetKeyRotationStatus", json!({"KeyId": id}))["KeyRotationEnabled"],
+        false
+    );
+    h.ok(&root, "RotateKeyOnDemand", json!({"KeyId": id}));
+    let after = h.ok(
+        &root,
+        "Encrypt",
+        json!({"KeyId": id, "Plaintext": b64(b"new")}),
+    );
+    let header = |v: &serde_json::Value| {
+        crate::ciphertext::parse_header(&unb64(&v["CiphertextBlob"]))
+            .unwrap()
+            .material_version
+    };
+    assert_eq!((header(&before), header(&after)), (1, 2));
+    assert_eq!(
+        unb64(
+            &h.ok(
+                &root,
+                "Decrypt",
+                json!({"CiphertextBlob": before["CiphertextBlob"]})
+            )["Plaintext"]
+        ),
+        b"old"
+    );
+    assert_eq!(
+        unb64(
+            &h.ok(
+                &root,
+                "Decrypt",
+                json!({"CiphertextBlob": after["CiphertextBlob"]})
+            )["Plaintext"]
+        ),
+        b"new"
+    );
+    let rotations = h.ok(&root, "ListKeyRotations", json!({"KeyId": id}));
+    assert_eq!(rotations["Rotations"][0]["RotationType"], "ON_DEMAND");
+
+    let (code, _) = h.err(
+        &root,
+        "EnableKeyRotation",
+        json!({"KeyId": id, "RotationPeriodInDays": 30}),
+    );
+    assert_eq!(code, "ValidationException");
+    h.ok(
+        &root,
+        "EnableKeyRotation",
+        json!({"KeyId": id, "RotationPeriodInDays": 90}),
+    );
+    let status = h.ok(&root, "GetKeyRotationStatus", json!({"KeyId": id}));
+    assert_eq!(
+        (
+            status["KeyRotationEnabled"].clone(),
+            status["RotationPeriodInDays"].clone()
+        ),
+        (json!(true), json!(90))
+    );
+    // A due automatic rotation happens before the next encryption.
+    crate::store::set_rotation(&h.kms.db, &id, true, Some(90), Some(1)).unwrap();
+    let auto = h.ok(
+        &root,
+        "Encrypt",
+        json!({"KeyId": id, "Plaintext": b64(b"auto")}),
+    );
+    assert_eq!(header(&auto), 3);
+    let rotations = h.ok(&root, "ListKeyRotations", json!({"KeyId": id}));
+    assert_eq!(rotations["Rotations"][1]["RotationType"], "AUTOMATIC");
+    let next = h.ok(&root, "GetKeyRotationStatus", json!({"KeyId": id}))["NextRotationDate"]
+        .as_f64()
+        .unwrap();
+    assert!(next > 80.0 * 86400.0 + jiff::Timestamp::now().as_second() as f64);
+    h.ok(&root, "DisableKeyRotation", json!({"KeyId": id}));
+    h.ok(&root, "DisableKey", json!({"KeyId": id}));
+    let (code, _) = h.err(&root, "RotateKeyOnDemand", json!({"KeyId": id}));
+    assert_eq!(code, "DisabledException");
+}

@@ -119,6 +119,28 @@ impl KmsError {
         ))
     }
 
+    /// How S3 reports this KMS failure during SSE-KMS: `(HTTP status, S3 error
+    /// code, message)`. Access denials are S3 `AccessDenied` (403) carrying
+    /// KMS's message; key problems keep KMS's exception name with the `KMS.`
+    /// prefix S3 uses (e.g. `KMS.DisabledException`, 400); an unusable stored
+    /// data key is an internal error.
+    pub fn s3_error(&self) -> (u16, String, String) {
+        match self {
+            KmsError::AccessDenied(m) => (403, "AccessDenied".to_string(), m.clone()),
+            KmsError::NotFound(_)
+            | KmsError::Disabled(_)
+            | KmsError::InvalidState(_)
+            | KmsError::InvalidKeyUsage(_)
+            | KmsError::InvalidArn(_) => (400, format!("KMS.{}", self.code()), self.message()),
+            KmsError::Validation(_) => (400, "InvalidArgument".to_string(), self.message()),
+            _ => (
+                500,
+                "InternalError".to_string(),
+                "We encountered an internal error. Please try again.".to_string(),
+            ),
+        }
+    }
+
     /// The JSON 1.1 error body: `{"__type": "...", "message": "..."}`.
     pub fn to_json(&self) -> String {
         serde_json::json!({ "__type": self.code(), "message": self.message() }).to_string()
@@ -139,5 +161,10 @@ mod tests {
         assert_eq!(KmsError::AccessDenied("no".into()).status(), 400);
         assert_eq!(KmsError::Internal("x".into()).status(), 500);
         assert!(KmsError::missing("keyId").to_string().contains("'keyId'"));
+        assert_eq!(
+            KmsError::Disabled("d".into()).s3_error().1,
+            "KMS.DisabledException"
+        );
+        assert_eq!(KmsError::AccessDenied("no".into()).s3_error().0, 403);
     }
 }

@@ -9,7 +9,8 @@ use strongbox_core::db::Db;
 
 use crate::error::KmsError;
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE kms_keys (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE kms_keys (
         key_id TEXT PRIMARY KEY,
         account_id TEXT NOT NULL,
         region TEXT NOT NULL,
@@ -61,7 +62,12 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE kms_keys (
         tag_key TEXT NOT NULL,
         tag_value TEXT NOT NULL,
         PRIMARY KEY (key_id, tag_key)
-    );"];
+    );",
+    "ALTER TABLE kms_keys ADD COLUMN rotation_enabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE kms_keys ADD COLUMN rotation_period_days INTEGER;
+    ALTER TABLE kms_keys ADD COLUMN next_rotation_ms INTEGER;
+    ALTER TABLE kms_key_material ADD COLUMN rotation_type TEXT;",
+];
 
 /// Creates or upgrades the KMS tables.
 pub fn migrate(db: &Db) -> Result<(), KmsError> {
@@ -112,6 +118,10 @@ pub struct KeyRecord {
     pub deletion_ms: Option<i64>,
     pub pending_window_days: Option<i64>,
     pub current_material: u32,
+    /// Automatic rotation of the key material.
+    pub rotation_enabled: bool,
+    pub rotation_period_days: Option<i64>,
+    pub next_rotation_ms: Option<i64>,
 }
 
 impl KeyRecord {
@@ -144,12 +154,16 @@ fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         deletion_ms: r.get(11)?,
         pending_window_days: r.get(12)?,
         current_material: r.get(13)?,
+        rotation_enabled: r.get(14)?,
+        rotation_period_days: r.get(15)?,
+        next_rotation_ms: r.get(16)?,
     })
 }
 
 const KEY_COLUMNS: &str =
     "key_id, account_id, region, description, key_usage, key_spec, key_manager, origin, state, \
-     policy, created_ms, deletion_ms, pending_window_days, current_material";
+     policy, created_ms, deletion_ms, pending_window_days, current_material, rotation_enabled, rotation_period_days, \
+     next_rotation_ms";
 
 /// Stores a new key with its first (wrapped) key material, aliases and tags, atomically.
 pub fn insert_key(
@@ -162,7 +176,7 @@ pub fn insert_key(
     db.write(|c| {
         let tx = c.transaction()?;
         tx.execute(
-            &format!("INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+            &format!("INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
             params![
                 key.key_id,
                 key.account_id,
@@ -177,7 +191,10 @@ pub fn insert_key(
                 key.created_ms,
                 key.deletion_ms,
                 key.pending_window_days,
-                key.current_material
+                key.current_material,
+                key.rotation_enabled,
+                key.rotation_period_days,
+                key.next_rotation_ms
             ],
         )?;
         tx.execute(
@@ -269,6 +286,60 @@ pub fn get_material(db: &Db, key_id: &str, version: u32) -> Result<Option<Vec<u8
             |r| r.get(0),
         )
         .optional()
+    })?)
+}
+
+/// Sets automatic rotation (enabled, period, next rotation time).
+pub fn set_rotation(
+    db: &Db,
+    key_id: &str,
+    enabled: bool,
+    period_days: Option<i64>,
+    next_ms: Option<i64>,
+) -> Result<(), KmsError> {
+    db.write(|c| {
+        c.execute(
+            "UPDATE kms_keys SET rotation_enabled = ?2, rotation_period_days = ?3, next_rotation_ms = ?4 WHERE key_id = ?1",
+            params![key_id, enabled, period_days, next_ms],
+        )
+    })?;
+    Ok(())
+}
+
+/// Adds a new version of key material and makes it current (a rotation).
+/// `next_rotation_ms` replaces the next automatic rotation time.
+pub fn add_material(
+    db: &Db,
+    key_id: &str,
+    version: u32,
+    wrapped: &[u8],
+    now_ms: i64,
+    rotation_type: &str,
+    next_rotation_ms: Option<i64>,
+) -> Result<(), KmsError> {
+    db.write(|c| {
+        let tx = c.transaction()?;
+        tx.execute(
+            "INSERT INTO kms_key_material (key_id, version, wrapped, created_ms, rotation_type) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key_id, version, wrapped, now_ms, rotation_type],
+        )?;
+        tx.execute(
+            "UPDATE kms_keys SET current_material = ?2, next_rotation_ms = ?3 WHERE key_id = ?1",
+            params![key_id, version, next_rotation_ms],
+        )?;
+        tx.commit()
+    })?;
+    Ok(())
+}
+
+/// Past rotations of a key: (time, `AUTOMATIC` / `ON_DEMAND`), oldest first.
+pub fn rotations(db: &Db, key_id: &str) -> Result<Vec<(i64, String)>, KmsError> {
+    Ok(db.read(|c| {
+        let mut st = c.prepare(
+            "SELECT created_ms, rotation_type FROM kms_key_material WHERE key_id = ?1 AND rotation_type IS NOT NULL ORDER BY version",
+        )?;
+        let rows = st.query_map([key_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
     })?)
 }
 
@@ -548,6 +619,9 @@ mod tests {
             deletion_ms: None,
             pending_window_days: None,
             current_material: 1,
+            rotation_enabled: false,
+            rotation_period_days: None,
+            next_rotation_ms: None,
         }
     }
 
@@ -586,6 +660,23 @@ mod tests {
         );
         remove_tags(&db, "k1", &["t".into()]).unwrap();
         assert!(tags_of_key(&db, "k1").unwrap().is_empty());
+        add_material(&db, "k1", 2, b"w2", 50, "ON_DEMAND", None).unwrap();
+        assert_eq!(get_key(&db, "k1").unwrap().unwrap().current_material, 2);
+        assert_eq!(get_material(&db, "k1", 2).unwrap().unwrap(), b"w2");
+        assert_eq!(
+            rotations(&db, "k1").unwrap(),
+            vec![(50, "ON_DEMAND".to_string())]
+        );
+        set_rotation(&db, "k1", true, Some(90), Some(7)).unwrap();
+        let k3 = get_key(&db, "k1").unwrap().unwrap();
+        assert_eq!(
+            (
+                k3.rotation_enabled,
+                k3.rotation_period_days,
+                k3.next_rotation_ms
+            ),
+            (true, Some(90), Some(7))
+        );
         purge_key(&db, "k1").unwrap();
         assert!(get_key(&db, "k1").unwrap().is_none());
         assert!(get_alias(&db, "111122223333", "us-east-1", "alias/a")

@@ -99,8 +99,9 @@ impl Kms {
         if dry_run {
             return Err(KmsError::DryRun);
         }
-        let blob = self.seal(&resolved.key, plaintext, context)?;
-        Ok((resolved.key, blob))
+        let key = self.rotate_if_due(resolved.key)?;
+        let blob = self.seal(&key, plaintext, context)?;
+        Ok((key, blob))
     }
 
     /// Decrypts a ciphertext blob as the caller. `key_ref`, when given, must

@@ -1,7 +1,6 @@
 //! Key lifecycle and key policy operations: CreateKey, DescribeKey, ListKeys,
 //! EnableKey/DisableKey, ScheduleKeyDeletion/CancelKeyDeletion,
-//! UpdateKeyDescription, GetKeyPolicy/PutKeyPolicy/ListKeyPolicies,
-//! GetKeyRotationStatus.
+//! UpdateKeyDescription, GetKeyPolicy/PutKeyPolicy/ListKeyPolicies.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -158,7 +157,7 @@ pub(crate) fn create_key(
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyIdInput {
-    key_id: Option<String>,
+    pub(super) key_id: Option<String>,
     #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
 }
@@ -432,23 +431,4 @@ pub(crate) fn list_key_policies(
     )?;
     let (page, next) = paginate(vec![POLICY_NAME], input.limit, input.marker.as_deref(), 100)?;
     Ok(with_page(json!({ "PolicyNames": page }), next))
-}
-
-pub(crate) fn get_rotation_status(
-    kms: &Kms,
-    req: &Request<'_>,
-    input: KeyIdInput,
-) -> Result<Value, KmsError> {
-    let resolved = kms.resolve(&required(input.key_id, "keyId")?, &req.caller.account_id)?;
-    kms.authorize_key(
-        req,
-        "kms:GetKeyRotationStatus",
-        &resolved.key,
-        resolved.alias.as_deref(),
-        vec![],
-        GrantRule::None,
-    )?;
-    require_not_pending_deletion(&resolved.key)?;
-    // Automatic rotation is not implemented; AWS managed keys report it on, as in AWS.
-    Ok(json!({ "KeyRotationEnabled": resolved.key.is_aws_managed(), "KeyId": resolved.key.arn() }))
 }

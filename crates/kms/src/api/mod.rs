@@ -5,6 +5,7 @@ mod aliases;
 pub(crate) mod crypto;
 mod grants;
 mod key_admin;
+mod rotation;
 mod tags;
 
 use base64::Engine as _;
@@ -34,7 +35,11 @@ pub(crate) fn dispatch(
         "GetKeyPolicy" => key_admin::get_key_policy(kms, req, parse(body)?),
         "PutKeyPolicy" => key_admin::put_key_policy(kms, req, parse(body)?),
         "ListKeyPolicies" => key_admin::list_key_policies(kms, req, parse(body)?),
-        "GetKeyRotationStatus" => key_admin::get_rotation_status(kms, req, parse(body)?),
+        "GetKeyRotationStatus" => rotation::get_rotation_status(kms, req, parse(body)?),
+        "EnableKeyRotation" => rotation::enable_rotation(kms, req, parse(body)?),
+        "DisableKeyRotation" => rotation::disable_rotation(kms, req, parse(body)?),
+        "RotateKeyOnDemand" => rotation::rotate_on_demand(kms, req, parse(body)?),
+        "ListKeyRotations" => rotation::list_rotations(kms, req, parse(body)?),
         "CreateAlias" => aliases::create_alias(kms, req, parse(body)?),
         "UpdateAlias" => aliases::update_alias(kms, req, parse(body)?),
         "DeleteAlias" => aliases::delete_alias(kms, req, parse(body)?),
