@@ -1,0 +1,354 @@
+//! AWS managed policies that exist in every account, with AWS's documents.
+//!
+//! Documents from the AWS Managed Policy Reference
+//! (<https://docs.aws.amazon.com/aws-managed-policy/latest/reference/policy-list.html>):
+//! AdministratorAccess, AmazonS3FullAccess (v2), AmazonS3ReadOnlyAccess (v3),
+//! PowerUserAccess (v12). ReadOnlyAccess is abbreviated to its IAM, KMS,
+//! Organizations and S3 parts (the real document lists every service).
+//! The root-task policies (<https://docs.aws.amazon.com/IAM/latest/UserGuide/security-iam-awsmanpol.html>)
+//! are used only as AssumeRoot task policies; S3UnlockBucketPolicy is AWS's
+//! document, the IAM/SQS ones are reproduced from the task descriptions.
+
+/// An AWS managed IAM policy.
+#[derive(Clone, Copy, Debug)]
+pub struct AwsManagedPolicy {
+    pub name: &'static str,
+    /// `/` or `/root-task/`.
+    pub path: &'static str,
+    pub id: &'static str,
+    pub description: &'static str,
+    pub version: &'static str,
+    pub document: &'static str,
+}
+
+impl AwsManagedPolicy {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::aws:policy{}{}", self.path, self.name)
+    }
+
+    pub fn is_root_task(&self) -> bool {
+        self.path == "/root-task/"
+    }
+}
+
+const ADMINISTRATOR_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const S3_FULL_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "s3:*",
+        "s3-object-lambda:*"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const S3_READ_ONLY_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "s3:Get*",
+        "s3:List*",
+        "s3:Describe*",
+        "s3-object-lambda:Get*",
+        "s3-object-lambda:List*"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const POWER_USER_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "NotAction": [
+        "iam:*",
+        "organizations:*",
+        "account:*"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Effect": "Allow",
+      "Action": [
+        "account:GetAccountInformation",
+        "account:GetGovCloudAccountInformation",
+        "account:GetPrimaryEmail",
+        "account:ListRegions",
+        "iam:CreateServiceLinkedRole",
+        "iam:DeleteServiceLinkedRole",
+        "iam:ListRoles",
+        "organizations:DescribeEffectivePolicy",
+        "organizations:DescribeOrganization"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+/// Abbreviated: the IAM, KMS, Organizations, S3 and STS entries of AWS's ReadOnlyAccess.
+const READ_ONLY_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "iam:Generate*",
+        "iam:Get*",
+        "iam:List*",
+        "iam:Simulate*",
+        "kms:Describe*",
+        "kms:Get*",
+        "kms:List*",
+        "organizations:Describe*",
+        "organizations:List*",
+        "s3:Describe*",
+        "s3:Get*",
+        "s3:List*",
+        "s3-object-lambda:Get*",
+        "s3-object-lambda:List*",
+        "sts:GetAccessKeyInfo",
+        "sts:GetCallerIdentity",
+        "sts:GetSessionToken"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const S3_UNLOCK_BUCKET_POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowS3UnlockBucketPolicy",
+      "Effect": "Allow",
+      "Action": [
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketPolicy",
+        "s3:GetBucketPolicy",
+        "s3:ListAllMyBuckets"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const SQS_UNLOCK_QUEUE_POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowSQSUnlockQueuePolicy",
+      "Effect": "Allow",
+      "Action": [
+        "sqs:DeleteQueuePolicy",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueues",
+        "sqs:SetQueueAttributes"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const IAM_AUDIT_ROOT_USER_CREDENTIALS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowIAMAuditRootUserCredentials",
+      "Effect": "Allow",
+      "Action": [
+        "iam:GetAccountSummary",
+        "iam:GetLoginProfile",
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:ListMFADevices",
+        "iam:ListSigningCertificates"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const IAM_CREATE_ROOT_USER_PASSWORD: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowIAMCreateRootUserPassword",
+      "Effect": "Allow",
+      "Action": [
+        "iam:CreateLoginProfile",
+        "iam:GetLoginProfile"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const IAM_DELETE_ROOT_USER_CREDENTIALS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AllowIAMDeleteRootUserCredentials",
+      "Effect": "Allow",
+      "Action": [
+        "iam:DeactivateMFADevice",
+        "iam:DeleteAccessKey",
+        "iam:DeleteLoginProfile",
+        "iam:DeleteSigningCertificate",
+        "iam:GetLoginProfile",
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:ListMFADevices",
+        "iam:ListSigningCertificates"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+/// Every AWS managed policy Strongbox knows.
+pub const AWS_MANAGED: &[AwsManagedPolicy] = &[
+    AwsManagedPolicy {
+        name: "AdministratorAccess",
+        path: "/",
+        id: "ANPAIWMBCKSKIEE64ZLYK",
+        description: "Provides full access to AWS services and resources.",
+        version: "v1",
+        document: ADMINISTRATOR_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "AmazonS3FullAccess",
+        path: "/",
+        id: "ANPAIFIR6V6BVTRAHWINE",
+        description: "Provides full access to all buckets via the AWS Management Console.",
+        version: "v2",
+        document: S3_FULL_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "AmazonS3ReadOnlyAccess",
+        path: "/",
+        id: "ANPAIZTJ4DXE7G6AGAE6M",
+        description: "Provides read only access to all buckets via the AWS Management Console.",
+        version: "v3",
+        document: S3_READ_ONLY_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "ReadOnlyAccess",
+        path: "/",
+        id: "ANPAILL3HVNFSB6DCOWYQ",
+        description: "Provides read-only access to AWS services and resources.",
+        version: "v1",
+        document: READ_ONLY_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "PowerUserAccess",
+        path: "/",
+        id: "ANPAJYRXTHIB4FOVS3ZXS",
+        description: "Provides full access to AWS services and resources, but does not allow management of Users and groups.",
+        version: "v12",
+        document: POWER_USER_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "S3UnlockBucketPolicy",
+        path: "/root-task/",
+        id: "ANPAZKAPJZG4S3UNLOCKB",
+        description: "Allows deleting a misconfigured bucket policy that denies all principals access to an Amazon S3 bucket.",
+        version: "v1",
+        document: S3_UNLOCK_BUCKET_POLICY,
+    },
+    AwsManagedPolicy {
+        name: "SQSUnlockQueuePolicy",
+        path: "/root-task/",
+        id: "ANPAZKAPJZG4SQSUNLOCK",
+        description: "Allows deleting a misconfigured resource policy that denies all principals access to an Amazon SQS queue.",
+        version: "v1",
+        document: SQS_UNLOCK_QUEUE_POLICY,
+    },
+    AwsManagedPolicy {
+        name: "IAMAuditRootUserCredentials",
+        path: "/root-task/",
+        id: "ANPAZKAPJZG4IAMAUDITR",
+        description: "Allows reviewing the root user credentials of a member account.",
+        version: "v1",
+        document: IAM_AUDIT_ROOT_USER_CREDENTIALS,
+    },
+    AwsManagedPolicy {
+        name: "IAMCreateRootUserPassword",
+        path: "/root-task/",
+        id: "ANPAZKAPJZG4IAMCREATE",
+        description: "Allows password recovery for the root user of a member account.",
+        version: "v1",
+        document: IAM_CREATE_ROOT_USER_PASSWORD,
+    },
+    AwsManagedPolicy {
+        name: "IAMDeleteRootUserCredentials",
+        path: "/root-task/",
+        id: "ANPAZKAPJZG4IAMDELETE",
+        description: "Allows deleting the root user credentials of a member account.",
+        version: "v1",
+        document: IAM_DELETE_ROOT_USER_CREDENTIALS,
+    },
+];
+
+/// The AWS managed policy with this ARN.
+pub fn aws_managed(arn: &str) -> Option<&'static AwsManagedPolicy> {
+    AWS_MANAGED.iter().find(|p| p.arn() == arn)
+}
+
+/// When AWS managed policies "were created" (they predate every account).
+pub fn aws_managed_created() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(1_423_247_940).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// Id of the AWS managed SCP attached everywhere by default.
+pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
+pub const FULL_AWS_ACCESS_NAME: &str = "FullAWSAccess";
+pub const FULL_AWS_ACCESS_DESCRIPTION: &str = "Allows access to every operation";
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html>
+pub const FULL_AWS_ACCESS_DOCUMENT: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_json_and_arns_resolve() {
+        for p in AWS_MANAGED {
+            let v: serde_json::Value = serde_json::from_str(p.document).unwrap();
+            assert_eq!(v["Version"], "2012-10-17");
+            assert!(aws_managed(&p.arn()).is_some());
+            assert_eq!(p.id.len(), 21, "{}", p.name);
+        }
+        assert_eq!(
+            aws_managed("arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy").map(|p| p.name),
+            Some("S3UnlockBucketPolicy")
+        );
+        assert!(aws_managed("arn:aws:iam::aws:policy/Nope").is_none());
+    }
+}

@@ -1,0 +1,263 @@
+//! Persistence and the in-memory cache.
+//!
+//! Every entity is a JSON row of `identity_records(kind, key, doc)`. The whole
+//! state is loaded at start into an immutable [`State`] snapshot; readers take
+//! the current `Arc<State>` (no lock held while they work). A write clones the
+//! snapshot into a [`Txn`], mutates it, commits the touched rows in one SQLite
+//! transaction and only then publishes the new snapshot, so the cache is never
+//! stale and a failed write changes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use strongbox_core::db::Db;
+
+use crate::error::{IdentityError, Result};
+use crate::model::*;
+
+const MIGRATIONS: &[&str] = &["CREATE TABLE identity_records (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (kind, key))"];
+
+/// Everything the identity service knows.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    pub settings: BTreeMap<String, Settings>,
+    pub accounts: BTreeMap<String, Account>,
+    pub keys: BTreeMap<String, AccessKey>,
+    pub users: BTreeMap<String, User>,
+    pub groups: BTreeMap<String, Group>,
+    pub roles: BTreeMap<String, Role>,
+    pub policies: BTreeMap<String, ManagedPolicy>,
+    pub sessions: BTreeMap<String, Session>,
+    pub orgs: BTreeMap<String, Organization>,
+    pub ous: BTreeMap<String, OrgUnit>,
+    pub org_policies: BTreeMap<String, OrgPolicy>,
+    pub create_status: BTreeMap<String, CreateAccountStatus>,
+}
+
+/// The key of an account-scoped IAM entity: names are case-insensitive.
+pub fn entity_key(account_id: &str, name: &str) -> String {
+    format!("{account_id}/{}", name.to_ascii_lowercase())
+}
+
+/// A stored entity type.
+pub trait Record: Serialize + DeserializeOwned + Clone {
+    const KIND: &'static str;
+    fn key(&self) -> String;
+    fn table(state: &State) -> &BTreeMap<String, Self>;
+    fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self>;
+}
+
+macro_rules! record {
+    ($ty:ty, $kind:literal, $field:ident, |$s:ident| $key:expr) => {
+        impl Record for $ty {
+            const KIND: &'static str = $kind;
+            fn key(&self) -> String {
+                let $s = self;
+                $key
+            }
+            fn table(state: &State) -> &BTreeMap<String, Self> {
+                &state.$field
+            }
+            fn table_mut(state: &mut State) -> &mut BTreeMap<String, Self> {
+                &mut state.$field
+            }
+        }
+    };
+}
+
+record!(Settings, "settings", settings, |_s| "settings".to_string());
+record!(Account, "account", accounts, |s| s.id.clone());
+record!(AccessKey, "access_key", keys, |s| s.id.clone());
+record!(User, "user", users, |s| entity_key(&s.account_id, &s.name));
+record!(Group, "group", groups, |s| entity_key(
+    &s.account_id,
+    &s.name
+));
+record!(Role, "role", roles, |s| entity_key(&s.account_id, &s.name));
+record!(ManagedPolicy, "policy", policies, |s| entity_key(
+    &s.account_id,
+    &s.name
+));
+record!(Session, "session", sessions, |s| s.access_key_id.clone());
+record!(Organization, "organization", orgs, |_s| "org".to_string());
+record!(OrgUnit, "ou", ous, |s| s.id.clone());
+record!(OrgPolicy, "org_policy", org_policies, |s| s.id.clone());
+record!(
+    CreateAccountStatus,
+    "create_account_status",
+    create_status,
+    |s| s.id.clone()
+);
+
+fn load_row<R: Record>(state: &mut State, key: String, doc: &str) {
+    match serde_json::from_str::<R>(doc) {
+        Ok(r) => {
+            R::table_mut(state).insert(key, r);
+        }
+        Err(e) => {
+            tracing::error!(kind = R::KIND, key, error = %e, "unreadable identity record skipped")
+        }
+    }
+}
+
+fn serialize_row<R: Record>(state: &State, key: &str) -> Option<String> {
+    R::table(state)
+        .get(key)
+        .and_then(|r| serde_json::to_string(r).ok())
+}
+
+/// The row for `(kind, key)` in `state`, serialized; `None` when absent (deleted).
+fn current_row(state: &State, kind: &str, key: &str) -> Option<String> {
+    match kind {
+        "settings" => serialize_row::<Settings>(state, key),
+        "account" => serialize_row::<Account>(state, key),
+        "access_key" => serialize_row::<AccessKey>(state, key),
+        "user" => serialize_row::<User>(state, key),
+        "group" => serialize_row::<Group>(state, key),
+        "role" => serialize_row::<Role>(state, key),
+        "policy" => serialize_row::<ManagedPolicy>(state, key),
+        "session" => serialize_row::<Session>(state, key),
+        "organization" => serialize_row::<Organization>(state, key),
+        "ou" => serialize_row::<OrgUnit>(state, key),
+        "org_policy" => serialize_row::<OrgPolicy>(state, key),
+        "create_account_status" => serialize_row::<CreateAccountStatus>(state, key),
+        _ => None,
+    }
+}
+
+/// A write in progress: a private copy of the state plus the rows it touched.
+pub struct Txn {
+    pub state: State,
+    dirty: BTreeSet<(&'static str, String)>,
+}
+
+impl Txn {
+    pub fn get<R: Record>(&self, key: &str) -> Option<&R> {
+        R::table(&self.state).get(key)
+    }
+
+    /// A mutable reference; the row is written back at commit.
+    pub fn get_mut<R: Record>(&mut self, key: &str) -> Option<&mut R> {
+        let table = R::table_mut(&mut self.state);
+        let found = table.get_mut(key)?;
+        self.dirty.insert((R::KIND, key.to_string()));
+        Some(found)
+    }
+
+    pub fn put<R: Record>(&mut self, record: R) {
+        let key = record.key();
+        self.dirty.insert((R::KIND, key.clone()));
+        R::table_mut(&mut self.state).insert(key, record);
+    }
+
+    pub fn remove<R: Record>(&mut self, key: &str) -> Option<R> {
+        self.dirty.insert((R::KIND, key.to_string()));
+        R::table_mut(&mut self.state).remove(key)
+    }
+}
+
+/// The state, its database, and the single-writer lock.
+pub struct Store {
+    db: Arc<Db>,
+    current: RwLock<Arc<State>>,
+    writer: Mutex<()>,
+}
+
+impl Store {
+    /// Registers the schema and loads every record.
+    pub fn open(db: Arc<Db>) -> Result<Store> {
+        db.migrate("identity", MIGRATIONS)?;
+        let rows: Vec<(String, String, String)> = db.read(|c| {
+            let mut stmt = c.prepare("SELECT kind, key, doc FROM identity_records")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })?;
+        let mut state = State::default();
+        for (kind, key, doc) in rows {
+            match kind.as_str() {
+                "settings" => load_row::<Settings>(&mut state, key, &doc),
+                "account" => load_row::<Account>(&mut state, key, &doc),
+                "access_key" => load_row::<AccessKey>(&mut state, key, &doc),
+                "user" => load_row::<User>(&mut state, key, &doc),
+                "group" => load_row::<Group>(&mut state, key, &doc),
+                "role" => load_row::<Role>(&mut state, key, &doc),
+                "policy" => load_row::<ManagedPolicy>(&mut state, key, &doc),
+                "session" => load_row::<Session>(&mut state, key, &doc),
+                "organization" => load_row::<Organization>(&mut state, key, &doc),
+                "ou" => load_row::<OrgUnit>(&mut state, key, &doc),
+                "org_policy" => load_row::<OrgPolicy>(&mut state, key, &doc),
+                "create_account_status" => load_row::<CreateAccountStatus>(&mut state, key, &doc),
+                other => tracing::warn!(kind = other, "unknown identity record kind ignored"),
+            }
+        }
+        Ok(Store {
+            db,
+            current: RwLock::new(Arc::new(state)),
+            writer: Mutex::new(()),
+        })
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<State> {
+        match self.current.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Runs `f` on a copy of the state; on success persists what it touched and
+    /// publishes the copy. On error nothing changes.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Txn) -> Result<T>) -> Result<T> {
+        let _guard = self
+            .writer
+            .lock()
+            .map_err(|_| IdentityError::ServiceFailure("lock poisoned".into()))?;
+        let base = self.snapshot();
+        let mut txn = Txn {
+            state: (*base).clone(),
+            dirty: BTreeSet::new(),
+        };
+        let out = f(&mut txn)?;
+        if txn.dirty.is_empty() {
+            return Ok(out);
+        }
+        let rows: Vec<(&'static str, String, Option<String>)> = txn
+            .dirty
+            .iter()
+            .map(|(kind, key)| (*kind, key.clone(), current_row(&txn.state, kind, key)))
+            .collect();
+        self.db.write(|c| {
+            let tx = c.transaction()?;
+            for (kind, key, doc) in &rows {
+                match doc {
+                    Some(doc) => {
+                        tx.execute(
+                            "INSERT INTO identity_records (kind, key, doc) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
+                            rusqlite::params![kind, key, doc],
+                        )?;
+                    }
+                    None => {
+                        tx.execute(
+                            "DELETE FROM identity_records WHERE kind = ?1 AND key = ?2",
+                            rusqlite::params![kind, key],
+                        )?;
+                    }
+                }
+            }
+            tx.commit()
+        })?;
+        let published = Arc::new(txn.state);
+        match self.current.write() {
+            Ok(mut g) => *g = published,
+            Err(poisoned) => *poisoned.into_inner() = published,
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,451 @@
+//! STS: GetCallerIdentity, AssumeRole, GetSessionToken, AssumeRoot.
+//!
+//! <https://docs.aws.amazon.com/STS/latest/APIReference/API_Operations.html>
+
+use std::collections::BTreeMap;
+
+use strongbox_core::{
+    AccessCheck, Authorizer, Caller, CallerKind, ContextEntry, RequestMeta, ResourcePolicy,
+};
+
+use crate::error::{constraint, IdentityError, Result};
+use crate::iam::request_tag_context;
+use crate::model::{Organization, Session, SessionKind};
+use crate::query::{envelope, Params, Xml};
+use crate::resolve::managed_document;
+use crate::store::{entity_key, Txn};
+use crate::validate::{self, DocKind};
+use crate::{arns, ids, managed, query_error_reply, IamReply, Identity, STS_NAMESPACE};
+
+/// How long expired sessions are kept (so they answer ExpiredToken) before being purged.
+const EXPIRED_RETENTION_SECONDS: i64 = 24 * 3600;
+
+struct Sts<'a> {
+    id: &'a Identity,
+    caller: &'a Caller,
+    meta: &'a RequestMeta,
+    authz: &'a dyn Authorizer,
+    p: Params<'a>,
+}
+
+impl Identity {
+    /// Serves one STS request.
+    pub fn handle_sts(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        authz: &dyn Authorizer,
+        params: &[(String, String)],
+    ) -> IamReply {
+        let p = Params::new(params);
+        let action = p.get("Action").unwrap_or("").to_string();
+        let ctx = Sts {
+            id: self,
+            caller,
+            meta,
+            authz,
+            p,
+        };
+        let result = if caller.is_anonymous() {
+            Err(IdentityError::AccessDenied(
+                "Request is missing Authentication Token".to_string(),
+            ))
+        } else {
+            match action.as_str() {
+                "GetCallerIdentity" => get_caller_identity(&ctx),
+                "AssumeRole" => assume_role(&ctx),
+                "GetSessionToken" => get_session_token(&ctx),
+                "AssumeRoot" => assume_root(&ctx),
+                "" => Err(IdentityError::MissingParameter(
+                    "The request must contain the parameter Action".into(),
+                )),
+                other => Err(IdentityError::InvalidAction(format!(
+                    "Could not find operation {other} for version 2011-06-15"
+                ))),
+            }
+        };
+        match result {
+            Ok(x) => IamReply {
+                status: 200,
+                content_type: "text/xml",
+                body: envelope(&action, STS_NAMESPACE, &meta.request_id, Some(x)),
+            },
+            Err(e) => query_error_reply(STS_NAMESPACE, &e, &meta.request_id),
+        }
+    }
+}
+
+fn get_caller_identity(ctx: &Sts<'_>) -> Result<Xml> {
+    let mut x = Xml::new();
+    x.text("UserId", &ctx.caller.user_id)
+        .text("Account", &ctx.caller.account_id)
+        .text("Arn", &ctx.caller.arn);
+    Ok(x)
+}
+
+/// New temporary credentials: stores the session (purging long-expired ones).
+fn issue(txn: &mut Txn, session: Session) {
+    let cutoff = jiff::Timestamp::now().as_second() - EXPIRED_RETENTION_SECONDS;
+    let stale: Vec<String> = txn
+        .state
+        .sessions
+        .values()
+        .filter(|s| s.expires.as_second() < cutoff)
+        .map(|s| s.access_key_id.clone())
+        .collect();
+    for k in stale {
+        txn.remove::<Session>(&k);
+    }
+    txn.put(session);
+}
+
+fn new_session(account: &str, kind: SessionKind, seconds: i64) -> Session {
+    let issued = jiff::Timestamp::now();
+    let expires = jiff::Timestamp::from_second(issued.as_second() + seconds).unwrap_or(issued);
+    Session {
+        access_key_id: strongbox_core::ids::aws_id("ASIA"),
+        secret: strongbox_core::ids::secret_access_key(),
+        token: ids::session_token(),
+        account_id: account.to_string(),
+        kind,
+        issued,
+        expires,
+        session_policies: None,
+        tags: BTreeMap::new(),
+        source_identity: None,
+    }
+}
+
+fn credentials_xml(x: &mut Xml, s: &Session) {
+    x.open("Credentials")
+        .text("AccessKeyId", &s.access_key_id)
+        .text("SecretAccessKey", &s.secret)
+        .text("SessionToken", &s.token)
+        .time("Expiration", s.expires)
+        .close("Credentials");
+}
+
+fn session_name(p: &Params<'_>, field: &str) -> Result<String> {
+    let name = p.required(field)?;
+    let len = name.chars().count();
+    if !(2..=64).contains(&len) {
+        return Err(constraint(
+            name,
+            "roleSessionName",
+            "Member must have length between 2 and 64",
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    {
+        return Err(constraint(
+            name,
+            "roleSessionName",
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
+    let role_arn = ctx.p.required("RoleArn")?;
+    let session = session_name(&ctx.p, "RoleSessionName")?;
+    let duration = ctx.p.int("DurationSeconds", 900, 43200)?.unwrap_or(3600);
+    let external_id = ctx.p.get("ExternalId");
+    if let Some(e) = external_id {
+        if !(2..=1224).contains(&e.chars().count()) {
+            return Err(constraint(
+                e,
+                "externalId",
+                "Member must have length between 2 and 1224",
+            ));
+        }
+    }
+    let source_identity = ctx.p.get("SourceIdentity");
+    let policy = ctx.p.get("Policy");
+    if let Some(doc) = policy {
+        if doc.chars().count() > 2048 {
+            return Err(constraint(
+                "…",
+                "policy",
+                "Member must have length less than or equal to 2048",
+            ));
+        }
+        validate::policy(doc, DocKind::Identity)?;
+    }
+    let policy_arns: Vec<String> = ctx
+        .p
+        .member_structs("PolicyArns")
+        .iter()
+        .filter_map(|m| m.get("arn").cloned())
+        .collect();
+    if policy_arns.len() > 10 {
+        return Err(constraint(
+            "[…]",
+            "policyArns",
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    let tags = ctx.p.tags("Tags")?;
+    let transitive = ctx.p.members("TransitiveTagKeys");
+    if ctx.caller.kind == CallerKind::Root {
+        return Err(IdentityError::AccessDenied(
+            "Roles may not be assumed by root accounts.".into(),
+        ));
+    }
+
+    let st = ctx.id.store.snapshot();
+    let parsed = arns::parse_iam(role_arn).filter(|(_, kind, _, _)| *kind == "role");
+    let role = parsed.as_ref().and_then(|(account, _, path, name)| {
+        st.roles
+            .get(&entity_key(account, name))
+            .filter(|r| &r.path == path && r.name == *name)
+    });
+    let role_account = parsed.as_ref().map(|(a, _, _, _)| a.to_string());
+    if parsed.is_none() {
+        return Err(constraint(
+            role_arn,
+            "roleArn",
+            "Member must have length greater than or equal to 20",
+        ));
+    }
+
+    let mut context = vec![ContextEntry::new("sts:RoleSessionName", session.clone())];
+    if let Some(e) = external_id {
+        context.push(ContextEntry::new("sts:ExternalId", e));
+    }
+    if let Some(s) = source_identity {
+        context.push(ContextEntry::new("sts:SourceIdentity", s));
+    }
+    if !transitive.is_empty() {
+        context.push(ContextEntry::multi(
+            "sts:TransitiveTagKeys",
+            transitive.clone(),
+        ));
+    }
+    context.extend(request_tag_context(&tags));
+    let trust = role.map(|r| r.trust_policy.clone());
+    let policies: Vec<ResourcePolicy<'_>> = trust
+        .as_deref()
+        .map(|document| {
+            vec![ResourcePolicy {
+                label: "trust policy",
+                document,
+            }]
+        })
+        .unwrap_or_default();
+    let mut actions = vec!["sts:AssumeRole"];
+    if !tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    if source_identity.is_some() {
+        actions.push("sts:SetSourceIdentity");
+    }
+    for action in actions {
+        let check = AccessCheck {
+            action,
+            resource: role_arn,
+            resource_account: role_account.as_deref(),
+            resource_policies: &policies,
+            resource_policy_required: true,
+            context: &context,
+        };
+        ctx.authz
+            .check(ctx.caller, ctx.meta, &check)
+            .map_err(|d| IdentityError::AccessDenied(d.message))?;
+    }
+    let role = role.ok_or_else(|| {
+        IdentityError::AccessDenied(format!(
+            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            ctx.caller.arn
+        ))
+    })?;
+    if ctx.caller.kind == CallerKind::AssumedRole && duration > 3600 {
+        return Err(IdentityError::ValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),
+        ));
+    }
+    if duration > i64::from(role.max_session_duration) {
+        return Err(IdentityError::ValidationError(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                .into(),
+        ));
+    }
+
+    let mut session_policies = Vec::new();
+    if let Some(doc) = policy {
+        session_policies.push(("session policy".to_string(), doc.to_string()));
+    }
+    for arn in &policy_arns {
+        let doc = managed_document(&st, arn)
+            .filter(|_| {
+                managed::aws_managed(arn).is_some_and(|p| !p.is_root_task())
+                    || arn.contains(&format!(":{}:", role.account_id))
+            })
+            .ok_or_else(|| {
+                IdentityError::MalformedPolicyDocument(format!(
+                    "Policy {arn} does not exist or is not attachable."
+                ))
+            })?;
+        session_policies.push((arn.clone(), doc));
+    }
+    let packed = (policy.map(validate::packed_len).unwrap_or(0)
+        + policy_arns.iter().map(|a| a.len()).sum::<usize>()
+        + tags
+            .iter()
+            .map(|t| t.key.len() + t.value.len())
+            .sum::<usize>())
+        * 100
+        / 2048;
+    if packed > 100 {
+        return Err(IdentityError::PackedPolicyTooLarge(format!(
+            "Packed size of the session policies and session tags combined exceeds the allowed limit: {packed}% of the allowed size"
+        )));
+    }
+
+    let mut s = new_session(
+        &role.account_id,
+        SessionKind::Role {
+            role_arn: arns::role(&role.account_id, &role.path, &role.name),
+            role_id: role.id.clone(),
+            role_name: role.name.clone(),
+            session_name: session.clone(),
+        },
+        duration,
+    );
+    if !session_policies.is_empty() {
+        s.session_policies = Some(session_policies);
+    }
+    s.tags = tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    s.source_identity = source_identity.map(str::to_string);
+    let issued = s.clone();
+    ctx.id.store.write(|txn| {
+        issue(txn, s);
+        Ok(())
+    })?;
+
+    let mut x = Xml::new();
+    x.opt("SourceIdentity", source_identity);
+    x.open("AssumedRoleUser")
+        .text(
+            "Arn",
+            &arns::assumed_role(&role.account_id, &role.name, &session),
+        )
+        .text("AssumedRoleId", &format!("{}:{session}", role.id))
+        .close("AssumedRoleUser");
+    credentials_xml(&mut x, &issued);
+    if policy.is_some() || !policy_arns.is_empty() || !tags.is_empty() {
+        x.text("PackedPolicySize", &packed.to_string());
+    }
+    Ok(x)
+}
+
+fn get_session_token(ctx: &Sts<'_>) -> Result<Xml> {
+    let requested = ctx.p.int("DurationSeconds", 900, 129_600)?;
+    if ctx.caller.kind == CallerKind::AssumedRole || ctx.caller.token_issue_time.is_some() {
+        return Err(IdentityError::AccessDenied(
+            "Cannot call GetSessionToken with session credentials".into(),
+        ));
+    }
+    let (kind, duration) = match ctx.caller.kind {
+        // Root sessions are capped at one hour.
+        CallerKind::Root => (SessionKind::Root, requested.unwrap_or(3600).min(3600)),
+        _ => (
+            SessionKind::User {
+                user_name: ctx.caller.user_name.clone().unwrap_or_default(),
+                user_id: ctx.caller.user_id.clone(),
+            },
+            requested.unwrap_or(43_200),
+        ),
+    };
+    let s = new_session(&ctx.caller.account_id, kind, duration);
+    let issued = s.clone();
+    ctx.id.store.write(|txn| {
+        issue(txn, s);
+        Ok(())
+    })?;
+    let mut x = Xml::new();
+    credentials_xml(&mut x, &issued);
+    Ok(x)
+}
+
+/// AssumeRoot: a short root session in a member account, scoped by a root-task policy.
+/// <https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html>
+fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
+    let target = ctx.p.required("TargetPrincipal")?;
+    let target = target
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|t| t.strip_suffix(":root"))
+        .unwrap_or(target);
+    let task_arn = ctx.p.required("TaskPolicyArn.arn")?;
+    let duration = ctx.p.int("DurationSeconds", 0, 900)?.unwrap_or(900);
+    if ctx.caller.kind == CallerKind::Root {
+        return Err(IdentityError::AccessDenied(
+            "You cannot use root user credentials to call AssumeRoot.".into(),
+        ));
+    }
+    let task = managed::aws_managed(task_arn)
+        .filter(|p| p.is_root_task())
+        .ok_or_else(|| {
+            constraint(
+                task_arn,
+                "taskPolicyArn",
+                "Member must be an AWS managed root-task policy",
+            )
+        })?;
+    let context = vec![ContextEntry::new("sts:TaskPolicyArn", task_arn)];
+    let resource = arns::root(target);
+    // The permission comes from the management account's identity policies;
+    // the member account's root has no resource policy, so no owner is passed.
+    let check = AccessCheck {
+        action: "sts:AssumeRoot",
+        resource: &resource,
+        resource_account: None,
+        resource_policies: &[],
+        resource_policy_required: false,
+        context: &context,
+    };
+    ctx.authz
+        .check(ctx.caller, ctx.meta, &check)
+        .map_err(|d| IdentityError::AccessDenied(d.message))?;
+
+    let st = ctx.id.store.snapshot();
+    let org: &Organization = st
+        .orgs
+        .get("org")
+        .filter(|o| o.management_account == ctx.caller.account_id)
+        .ok_or_else(|| {
+            IdentityError::AccessDenied(
+                "The caller is not the management account of an organization.".into(),
+            )
+        })?;
+    if !org.service_access.contains_key("iam.amazonaws.com") || !org.root_sessions {
+        return Err(IdentityError::AccessDenied(
+            "Centralized root access is not enabled: enable trusted access for iam.amazonaws.com and EnableOrganizationsRootSessions first."
+                .into(),
+        ));
+    }
+    let member = st
+        .accounts
+        .get(target)
+        .filter(|a| a.parent_id.is_some() && !a.management);
+    if member.is_none() {
+        return Err(IdentityError::AccessDenied(format!(
+            "The target principal {target} is not a member account of your organization."
+        )));
+    }
+    let mut s = new_session(target, SessionKind::Root, duration.max(1));
+    s.session_policies = Some(vec![(task.arn(), task.document.to_string())]);
+    let issued = s.clone();
+    ctx.id.store.write(|txn| {
+        issue(txn, s);
+        Ok(())
+    })?;
+    let mut x = Xml::new();
+    credentials_xml(&mut x, &issued);
+    Ok(x)
+}

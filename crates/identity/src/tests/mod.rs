@@ -1,0 +1,4 @@
+//! Tests driving the handlers directly over an in-memory database.
+
+mod iam;
+mod sts;
