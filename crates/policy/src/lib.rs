@@ -1,1 +1,44 @@
-//! strongbox-policy (work in progress).
+//! strongbox-policy: a pure engine for the AWS IAM policy language.
+//!
+//! Parse and validate policies as AWS does when it stores them
+//! ([`Policy::parse`]), evaluate a request against every policy type that
+//! bears on it ([`evaluate`]) and explain the decision ([`Evaluation::trace`],
+//! [`Evaluation::message`]). No I/O, no async, no other Strongbox crate.
+//!
+//! ```
+//! use strongbox_policy::*;
+//! let kind = PolicyKind::Identity;
+//! let p = Policy::parse(&kind, r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}"#).unwrap();
+//! let alice = Principal::User { arn: "arn:aws:iam::111122223333:user/alice".into(), account: "111122223333".into() };
+//! let ctx = Context::new();
+//! let req = Request { principal: &alice, action: "s3:GetObject", resource: "arn:aws:s3:::b/k", resource_account: Some("111122223333"), context: &ctx };
+//! let set = PolicySet { identity: vec![PolicyRef { name: "p", policy: &p }], ..Default::default() };
+//! assert_eq!(evaluate(&req, &set).decision, Decision::Allow);
+//! ```
+
+mod arn;
+pub mod case;
+mod condition;
+mod context;
+mod error;
+mod evaluate;
+mod glob;
+mod message;
+mod parse;
+mod policy;
+mod principal;
+mod public;
+mod trace;
+mod variables;
+
+pub use context::Context;
+pub use error::PolicyError;
+pub use evaluate::{
+    evaluate, DecidingStatement, Decision, Evaluation, PolicyRef, PolicySet, PolicyType, Reason,
+    Request,
+};
+pub use message::MessageStyle;
+pub use policy::{Effect, Policy, PolicyKind};
+pub use principal::{Grant, Principal};
+pub use public::is_public_policy;
+pub use trace::{PolicyTrace, StatementTrace, Trace};

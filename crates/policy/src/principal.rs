@@ -1,0 +1,395 @@
+//! Who is asking, and the `Principal` / `NotPrincipal` element that names them.
+//!
+//! IAM User Guide, "AWS JSON policy elements: Principal": an account
+//! principal (`123456789012` or `arn:aws:iam::123456789012:root`) stands for
+//! the account and every principal in it; a role ARN covers the role's
+//! sessions; an assumed-role session ARN names one session; `"*"` and
+//! `{"AWS": "*"}` name everyone, anonymous callers included.
+//! "AWS JSON policy elements: NotPrincipal": AWS checks the account, then the
+//! user (or the role, then the session); every one of them must be listed for
+//! the caller to be spared.
+
+use serde::Serialize;
+
+/// The authenticated (or anonymous) caller of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type")]
+pub enum Principal {
+    /// An unsigned request.
+    Anonymous,
+    /// The root user of `account`.
+    Root { account: String },
+    /// An IAM user.
+    User { arn: String, account: String },
+    /// A role session (`arn:aws:sts::A:assumed-role/ROLE/SESSION`).
+    AssumedRole {
+        session_arn: String,
+        role_arn: String,
+        account: String,
+    },
+    /// An AWS service principal such as `cloudtrail.amazonaws.com`.
+    Service { name: String },
+}
+
+impl Principal {
+    /// Reads a principal from its ARN (`arn:aws:iam::A:user/N`,
+    /// `arn:aws:iam::A:root`, `arn:aws:sts::A:assumed-role/R/S` with the role
+    /// ARN, `anonymous`, or a service name ending in `.amazonaws.com`).
+    pub fn from_arn(arn: &str, role_arn: Option<&str>) -> Option<Principal> {
+        if arn == "anonymous" || arn == "*" {
+            return Some(Principal::Anonymous);
+        }
+        if arn.ends_with(".amazonaws.com") && !arn.starts_with("arn:") {
+            return Some(Principal::Service {
+                name: arn.to_string(),
+            });
+        }
+        let mut parts = arn.splitn(6, ':');
+        let (
+            Some("arn"),
+            Some(_partition),
+            Some(service),
+            Some(_region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return None;
+        };
+        if !is_account_id(account) {
+            return None;
+        }
+        let account = account.to_string();
+        match service {
+            "iam" if resource == "root" => Some(Principal::Root { account }),
+            "iam" if resource.starts_with("user/") => Some(Principal::User {
+                arn: arn.to_string(),
+                account,
+            }),
+            "sts" if resource.starts_with("assumed-role/") => {
+                let role_arn = match role_arn {
+                    Some(r) => r.to_string(),
+                    None => {
+                        let role = resource
+                            .trim_start_matches("assumed-role/")
+                            .split('/')
+                            .next()
+                            .unwrap_or("");
+                        format!("arn:aws:iam::{account}:role/{role}")
+                    }
+                };
+                Some(Principal::AssumedRole {
+                    session_arn: arn.to_string(),
+                    role_arn,
+                    account,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The caller's ARN as AWS prints it in messages (`anonymous` when unsigned).
+    pub fn arn(&self) -> String {
+        match self {
+            Principal::Anonymous => "anonymous".to_string(),
+            Principal::Root { account } => format!("arn:aws:iam::{account}:root"),
+            Principal::User { arn, .. } => arn.clone(),
+            Principal::AssumedRole { session_arn, .. } => session_arn.clone(),
+            Principal::Service { name } => name.clone(),
+        }
+    }
+
+    /// The caller's account; `None` for anonymous callers and services.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Principal::Root { account }
+            | Principal::User { account, .. }
+            | Principal::AssumedRole { account, .. } => Some(account),
+            Principal::Anonymous | Principal::Service { .. } => None,
+        }
+    }
+
+    /// `aws:PrincipalArn`: the user ARN, the role ARN for a session, the root ARN.
+    /// Root ARNs are not stored, so for the root user this is `None` here and
+    /// [`Principal::principal_arn_owned`] builds it.
+    pub(crate) fn principal_arn(&self) -> Option<&str> {
+        match self {
+            Principal::User { arn, .. } => Some(arn),
+            Principal::AssumedRole { role_arn, .. } => Some(role_arn),
+            _ => None,
+        }
+    }
+
+    /// `aws:PrincipalArn` for every kind of principal.
+    pub fn principal_arn_owned(&self) -> Option<String> {
+        match self {
+            Principal::Root { account } => Some(format!("arn:aws:iam::{account}:root")),
+            other => other.principal_arn().map(str::to_string),
+        }
+    }
+
+    /// `aws:username`: the last path segment of an IAM user's ARN.
+    pub(crate) fn user_name(&self) -> Option<&str> {
+        match self {
+            Principal::User { arn, .. } => arn.rsplit('/').next(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an IAM identity that can carry a permissions boundary.
+    pub(crate) fn is_iam_entity(&self) -> bool {
+        matches!(self, Principal::User { .. } | Principal::AssumedRole { .. })
+    }
+}
+
+/// Whether `s` is a 12-digit account id.
+pub(crate) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One value of a `Principal` element, classified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PrincipalEntry {
+    /// `"*"` or `{"AWS": "*"}`.
+    Everyone,
+    /// An account id or `arn:aws:iam::A:root`.
+    Account(String),
+    /// `arn:aws:iam::A:user/...`.
+    User(String),
+    /// `arn:aws:iam::A:role/...`.
+    Role(String),
+    /// `arn:aws:sts::A:assumed-role/R/S`.
+    Session(String),
+    /// `{"Service": "..."}`.
+    Service(String),
+    /// Anything else (`CanonicalUser`, `Federated`, federated-user ARNs…): matched as text, never by our principals.
+    Other(String),
+}
+
+/// How a resource-policy statement's principal covers the caller; the order
+/// matters: a direct grant beats a role grant, which beats an account grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// Names the account: only delegates to the account's own IAM policies.
+    Account,
+    /// Names the role behind the session: limited by boundary and session policy.
+    Role,
+    /// Names the caller itself (user ARN, session ARN, `*`, service).
+    Direct,
+}
+
+/// A compiled `Principal` or `NotPrincipal` element.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PrincipalSpec {
+    pub(crate) negated: bool,
+    pub(crate) entries: Vec<PrincipalEntry>,
+}
+
+impl PrincipalSpec {
+    /// The strongest way a positive `Principal` covers `p`, if at all.
+    pub(crate) fn grant_for(&self, p: &Principal) -> Option<Grant> {
+        let mut best = None;
+        for e in &self.entries {
+            let g = match (e, p) {
+                (PrincipalEntry::Everyone, _) => Some(Grant::Direct),
+                (PrincipalEntry::Account(a), _) if p.account() == Some(a.as_str()) => {
+                    Some(Grant::Account)
+                }
+                (PrincipalEntry::User(x), Principal::User { arn, .. }) if x == arn => {
+                    Some(Grant::Direct)
+                }
+                (PrincipalEntry::Role(x), Principal::AssumedRole { role_arn, .. })
+                    if x == role_arn =>
+                {
+                    Some(Grant::Role)
+                }
+                (PrincipalEntry::Session(x), Principal::AssumedRole { session_arn, .. })
+                    if x == session_arn =>
+                {
+                    Some(Grant::Direct)
+                }
+                (PrincipalEntry::Service(x), Principal::Service { name })
+                    if x.eq_ignore_ascii_case(name) =>
+                {
+                    Some(Grant::Direct)
+                }
+                _ => None,
+            };
+            if g > best {
+                best = g;
+            }
+        }
+        best
+    }
+
+    /// Whether every identity in the caller's chain (account, user / role,
+    /// session) is listed: only then does a `NotPrincipal` spare the caller.
+    pub(crate) fn lists_whole_chain(&self, p: &Principal) -> bool {
+        let has = |pred: &dyn Fn(&PrincipalEntry) -> bool| self.entries.iter().any(pred);
+        if has(&|e| *e == PrincipalEntry::Everyone) {
+            return true;
+        }
+        let account_listed = |a: &str| has(&|e| matches!(e, PrincipalEntry::Account(x) if x == a));
+        match p {
+            Principal::Anonymous => false,
+            Principal::Root { account } => account_listed(account),
+            Principal::User { arn, account } => {
+                account_listed(account)
+                    && has(&|e| matches!(e, PrincipalEntry::User(x) if x == arn))
+            }
+            Principal::AssumedRole {
+                session_arn,
+                role_arn,
+                account,
+            } => {
+                account_listed(account)
+                    && has(&|e| matches!(e, PrincipalEntry::Role(x) if x == role_arn))
+                    && has(&|e| matches!(e, PrincipalEntry::Session(x) if x == session_arn))
+            }
+            Principal::Service { name } => {
+                has(&|e| matches!(e, PrincipalEntry::Service(x) if x.eq_ignore_ascii_case(name)))
+            }
+        }
+    }
+}
+
+/// Why an `AWS` principal value is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct InvalidPrincipal;
+
+/// Classifies one value of the `AWS` key.
+pub(crate) fn classify_aws(value: &str) -> Result<PrincipalEntry, InvalidPrincipal> {
+    if value == "*" {
+        return Ok(PrincipalEntry::Everyone);
+    }
+    if is_account_id(value) {
+        return Ok(PrincipalEntry::Account(value.to_string()));
+    }
+    let mut parts = value.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(InvalidPrincipal);
+    };
+    if !partition.starts_with("aws")
+        || !is_account_id(account)
+        || value.contains('*')
+        || value.contains('?')
+    {
+        return Err(InvalidPrincipal);
+    }
+    let named = |prefix: &str| {
+        resource
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.ends_with('/'))
+    };
+    match service {
+        "iam" if resource == "root" => Ok(PrincipalEntry::Account(account.to_string())),
+        "iam" if named("user/") => Ok(PrincipalEntry::User(value.to_string())),
+        "iam" if named("role/") => Ok(PrincipalEntry::Role(value.to_string())),
+        "sts" if named("assumed-role/") && resource.matches('/').count() == 2 => {
+            Ok(PrincipalEntry::Session(value.to_string()))
+        }
+        "sts" if named("federated-user/") => Ok(PrincipalEntry::Other(value.to_string())),
+        _ => Err(InvalidPrincipal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> Principal {
+        Principal::from_arn("arn:aws:iam::111122223333:user/alice", None).unwrap()
+    }
+    fn session() -> Principal {
+        Principal::from_arn(
+            "arn:aws:sts::111122223333:assumed-role/app/s1",
+            Some("arn:aws:iam::111122223333:role/app"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn from_arn_forms() {
+        assert_eq!(
+            Principal::from_arn("anonymous", None),
+            Some(Principal::Anonymous)
+        );
+        assert_eq!(
+            Principal::from_arn("arn:aws:iam::111122223333:root", None),
+            Some(Principal::Root {
+                account: "111122223333".into()
+            })
+        );
+        assert_eq!(alice().user_name(), Some("alice"));
+        assert_eq!(
+            session().principal_arn(),
+            Some("arn:aws:iam::111122223333:role/app")
+        );
+        assert!(Principal::from_arn("arn:aws:iam::1:user/x", None).is_none());
+    }
+
+    #[test]
+    fn classify() {
+        assert_eq!(classify_aws("*"), Ok(PrincipalEntry::Everyone));
+        assert_eq!(
+            classify_aws("111122223333"),
+            Ok(PrincipalEntry::Account("111122223333".into()))
+        );
+        assert_eq!(
+            classify_aws("arn:aws:iam::111122223333:root"),
+            Ok(PrincipalEntry::Account("111122223333".into()))
+        );
+        assert!(matches!(
+            classify_aws("arn:aws:iam::111122223333:role/a/b"),
+            Ok(PrincipalEntry::Role(_))
+        ));
+        assert!(classify_aws("arn:aws:iam::111122223333:group/g").is_err());
+        assert!(classify_aws("arn:aws:iam::*:root").is_err());
+        assert!(classify_aws("bob").is_err());
+    }
+
+    #[test]
+    fn grants_rank() {
+        let spec = PrincipalSpec {
+            negated: false,
+            entries: vec![
+                PrincipalEntry::Account("111122223333".into()),
+                PrincipalEntry::Role("arn:aws:iam::111122223333:role/app".into()),
+            ],
+        };
+        assert_eq!(spec.grant_for(&session()), Some(Grant::Role));
+        assert_eq!(spec.grant_for(&alice()), Some(Grant::Account));
+        assert_eq!(spec.grant_for(&Principal::Anonymous), None);
+    }
+
+    #[test]
+    fn not_principal_chain() {
+        let spec = PrincipalSpec {
+            negated: true,
+            entries: vec![
+                PrincipalEntry::User("arn:aws:iam::111122223333:user/alice".into()),
+                PrincipalEntry::Account("111122223333".into()),
+            ],
+        };
+        assert!(spec.lists_whole_chain(&alice()));
+        assert!(!spec.lists_whole_chain(&session()));
+        assert!(spec.lists_whole_chain(&Principal::Root {
+            account: "111122223333".into()
+        }));
+    }
+}
