@@ -44,7 +44,9 @@ impl ChecksumAlgorithm {
 
     /// Parses the API name (case-insensitive), as in `x-amz-checksum-algorithm` / `x-amz-sdk-checksum-algorithm`.
     pub fn from_name(name: &str) -> Option<ChecksumAlgorithm> {
-        ChecksumAlgorithm::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(name.trim()))
+        ChecksumAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The header (and trailer) carrying the value: `x-amz-checksum-crc32`, ….
@@ -60,7 +62,9 @@ impl ChecksumAlgorithm {
 
     /// The algorithm a header or trailer name stands for (case-insensitive).
     pub fn from_header_name(name: &str) -> Option<ChecksumAlgorithm> {
-        ChecksumAlgorithm::ALL.into_iter().find(|a| a.header_name().eq_ignore_ascii_case(name.trim()))
+        ChecksumAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.header_name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// Digest length in bytes.
@@ -76,13 +80,24 @@ impl ChecksumAlgorithm {
     /// A fresh incremental hasher.
     pub fn hasher(self) -> ChecksumHasher {
         let inner = match self {
-            ChecksumAlgorithm::Crc32 => Inner::Crc(CrcDigest::new(CrcAlgorithm::Crc32IsoHdlc), 4),
-            ChecksumAlgorithm::Crc32c => Inner::Crc(CrcDigest::new(CrcAlgorithm::Crc32Iscsi), 4),
-            ChecksumAlgorithm::Crc64Nvme => Inner::Crc(CrcDigest::new(CrcAlgorithm::Crc64Nvme), 8),
-            ChecksumAlgorithm::Sha1 => Inner::Sha(digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY)),
+            ChecksumAlgorithm::Crc32 => {
+                Inner::Crc(Box::new(CrcDigest::new(CrcAlgorithm::Crc32IsoHdlc)), 4)
+            }
+            ChecksumAlgorithm::Crc32c => {
+                Inner::Crc(Box::new(CrcDigest::new(CrcAlgorithm::Crc32Iscsi)), 4)
+            }
+            ChecksumAlgorithm::Crc64Nvme => {
+                Inner::Crc(Box::new(CrcDigest::new(CrcAlgorithm::Crc64Nvme)), 8)
+            }
+            ChecksumAlgorithm::Sha1 => {
+                Inner::Sha(digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY))
+            }
             ChecksumAlgorithm::Sha256 => Inner::Sha(digest::Context::new(&digest::SHA256)),
         };
-        ChecksumHasher { algorithm: self, inner }
+        ChecksumHasher {
+            algorithm: self,
+            inner,
+        }
     }
 
     /// The base64 checksum of `data`.
@@ -97,7 +112,10 @@ impl ChecksumAlgorithm {
     pub fn decode_value(self, value: &str) -> Result<Vec<u8>, AuthError> {
         match B64.decode(value.trim()) {
             Ok(bytes) if bytes.len() == self.digest_len() => Ok(bytes),
-            _ => Err(AuthError::InvalidRequest(format!("Value for {} header is invalid.", self.header_name()))),
+            _ => Err(AuthError::InvalidRequest(format!(
+                "Value for {} header is invalid.",
+                self.header_name()
+            ))),
         }
     }
 
@@ -108,14 +126,17 @@ impl ChecksumAlgorithm {
             Ok(())
         } else {
             Err(AuthError::BadDigest {
-                message: format!("The {} you specified did not match the calculated checksum.", self.as_str()),
+                message: format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    self.as_str()
+                ),
             })
         }
     }
 }
 
 enum Inner {
-    Crc(CrcDigest, usize),
+    Crc(Box<CrcDigest>, usize),
     Sha(digest::Context),
 }
 
@@ -156,7 +177,9 @@ impl ChecksumHasher {
 
 /// Decodes a `Content-MD5` header: `InvalidDigest` unless it is base64 of 16 bytes.
 pub fn parse_content_md5(value: &str) -> Result<[u8; 16], AuthError> {
-    let bytes = B64.decode(value.trim()).map_err(|_| AuthError::InvalidDigest)?;
+    let bytes = B64
+        .decode(value.trim())
+        .map_err(|_| AuthError::InvalidDigest)?;
     bytes.try_into().map_err(|_| AuthError::InvalidDigest)
 }
 
@@ -183,7 +206,9 @@ impl Md5Hasher {
         if &got == expected {
             Ok(got)
         } else {
-            Err(AuthError::BadDigest { message: "The Content-MD5 you specified did not match what we received.".into() })
+            Err(AuthError::BadDigest {
+                message: "The Content-MD5 you specified did not match what we received.".into(),
+            })
         }
     }
 }
@@ -196,16 +221,31 @@ mod tests {
     fn check_values() {
         // Standard check values of "123456789" (CRC catalogue) and known digests.
         let data = b"123456789";
-        assert_eq!(ChecksumAlgorithm::Crc32.hasher().tap(data), 0xcbf43926u32.to_be_bytes().to_vec());
-        assert_eq!(ChecksumAlgorithm::Crc32c.hasher().tap(data), 0xe3069283u32.to_be_bytes().to_vec());
-        assert_eq!(ChecksumAlgorithm::Crc64Nvme.hasher().tap(data), 0xae8b14860a799888u64.to_be_bytes().to_vec());
+        assert_eq!(
+            ChecksumAlgorithm::Crc32.hasher().tap(data),
+            0xcbf43926u32.to_be_bytes().to_vec()
+        );
+        assert_eq!(
+            ChecksumAlgorithm::Crc32c.hasher().tap(data),
+            0xe3069283u32.to_be_bytes().to_vec()
+        );
+        assert_eq!(
+            ChecksumAlgorithm::Crc64Nvme.hasher().tap(data),
+            0xae8b14860a799888u64.to_be_bytes().to_vec()
+        );
         assert_eq!(
             crate::crypto::hex(&ChecksumAlgorithm::Sha1.hasher().tap(b"abc")),
             "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
-        assert_eq!(ChecksumAlgorithm::Sha256.checksum_base64(b""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            ChecksumAlgorithm::Sha256.checksum_base64(b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
         // The AWS trailer example: 66560 bytes of 'a' have CRC32C sOO8/Q==.
-        assert_eq!(ChecksumAlgorithm::Crc32c.checksum_base64(&vec![b'a'; 66560]), "sOO8/Q==");
+        assert_eq!(
+            ChecksumAlgorithm::Crc32c.checksum_base64(&vec![b'a'; 66560]),
+            "sOO8/Q=="
+        );
         assert_eq!(ChecksumAlgorithm::Crc32.checksum_base64(b""), "AAAAAA==");
     }
 
@@ -222,8 +262,14 @@ mod tests {
     #[test]
     fn names() {
         for a in ChecksumAlgorithm::ALL {
-            assert_eq!(ChecksumAlgorithm::from_name(&a.as_str().to_lowercase()), Some(a));
-            assert_eq!(ChecksumAlgorithm::from_header_name(&a.header_name().to_uppercase()), Some(a));
+            assert_eq!(
+                ChecksumAlgorithm::from_name(&a.as_str().to_lowercase()),
+                Some(a)
+            );
+            assert_eq!(
+                ChecksumAlgorithm::from_header_name(&a.header_name().to_uppercase()),
+                Some(a)
+            );
             assert_eq!(a.hasher().finalize().len(), a.digest_len());
         }
         assert_eq!(ChecksumAlgorithm::from_name("md5"), None);
@@ -235,9 +281,18 @@ mod tests {
         let good = a.checksum_base64(b"hello");
         let computed = B64.decode(&good).unwrap();
         assert!(a.verify(&good, &computed).is_ok());
-        assert!(matches!(a.verify(&a.checksum_base64(b"x"), &computed), Err(AuthError::BadDigest { .. })));
-        assert!(matches!(a.verify("not base64!", &computed), Err(AuthError::InvalidRequest(_))));
-        assert!(matches!(a.verify("AAAAAAAA", &computed), Err(AuthError::InvalidRequest(_))));
+        assert!(matches!(
+            a.verify(&a.checksum_base64(b"x"), &computed),
+            Err(AuthError::BadDigest { .. })
+        ));
+        assert!(matches!(
+            a.verify("not base64!", &computed),
+            Err(AuthError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            a.verify("AAAAAAAA", &computed),
+            Err(AuthError::InvalidRequest(_))
+        ));
     }
 
     #[test]
@@ -249,7 +304,10 @@ mod tests {
         assert!(h.verify(&expected).is_ok());
         let mut h = Md5Hasher::new();
         h.update(b"abd");
-        assert!(matches!(h.verify(&expected), Err(AuthError::BadDigest { .. })));
+        assert!(matches!(
+            h.verify(&expected),
+            Err(AuthError::BadDigest { .. })
+        ));
         assert_eq!(parse_content_md5("abc"), Err(AuthError::InvalidDigest));
         assert_eq!(parse_content_md5("AAAA"), Err(AuthError::InvalidDigest));
     }

@@ -42,12 +42,17 @@ pub struct Trailers {
 impl Trailers {
     /// The value of trailer `name` (case-insensitive).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first `x-amz-checksum-*` trailer and its algorithm.
     pub fn checksum(&self) -> Option<(ChecksumAlgorithm, &str)> {
-        self.headers.iter().find_map(|(k, v)| ChecksumAlgorithm::from_header_name(k).map(|a| (a, v.as_str())))
+        self.headers
+            .iter()
+            .find_map(|(k, v)| ChecksumAlgorithm::from_header_name(k).map(|a| (a, v.as_str())))
     }
 }
 
@@ -100,14 +105,25 @@ impl ChunkedDecoder {
             PayloadMode::StreamingSigned => Framing::Signed,
             PayloadMode::StreamingSignedTrailer => Framing::SignedTrailer,
             PayloadMode::StreamingUnsignedTrailer => Framing::UnsignedTrailer,
-            _ => return Err(AuthError::chunked("The payload is not aws-chunked encoded.")),
+            _ => {
+                return Err(AuthError::chunked(
+                    "The payload is not aws-chunked encoded.",
+                ))
+            }
         };
         let signing = match (framing, signing) {
             (Framing::UnsignedTrailer, _) => None,
             (_, Some(s)) => Some(s),
-            (_, None) => return Err(AuthError::chunked("Signed aws-chunked payloads need a SigV4 signed request.")),
+            (_, None) => {
+                return Err(AuthError::chunked(
+                    "Signed aws-chunked payloads need a SigV4 signed request.",
+                ))
+            }
         };
-        let previous_signature = signing.as_ref().map(|s| s.seed_signature.clone()).unwrap_or_default();
+        let previous_signature = signing
+            .as_ref()
+            .map(|s| s.seed_signature.clone())
+            .unwrap_or_default();
         Ok(ChunkedDecoder {
             framing,
             signing,
@@ -145,7 +161,11 @@ impl ChunkedDecoder {
     }
 
     /// Decodes `input`, passing each run of payload bytes (a sub-slice of `input`) to `on_data`.
-    pub fn feed<'i, F: FnMut(&'i [u8])>(&mut self, input: &'i [u8], on_data: F) -> Result<(), AuthError> {
+    pub fn feed<'i, F: FnMut(&'i [u8])>(
+        &mut self,
+        input: &'i [u8],
+        on_data: F,
+    ) -> Result<(), AuthError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -162,7 +182,11 @@ impl ChunkedDecoder {
         self.feed(input, |d| out.extend_from_slice(d))
     }
 
-    fn feed_inner<'i, F: FnMut(&'i [u8])>(&mut self, mut input: &'i [u8], mut on_data: F) -> Result<(), AuthError> {
+    fn feed_inner<'i, F: FnMut(&'i [u8])>(
+        &mut self,
+        mut input: &'i [u8],
+        mut on_data: F,
+    ) -> Result<(), AuthError> {
         while !input.is_empty() {
             match self.state {
                 State::ChunkHeader | State::Trailer => {
@@ -198,7 +222,9 @@ impl ChunkedDecoder {
                     }
                 }
                 State::Data => {
-                    let n = usize::try_from(self.chunk_remaining).unwrap_or(usize::MAX).min(input.len());
+                    let n = usize::try_from(self.chunk_remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(input.len());
                     let (data, rest) = input.split_at(n);
                     if let Some(h) = self.chunk_hash.as_mut() {
                         h.update(data);
@@ -219,13 +245,19 @@ impl ChunkedDecoder {
                     self.state = match input[0] {
                         b'\r' => State::DataLf,
                         b'\n' => State::ChunkHeader,
-                        _ => return Err(AuthError::chunked("The aws-chunked chunk data is longer than its size.")),
+                        _ => {
+                            return Err(AuthError::chunked(
+                                "The aws-chunked chunk data is longer than its size.",
+                            ))
+                        }
                     };
                     input = &input[1..];
                 }
                 State::DataLf => {
                     if input[0] != b'\n' {
-                        return Err(AuthError::chunked("The aws-chunked chunk data is longer than its size."));
+                        return Err(AuthError::chunked(
+                            "The aws-chunked chunk data is longer than its size.",
+                        ));
                     }
                     self.state = State::ChunkHeader;
                     input = &input[1..];
@@ -234,23 +266,31 @@ impl ChunkedDecoder {
                     if input.iter().all(|b| matches!(b, b'\r' | b'\n')) {
                         return Ok(());
                     }
-                    return Err(AuthError::chunked("Unexpected data after the final aws-chunked chunk."));
+                    return Err(AuthError::chunked(
+                        "Unexpected data after the final aws-chunked chunk.",
+                    ));
                 }
-                State::Failed => return Err(AuthError::chunked("The aws-chunked body is invalid.")),
+                State::Failed => {
+                    return Err(AuthError::chunked("The aws-chunked body is invalid."))
+                }
             }
         }
         Ok(())
     }
 
     fn chunk_header(&mut self, line: &[u8]) -> Result<(), AuthError> {
-        let text = std::str::from_utf8(line).map_err(|_| AuthError::chunked("Invalid aws-chunked chunk header."))?;
+        let text = std::str::from_utf8(line)
+            .map_err(|_| AuthError::chunked("Invalid aws-chunked chunk header."))?;
         let mut fields = text.split(';');
         let size_text = fields.next().unwrap_or_default().trim();
-        if size_text.is_empty() || size_text.len() > 16 || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if size_text.is_empty()
+            || size_text.len() > 16
+            || !size_text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
             return Err(AuthError::chunked("Invalid aws-chunked chunk size."));
         }
-        let size =
-            u64::from_str_radix(size_text, 16).map_err(|_| AuthError::chunked("Invalid aws-chunked chunk size."))?;
+        let size = u64::from_str_radix(size_text, 16)
+            .map_err(|_| AuthError::chunked("Invalid aws-chunked chunk size."))?;
         let mut signature = None;
         for ext in fields {
             if let Some((k, v)) = ext.split_once('=') {
@@ -262,22 +302,37 @@ impl ChunkedDecoder {
         if self.signing.is_some() {
             match &signature {
                 Some(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {}
-                _ => return Err(AuthError::chunked("The aws-chunked chunk signature is missing or malformed.")),
+                _ => {
+                    return Err(AuthError::chunked(
+                        "The aws-chunked chunk signature is missing or malformed.",
+                    ))
+                }
             }
         }
         self.chunk_signature = signature;
-        let total = self.decoded_total.checked_add(size).ok_or_else(|| AuthError::chunked("Chunk too large."))?;
+        let total = self
+            .decoded_total
+            .checked_add(size)
+            .ok_or_else(|| AuthError::chunked("Chunk too large."))?;
         if self.declared_length.is_some_and(|d| total > d) {
-            return Err(AuthError::chunked("The aws-chunked body is longer than x-amz-decoded-content-length."));
+            return Err(AuthError::chunked(
+                "The aws-chunked body is longer than x-amz-decoded-content-length.",
+            ));
         }
         self.decoded_total = total;
         if size == 0 {
-            let empty = self.signing.is_some().then(|| crate::crypto::EMPTY_SHA256.to_string());
+            let empty = self
+                .signing
+                .is_some()
+                .then(|| crate::crypto::EMPTY_SHA256.to_string());
             self.check_chunk_signature(empty.as_deref())?;
             self.state = State::Trailer;
         } else {
             self.chunk_remaining = size;
-            self.chunk_hash = self.signing.is_some().then(|| digest::Context::new(&digest::SHA256));
+            self.chunk_hash = self
+                .signing
+                .is_some()
+                .then(|| digest::Context::new(&digest::SHA256));
             self.state = State::Data;
         }
         Ok(())
@@ -288,7 +343,8 @@ impl ChunkedDecoder {
             return Ok(());
         };
         let provided = self.chunk_signature.take().unwrap_or_default();
-        let sts = v4::chunk_string_to_sign(&ctx.timestamp, &ctx.scope, &self.previous_signature, hash);
+        let sts =
+            v4::chunk_string_to_sign(&ctx.timestamp, &ctx.scope, &self.previous_signature, hash);
         let computed = v4::signature(&ctx.signing_key, &sts);
         if !constant_time_eq(computed.as_bytes(), provided.as_bytes()) {
             return Err(mismatch(sts, provided));
@@ -312,10 +368,15 @@ impl ChunkedDecoder {
             return Ok(());
         }
         if self.framing == Framing::Signed {
-            return Err(AuthError::chunked("Unexpected trailing headers in an aws-chunked body without a trailer."));
+            return Err(AuthError::chunked(
+                "Unexpected trailing headers in an aws-chunked body without a trailer.",
+            ));
         }
-        let text = std::str::from_utf8(line).map_err(|_| AuthError::chunked("Invalid aws-chunked trailer."))?;
-        let (name, value) = text.split_once(':').ok_or_else(|| AuthError::chunked("Invalid aws-chunked trailer."))?;
+        let text = std::str::from_utf8(line)
+            .map_err(|_| AuthError::chunked("Invalid aws-chunked trailer."))?;
+        let (name, value) = text
+            .split_once(':')
+            .ok_or_else(|| AuthError::chunked("Invalid aws-chunked trailer."))?;
         let name = name.trim().to_ascii_lowercase();
         let value = value.trim().to_string();
         if name.is_empty() || self.trailer_signature.is_some() {
@@ -323,7 +384,9 @@ impl ChunkedDecoder {
         }
         if name == TRAILER_SIGNATURE {
             if self.framing != Framing::SignedTrailer {
-                return Err(AuthError::chunked("Unexpected x-amz-trailer-signature in an unsigned trailer."));
+                return Err(AuthError::chunked(
+                    "Unexpected x-amz-trailer-signature in an unsigned trailer.",
+                ));
             }
             self.trailer_signature = Some(value.to_ascii_lowercase());
             return Ok(());
@@ -365,22 +428,34 @@ impl ChunkedDecoder {
             // The final empty line is missing: accept when nothing is left half-read.
             State::Trailer if self.line.is_empty() => match self.framing {
                 Framing::Signed | Framing::UnsignedTrailer => {}
-                Framing::SignedTrailer if self.trailer_signature.is_some() => self.check_trailer_signature()?,
+                Framing::SignedTrailer if self.trailer_signature.is_some() => {
+                    self.check_trailer_signature()?
+                }
                 Framing::SignedTrailer if self.trailers.is_empty() => {}
                 Framing::SignedTrailer => {
-                    return Err(AuthError::chunked("The aws-chunked trailer signature is missing."));
+                    return Err(AuthError::chunked(
+                        "The aws-chunked trailer signature is missing.",
+                    ));
                 }
             },
             _ => return Err(AuthError::IncompleteBody),
         }
-        if self.declared_length.is_some_and(|d| d != self.decoded_total) {
+        if self
+            .declared_length
+            .is_some_and(|d| d != self.decoded_total)
+        {
             return Err(AuthError::IncompleteBody);
         }
-        let trailers = Trailers { headers: self.trailers };
+        let trailers = Trailers {
+            headers: self.trailers,
+        };
         if let Some(hasher) = self.checksum.take() {
             let algorithm = hasher.algorithm();
             let sent = trailers.get(algorithm.header_name()).ok_or_else(|| {
-                AuthError::InvalidRequest(format!("The trailing checksum {} was not sent.", algorithm.header_name()))
+                AuthError::InvalidRequest(format!(
+                    "The trailing checksum {} was not sent.",
+                    algorithm.header_name()
+                ))
             })?;
             algorithm.verify(sent, &hasher.finalize())?;
         }
@@ -417,10 +492,15 @@ mod tests {
 
     #[test]
     fn unsigned_trailer_body() {
-        let (data, trailers) = unsigned(b"5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n").unwrap();
+        let (data, trailers) =
+            unsigned(b"5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n")
+                .unwrap();
         assert_eq!(data, b"hello world");
         assert_eq!(trailers.get("X-Amz-Checksum-CRC32"), Some("DUoRhQ=="));
-        assert_eq!(trailers.checksum(), Some((ChecksumAlgorithm::Crc32, "DUoRhQ==")));
+        assert_eq!(
+            trailers.checksum(),
+            Some((ChecksumAlgorithm::Crc32, "DUoRhQ=="))
+        );
     }
 
     #[test]
@@ -434,10 +514,24 @@ mod tests {
             b"11111111111111111\r\n",
             b"0\r\nx-amz-trailer-signature:abc\r\n\r\n",
         ] {
-            assert!(matches!(unsigned(body), Err(AuthError::InvalidRequest(_))), "{:?}", String::from_utf8_lossy(body));
+            assert!(
+                matches!(unsigned(body), Err(AuthError::InvalidRequest(_))),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
         }
-        for body in [&b""[..], b"5\r\nhel", b"5\r\nhello\r\n", b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AA"] {
-            assert_eq!(unsigned(body).unwrap_err(), AuthError::IncompleteBody, "{:?}", String::from_utf8_lossy(body));
+        for body in [
+            &b""[..],
+            b"5\r\nhel",
+            b"5\r\nhello\r\n",
+            b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AA",
+        ] {
+            assert_eq!(
+                unsigned(body).unwrap_err(),
+                AuthError::IncompleteBody,
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
@@ -457,9 +551,11 @@ mod tests {
 
     #[test]
     fn declared_length() {
-        let mut d = ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, Some(4)).unwrap();
+        let mut d =
+            ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, Some(4)).unwrap();
         assert!(d.feed(b"5\r\nhello\r\n", |_| {}).is_err());
-        let mut d = ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, Some(6)).unwrap();
+        let mut d =
+            ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, Some(6)).unwrap();
         d.feed(b"5\r\nhello\r\n0\r\n\r\n", |_| {}).unwrap();
         assert_eq!(d.finish().unwrap_err(), AuthError::IncompleteBody);
     }
@@ -475,7 +571,11 @@ mod tests {
         let mut d = ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, None)
             .unwrap()
             .with_checksum(ChecksumAlgorithm::Crc32);
-        d.feed(b"5\r\nhellx\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n", |_| {}).unwrap();
+        d.feed(
+            b"5\r\nhellx\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n",
+            |_| {},
+        )
+        .unwrap();
         assert!(matches!(d.finish(), Err(AuthError::BadDigest { .. })));
         let mut d = ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, None)
             .unwrap()

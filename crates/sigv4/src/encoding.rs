@@ -128,7 +128,10 @@ pub fn s3_reencoded_uri(raw_path: &str) -> String {
     if raw_path.is_empty() {
         return "/".to_string();
     }
-    let segments: Vec<String> = raw_path.split('/').map(|seg| uri_encode(&percent_decode(seg), false)).collect();
+    let segments: Vec<String> = raw_path
+        .split('/')
+        .map(|seg| uri_encode(&percent_decode(seg), false))
+        .collect();
     segments.join("/")
 }
 
@@ -154,16 +157,28 @@ mod tests {
 
     #[test]
     fn query() {
-        assert_eq!(canonical_query("Param2=value2&Param1=value1", None), "Param1=value1&Param2=value2");
-        assert_eq!(canonical_query("Param1=value2&Param1=Value1", None), "Param1=Value1&Param1=value2");
+        assert_eq!(
+            canonical_query("Param2=value2&Param1=value1", None),
+            "Param1=value1&Param2=value2"
+        );
+        assert_eq!(
+            canonical_query("Param1=value2&Param1=Value1", None),
+            "Param1=Value1&Param1=value2"
+        );
         assert_eq!(canonical_query("acl", None), "acl=");
-        assert_eq!(canonical_query("a=1&X-Amz-Signature=x&b=%2f", Some("X-Amz-Signature")), "a=1&b=%2F");
+        assert_eq!(
+            canonical_query("a=1&X-Amz-Signature=x&b=%2f", Some("X-Amz-Signature")),
+            "a=1&b=%2F"
+        );
         assert_eq!(canonical_query("k=a b", None), "k=a%20b");
-        assert_eq!(parse_query("a=1&&b&c=%41"), vec![
-            ("a".to_string(), "1".to_string()),
-            ("b".to_string(), String::new()),
-            ("c".to_string(), "A".to_string())
-        ]);
+        assert_eq!(
+            parse_query("a=1&&b&c=%41"),
+            vec![
+                ("a".to_string(), "1".to_string()),
+                ("b".to_string(), String::new()),
+                ("c".to_string(), "A".to_string())
+            ]
+        );
     }
 
     #[test]

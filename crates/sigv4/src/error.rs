@@ -26,25 +26,41 @@ pub enum AuthError {
     InvalidAccessKeyId { access_key_id: String },
 
     #[error("The difference between the request time and the current time is too large.")]
-    RequestTimeTooSkewed { request_time: String, server_time: String, max_allowed_skew_ms: i64 },
+    RequestTimeTooSkewed {
+        request_time: String,
+        server_time: String,
+        max_allowed_skew_ms: i64,
+    },
 
     /// `message` is AWS's full text; `region` is the expected region for the wrong-region case.
     #[error("{message}")]
-    AuthorizationHeaderMalformed { message: String, region: Option<String> },
+    AuthorizationHeaderMalformed {
+        message: String,
+        region: Option<String>,
+    },
 
     #[error("{message}")]
-    AuthorizationQueryParametersError { message: String, region: Option<String> },
+    AuthorizationQueryParametersError {
+        message: String,
+        region: Option<String>,
+    },
 
     /// A presigned URL past its expiry (code `AccessDenied`).
     #[error("Request has expired")]
-    RequestExpired { expires: String, server_time: String },
+    RequestExpired {
+        expires: String,
+        server_time: String,
+    },
 
     /// Any other `AccessDenied` raised during authentication.
     #[error("{0}")]
     AccessDenied(String),
 
     #[error("The provided 'x-amz-content-sha256' header does not match what was computed.")]
-    ContentSha256Mismatch { client_computed: String, s3_computed: String },
+    ContentSha256Mismatch {
+        client_computed: String,
+        s3_computed: String,
+    },
 
     /// `Content-MD5` or an `x-amz-checksum-*` value that does not match the body.
     #[error("{message}")]
@@ -53,7 +69,9 @@ pub enum AuthError {
     #[error("The Content-MD5 you specified was invalid.")]
     InvalidDigest,
 
-    #[error("You did not provide the number of bytes specified by the Content-Length HTTP header.")]
+    #[error(
+        "You did not provide the number of bytes specified by the Content-Length HTTP header."
+    )]
     IncompleteBody,
 
     #[error("Your request was missing a required header.")]
@@ -82,7 +100,10 @@ impl AuthError {
     }
 
     pub(crate) fn query_error(message: impl Into<String>) -> AuthError {
-        AuthError::AuthorizationQueryParametersError { message: message.into(), region: None }
+        AuthError::AuthorizationQueryParametersError {
+            message: message.into(),
+            region: None,
+        }
     }
 
     pub(crate) fn chunked(message: impl Into<String>) -> AuthError {
@@ -100,26 +121,53 @@ impl AuthError {
                 d.push(("StringToSignBytes", spaced_hex(m.string_to_sign.as_bytes())));
                 if !m.canonical_request.is_empty() {
                     d.push(("CanonicalRequest", m.canonical_request.clone()));
-                    d.push(("CanonicalRequestBytes", spaced_hex(m.canonical_request.as_bytes())));
+                    d.push((
+                        "CanonicalRequestBytes",
+                        spaced_hex(m.canonical_request.as_bytes()),
+                    ));
                 }
                 d
             }
-            AuthError::InvalidAccessKeyId { access_key_id } => vec![("AWSAccessKeyId", access_key_id.clone())],
-            AuthError::RequestTimeTooSkewed { request_time, server_time, max_allowed_skew_ms } => vec![
+            AuthError::InvalidAccessKeyId { access_key_id } => {
+                vec![("AWSAccessKeyId", access_key_id.clone())]
+            }
+            AuthError::RequestTimeTooSkewed {
+                request_time,
+                server_time,
+                max_allowed_skew_ms,
+            } => vec![
                 ("RequestTime", request_time.clone()),
                 ("ServerTime", server_time.clone()),
-                ("MaxAllowedSkewMilliseconds", max_allowed_skew_ms.to_string()),
+                (
+                    "MaxAllowedSkewMilliseconds",
+                    max_allowed_skew_ms.to_string(),
+                ),
             ],
-            AuthError::AuthorizationHeaderMalformed { region: Some(r), .. }
-            | AuthError::AuthorizationQueryParametersError { region: Some(r), .. } => vec![("Region", r.clone())],
-            AuthError::RequestExpired { expires, server_time } => {
-                vec![("Expires", expires.clone()), ("ServerTime", server_time.clone())]
+            AuthError::AuthorizationHeaderMalformed {
+                region: Some(r), ..
             }
-            AuthError::ContentSha256Mismatch { client_computed, s3_computed } => vec![
+            | AuthError::AuthorizationQueryParametersError {
+                region: Some(r), ..
+            } => vec![("Region", r.clone())],
+            AuthError::RequestExpired {
+                expires,
+                server_time,
+            } => {
+                vec![
+                    ("Expires", expires.clone()),
+                    ("ServerTime", server_time.clone()),
+                ]
+            }
+            AuthError::ContentSha256Mismatch {
+                client_computed,
+                s3_computed,
+            } => vec![
                 ("ClientComputedContentSHA256", client_computed.clone()),
                 ("S3ComputedContentSHA256", s3_computed.clone()),
             ],
-            AuthError::MissingSecurityHeader { header } => vec![("MissingHeaderName", header.clone())],
+            AuthError::MissingSecurityHeader { header } => {
+                vec![("MissingHeaderName", header.clone())]
+            }
             _ => Vec::new(),
         }
     }
@@ -143,7 +191,9 @@ impl AwsError for AuthError {
             AuthError::InvalidAccessKeyId { .. } => "InvalidAccessKeyId",
             AuthError::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",
             AuthError::AuthorizationHeaderMalformed { .. } => "AuthorizationHeaderMalformed",
-            AuthError::AuthorizationQueryParametersError { .. } => "AuthorizationQueryParametersError",
+            AuthError::AuthorizationQueryParametersError { .. } => {
+                "AuthorizationQueryParametersError"
+            }
             AuthError::RequestExpired { .. } | AuthError::AccessDenied(_) => "AccessDenied",
             AuthError::ContentSha256Mismatch { .. } => "XAmzContentSHA256Mismatch",
             AuthError::BadDigest { .. } => "BadDigest",
@@ -187,9 +237,18 @@ mod tests {
     fn codes_and_statuses() {
         let e = AuthError::SignatureDoesNotMatch(Box::default());
         assert_eq!((e.code(), e.status()), ("SignatureDoesNotMatch", 403));
-        let e = AuthError::RequestExpired { expires: "x".into(), server_time: "y".into() };
-        assert_eq!((e.code(), e.status(), e.message().as_str()), ("AccessDenied", 403, "Request has expired"));
-        let e = AuthError::ContentSha256Mismatch { client_computed: "a".into(), s3_computed: "b".into() };
+        let e = AuthError::RequestExpired {
+            expires: "x".into(),
+            server_time: "y".into(),
+        };
+        assert_eq!(
+            (e.code(), e.status(), e.message().as_str()),
+            ("AccessDenied", 403, "Request has expired")
+        );
+        let e = AuthError::ContentSha256Mismatch {
+            client_computed: "a".into(),
+            s3_computed: "b".into(),
+        };
         assert_eq!((e.code(), e.status()), ("XAmzContentSHA256Mismatch", 400));
         assert_eq!(AuthError::IncompleteBody.status(), 400);
         assert_eq!(spaced_hex(b"AB"), "41 42");

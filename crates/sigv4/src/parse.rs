@@ -65,7 +65,10 @@ pub struct V4Auth {
 impl V4Auth {
     /// `date/region/service/aws4_request`.
     pub fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
     }
 
     /// The `YYYYMMDDTHHMMSSZ` form of the request time (what chunk signatures use).
@@ -144,7 +147,11 @@ impl ParsedAuth {
             ParsedAuth::V4(a) => a.presigned,
             ParsedAuth::V2(a) => a.presigned,
         };
-        Some(if presigned { "REST-QUERY-STRING" } else { "REST-HEADER" })
+        Some(if presigned {
+            "REST-QUERY-STRING"
+        } else {
+            "REST-HEADER"
+        })
     }
 
     pub fn is_anonymous(&self) -> bool {
@@ -155,11 +162,17 @@ impl ParsedAuth {
 /// Reads the authentication parameters; fails on malformed ones. Needs no secret.
 pub fn parse(parts: &RequestParts) -> Result<ParsedAuth, AuthError> {
     let query = parse_query(parts.raw_query);
-    let q = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let q = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let authorization = parts.headers.get(http::header::AUTHORIZATION);
     let v4_query = q("X-Amz-Algorithm").is_some() || q("X-Amz-Credential").is_some();
     let v2_query = q("Signature").is_some() || q("AWSAccessKeyId").is_some();
-    let mechanisms = usize::from(authorization.is_some()) + usize::from(v4_query) + usize::from(v2_query);
+    let mechanisms =
+        usize::from(authorization.is_some()) + usize::from(v4_query) + usize::from(v2_query);
     if mechanisms > 1 {
         return Err(AuthError::InvalidArgument(
             "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string \
@@ -168,9 +181,9 @@ pub fn parse(parts: &RequestParts) -> Result<ParsedAuth, AuthError> {
         ));
     }
     if let Some(value) = authorization {
-        let value = value
-            .to_str()
-            .map_err(|_| AuthError::InvalidArgument("Unsupported Authorization Type".to_string()))?;
+        let value = value.to_str().map_err(|_| {
+            AuthError::InvalidArgument("Unsupported Authorization Type".to_string())
+        })?;
         return parse_authorization_header(value, parts);
     }
     if v4_query {
@@ -191,7 +204,9 @@ fn parse_authorization_header(value: &str, parts: &RequestParts) -> Result<Parse
     }
     if let Some(rest) = value.strip_prefix("AWS ") {
         let (akid, sig) = rest.trim().rsplit_once(':').ok_or_else(|| {
-            AuthError::InvalidArgument("AWS authorization header is invalid.  Expected AwsAccessKeyId:signature".into())
+            AuthError::InvalidArgument(
+                "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature".into(),
+            )
         })?;
         if akid.is_empty() || sig.is_empty() {
             return Err(AuthError::InvalidArgument(
@@ -211,7 +226,9 @@ fn parse_authorization_header(value: &str, parts: &RequestParts) -> Result<Parse
             "Signature Version 4A (AWS4-ECDSA-P256-SHA256) is not supported.".to_string(),
         ));
     }
-    Err(AuthError::InvalidArgument("Unsupported Authorization Type".to_string()))
+    Err(AuthError::InvalidArgument(
+        "Unsupported Authorization Type".to_string(),
+    ))
 }
 
 /// The parts of `AKID/YYYYMMDD/region/service/aws4_request`.
@@ -224,21 +241,32 @@ struct Credential {
 
 const CREDENTIAL_SHAPE: &str = "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"";
 
-fn parse_credential(value: &str, err: impl Fn(String) -> AuthError) -> Result<Credential, AuthError> {
+fn parse_credential(
+    value: &str,
+    err: impl Fn(String) -> AuthError,
+) -> Result<Credential, AuthError> {
     let mut it = value.rsplitn(5, '/');
     let (Some(terminal), Some(service), Some(region), Some(date), Some(akid)) =
         (it.next(), it.next(), it.next(), it.next(), it.next())
     else {
-        return Err(err(format!("the Credential is mal-formed; expecting {CREDENTIAL_SHAPE}.")));
+        return Err(err(format!(
+            "the Credential is mal-formed; expecting {CREDENTIAL_SHAPE}."
+        )));
     };
     if akid.is_empty() || region.is_empty() || service.is_empty() {
-        return Err(err(format!("the Credential is mal-formed; expecting {CREDENTIAL_SHAPE}.")));
+        return Err(err(format!(
+            "the Credential is mal-formed; expecting {CREDENTIAL_SHAPE}."
+        )));
     }
     if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err(format!("the Credential is mal-formed; expecting {CREDENTIAL_SHAPE}.")));
+        return Err(err(format!(
+            "the Credential is mal-formed; expecting {CREDENTIAL_SHAPE}."
+        )));
     }
     if terminal != "aws4_request" {
-        return Err(err(format!("incorrect terminal \"{terminal}\". This endpoint uses \"aws4_request\".")));
+        return Err(err(format!(
+            "incorrect terminal \"{terminal}\". This endpoint uses \"aws4_request\"."
+        )));
     }
     Ok(Credential {
         access_key_id: akid.to_string(),
@@ -249,7 +277,11 @@ fn parse_credential(value: &str, err: impl Fn(String) -> AuthError) -> Result<Cr
 }
 
 fn parse_signed_headers(value: &str) -> Vec<String> {
-    value.split(';').filter(|h| !h.is_empty()).map(|h| h.trim().to_ascii_lowercase()).collect()
+    value
+        .split(';')
+        .filter(|h| !h.is_empty())
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect()
 }
 
 fn parse_v4_header(params: &str, parts: &RequestParts) -> Result<V4Auth, AuthError> {
@@ -277,7 +309,9 @@ fn parse_v4_header(params: &str, parts: &RequestParts) -> Result<V4Auth, AuthErr
             }
         }
     }
-    let (Some(credential), Some(signed_headers), Some(signature)) = (credential, signed_headers, signature) else {
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
         return Err(AuthError::header_malformed(
             "the authorization header requires three components: Credential, SignedHeaders, and Signature.",
         ));
@@ -314,10 +348,15 @@ fn parse_v4_header(params: &str, parts: &RequestParts) -> Result<V4Auth, AuthErr
 }
 
 fn invalid_date() -> AuthError {
-    AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".to_string())
+    AuthError::AccessDenied(
+        "AWS authentication requires a valid Date or x-amz-date header".to_string(),
+    )
 }
 
-fn parse_v4_query<'q>(q: &impl Fn(&str) -> Option<&'q str>, parts: &RequestParts) -> Result<V4Auth, AuthError> {
+fn parse_v4_query<'q>(
+    q: &impl Fn(&str) -> Option<&'q str>,
+    parts: &RequestParts,
+) -> Result<V4Auth, AuthError> {
     let (Some(algorithm), Some(credential), Some(signature), Some(date), Some(signed_headers)) = (
         q("X-Amz-Algorithm"),
         q("X-Amz-Credential"),
@@ -328,14 +367,18 @@ fn parse_v4_query<'q>(q: &impl Fn(&str) -> Option<&'q str>, parts: &RequestParts
         return Err(missing_v4_query_params());
     };
     if algorithm != V4_ALGORITHM {
-        return Err(AuthError::query_error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""));
+        return Err(AuthError::query_error(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"",
+        ));
     }
     let cred = parse_credential(credential, |m| {
         AuthError::query_error(format!("Error parsing the X-Amz-Credential parameter; {m}"))
     })?;
     let expires = match q("X-Amz-Expires") {
         Some(e) => {
-            let secs: i64 = e.parse().map_err(|_| AuthError::query_error("X-Amz-Expires should be a number"))?;
+            let secs: i64 = e
+                .parse()
+                .map_err(|_| AuthError::query_error("X-Amz-Expires should be a number"))?;
             if secs < 0 {
                 return Err(AuthError::query_error("X-Amz-Expires must be non-negative"));
             }
@@ -351,7 +394,9 @@ fn parse_v4_query<'q>(q: &impl Fn(&str) -> Option<&'q str>, parts: &RequestParts
         None => None,
     };
     let request_time = parse_amz_date(date).ok_or_else(|| {
-        AuthError::query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+        AuthError::query_error(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+        )
     })?;
     if date.get(..8) != Some(cred.date.as_str()) {
         return Err(AuthError::query_error(format!(
@@ -384,15 +429,22 @@ fn missing_v4_query_params() -> AuthError {
     )
 }
 
-fn parse_v2_query<'q>(q: &impl Fn(&str) -> Option<&'q str>, parts: &RequestParts) -> Result<V2Auth, AuthError> {
-    let (Some(akid), Some(expires), Some(signature)) = (q("AWSAccessKeyId"), q("Expires"), q("Signature")) else {
+fn parse_v2_query<'q>(
+    q: &impl Fn(&str) -> Option<&'q str>,
+    parts: &RequestParts,
+) -> Result<V2Auth, AuthError> {
+    let (Some(akid), Some(expires), Some(signature)) =
+        (q("AWSAccessKeyId"), q("Expires"), q("Signature"))
+    else {
         return Err(AuthError::AccessDenied(
             "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters".to_string(),
         ));
     };
-    let expires: i64 = expires
-        .parse()
-        .map_err(|_| AuthError::AccessDenied(format!("Invalid date (should be seconds since epoch): {expires}")))?;
+    let expires: i64 = expires.parse().map_err(|_| {
+        AuthError::AccessDenied(format!(
+            "Invalid date (should be seconds since epoch): {expires}"
+        ))
+    })?;
     Ok(V2Auth {
         access_key_id: akid.to_string(),
         signature: signature.to_string(),
@@ -428,7 +480,9 @@ pub fn parse_amz_date(s: &str) -> Option<Timestamp> {
         0,
     )
     .ok()?;
-    dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+    dt.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
 }
 
 /// Formats `YYYYMMDDTHHMMSSZ`.
@@ -438,7 +492,9 @@ pub fn format_amz_date(t: Timestamp) -> String {
 
 /// Parses an HTTP date (`Tue, 27 Mar 2007 19:36:42 +0000` or `… GMT`).
 pub fn parse_http_date(s: &str) -> Option<Timestamp> {
-    jiff::fmt::rfc2822::parse(s.trim()).ok().map(|z| z.timestamp())
+    jiff::fmt::rfc2822::parse(s.trim())
+        .ok()
+        .map(|z| z.timestamp())
 }
 
 /// Formats an HTTP date as S3 prints it (`Fri, 24 May 2013 00:00:00 GMT`).
@@ -453,13 +509,23 @@ mod tests {
     fn headers(list: &[(&str, &str)]) -> http::HeaderMap {
         let mut h = http::HeaderMap::new();
         for (k, v) in list {
-            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         h
     }
 
     fn parts<'a>(h: &'a http::HeaderMap, query: &'a str) -> RequestParts<'a> {
-        RequestParts { method: "GET", raw_path: "/", raw_query: query, headers: h, virtual_host_bucket: None, body: None }
+        RequestParts {
+            method: "GET",
+            raw_path: "/",
+            raw_query: query,
+            headers: h,
+            virtual_host_bucket: None,
+            body: None,
+        }
     }
 
     #[test]
@@ -482,7 +548,9 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-date, Signature=FE5f80",
             ),
         ]);
-        let ParsedAuth::V4(a) = parse(&parts(&h, "")).unwrap() else { panic!() };
+        let ParsedAuth::V4(a) = parse(&parts(&h, "")).unwrap() else {
+            panic!()
+        };
         assert_eq!(a.access_key_id, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(a.scope(), "20130524/us-east-1/s3/aws4_request");
         assert_eq!(a.signed_headers, vec!["host", "range", "x-amz-date"]);
@@ -502,46 +570,79 @@ mod tests {
         for (value, needle) in cases {
             let h = headers(&[("x-amz-date", "20130524T000000Z"), ("authorization", value)]);
             let err = parse(&parts(&h, "")).unwrap_err();
-            assert!(matches!(err, AuthError::AuthorizationHeaderMalformed { .. }), "{value}: {err:?}");
+            assert!(
+                matches!(err, AuthError::AuthorizationHeaderMalformed { .. }),
+                "{value}: {err:?}"
+            );
             assert!(err.to_string().contains(needle), "{value}: {err}");
         }
         let h = headers(&[("authorization", "Bearer abc")]);
-        assert_eq!(parse(&parts(&h, "")).unwrap_err().to_string(), "Unsupported Authorization Type");
+        assert_eq!(
+            parse(&parts(&h, "")).unwrap_err().to_string(),
+            "Unsupported Authorization Type"
+        );
         let h = headers(&[("authorization", "AWS4-HMAC-SHA256 Credential=A/20130524/r/s/aws4_request, SignedHeaders=host, Signature=x")]);
-        assert!(matches!(parse(&parts(&h, "")).unwrap_err(), AuthError::AccessDenied(_)));
+        assert!(matches!(
+            parse(&parts(&h, "")).unwrap_err(),
+            AuthError::AccessDenied(_)
+        ));
     }
 
     #[test]
     fn v4_query() {
         let h = headers(&[]);
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeee";
-        let ParsedAuth::V4(a) = parse(&parts(&h, q)).unwrap() else { panic!() };
+        let ParsedAuth::V4(a) = parse(&parts(&h, q)).unwrap() else {
+            panic!()
+        };
         assert!(a.presigned);
         assert_eq!(a.expires, Some(86400));
         assert_eq!(a.region, "us-east-1");
         let too_long = q.replace("86400", "604801");
-        assert!(parse(&parts(&h, &too_long)).unwrap_err().to_string().contains("less than a week"));
+        assert!(parse(&parts(&h, &too_long))
+            .unwrap_err()
+            .to_string()
+            .contains("less than a week"));
         let negative = q.replace("86400", "-1");
-        assert!(parse(&parts(&h, &negative)).unwrap_err().to_string().contains("non-negative"));
+        assert!(parse(&parts(&h, &negative))
+            .unwrap_err()
+            .to_string()
+            .contains("non-negative"));
         let missing = q.replace("&X-Amz-Expires=86400", "");
-        assert!(matches!(parse(&parts(&h, &missing)), Err(AuthError::AuthorizationQueryParametersError { .. })));
+        assert!(matches!(
+            parse(&parts(&h, &missing)),
+            Err(AuthError::AuthorizationQueryParametersError { .. })
+        ));
         let both = headers(&[("authorization", "AWS a:b")]);
-        assert!(matches!(parse(&parts(&both, q)), Err(AuthError::InvalidArgument(_))));
+        assert!(matches!(
+            parse(&parts(&both, q)),
+            Err(AuthError::InvalidArgument(_))
+        ));
     }
 
     #[test]
     fn v2() {
-        let h = headers(&[("authorization", "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=")]);
+        let h = headers(&[(
+            "authorization",
+            "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=",
+        )]);
         let auth = parse(&parts(&h, "")).unwrap();
         assert_eq!(auth.access_key_id(), Some("AKIAIOSFODNN7EXAMPLE"));
         assert_eq!(auth.signature_version(), Some("AWS"));
         assert_eq!(auth.auth_type(), Some("REST-HEADER"));
         let h = headers(&[]);
-        let auth = parse(&parts(&h, "AWSAccessKeyId=AK&Expires=1175139620&Signature=Npg%2B%3D")).unwrap();
+        let auth = parse(&parts(
+            &h,
+            "AWSAccessKeyId=AK&Expires=1175139620&Signature=Npg%2B%3D",
+        ))
+        .unwrap();
         let ParsedAuth::V2(a) = &auth else { panic!() };
         assert_eq!(a.signature, "Npg+=");
         assert_eq!(auth.auth_type(), Some("REST-QUERY-STRING"));
         assert!(parse(&parts(&h, "AWSAccessKeyId=AK&Signature=x")).is_err());
-        assert_eq!(parse(&parts(&h, "prefix=a")).unwrap(), ParsedAuth::Anonymous);
+        assert_eq!(
+            parse(&parts(&h, "prefix=a")).unwrap(),
+            ParsedAuth::Anonymous
+        );
     }
 }

@@ -64,13 +64,18 @@ impl PayloadMode {
     pub fn is_streaming(&self) -> bool {
         matches!(
             self,
-            PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer | PayloadMode::StreamingUnsignedTrailer
+            PayloadMode::StreamingSigned
+                | PayloadMode::StreamingSignedTrailer
+                | PayloadMode::StreamingUnsignedTrailer
         )
     }
 
     /// Whether the aws-chunked body carries trailing headers.
     pub fn has_trailer(&self) -> bool {
-        matches!(self, PayloadMode::StreamingSignedTrailer | PayloadMode::StreamingUnsignedTrailer)
+        matches!(
+            self,
+            PayloadMode::StreamingSignedTrailer | PayloadMode::StreamingUnsignedTrailer
+        )
     }
 }
 
@@ -84,10 +89,14 @@ impl PayloadVerifier {
     /// Checks nothing unless `mode` is [`PayloadMode::SignedSha256`].
     pub fn new(mode: &PayloadMode) -> PayloadVerifier {
         match mode {
-            PayloadMode::SignedSha256(h) => {
-                PayloadVerifier { expected: Some(h.clone()), context: Some(digest::Context::new(&digest::SHA256)) }
-            }
-            _ => PayloadVerifier { expected: None, context: None },
+            PayloadMode::SignedSha256(h) => PayloadVerifier {
+                expected: Some(h.clone()),
+                context: Some(digest::Context::new(&digest::SHA256)),
+            },
+            _ => PayloadVerifier {
+                expected: None,
+                context: None,
+            },
         }
     }
 
@@ -106,7 +115,10 @@ impl PayloadVerifier {
         if computed == expected {
             Ok(())
         } else {
-            Err(AuthError::ContentSha256Mismatch { client_computed: expected, s3_computed: computed })
+            Err(AuthError::ContentSha256Mismatch {
+                client_computed: expected,
+                s3_computed: computed,
+            })
         }
     }
 }
@@ -118,14 +130,22 @@ mod tests {
 
     #[test]
     fn modes() {
-        assert_eq!(PayloadMode::from_header_value("UNSIGNED-PAYLOAD").unwrap(), PayloadMode::Unsigned);
+        assert_eq!(
+            PayloadMode::from_header_value("UNSIGNED-PAYLOAD").unwrap(),
+            PayloadMode::Unsigned
+        );
         assert_eq!(
             PayloadMode::from_header_value(&EMPTY_SHA256.to_uppercase()).unwrap(),
             PayloadMode::SignedSha256(EMPTY_SHA256.to_string())
         );
         assert!(PayloadMode::from_header_value("abc").is_err());
-        assert!(PayloadMode::from_header_value(STREAMING_UNSIGNED_TRAILER).unwrap().has_trailer());
-        assert_eq!(PayloadMode::from_headers(&http::HeaderMap::new()).unwrap(), PayloadMode::Unsigned);
+        assert!(PayloadMode::from_header_value(STREAMING_UNSIGNED_TRAILER)
+            .unwrap()
+            .has_trailer());
+        assert_eq!(
+            PayloadMode::from_headers(&http::HeaderMap::new()).unwrap(),
+            PayloadMode::Unsigned
+        );
     }
 
     #[test]
@@ -139,6 +159,8 @@ mod tests {
         v.update(b"hello");
         let err = v.finish().unwrap_err();
         assert!(matches!(err, AuthError::ContentSha256Mismatch { .. }));
-        assert!(PayloadVerifier::new(&PayloadMode::Unsigned).finish().is_ok());
+        assert!(PayloadVerifier::new(&PayloadMode::Unsigned)
+            .finish()
+            .is_ok());
     }
 }

@@ -43,7 +43,12 @@ pub struct SigningParams<'a> {
 
 impl SigningParams<'_> {
     fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date(), self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date(),
+            self.region,
+            self.service
+        )
     }
 
     fn date(&self) -> String {
@@ -51,7 +56,12 @@ impl SigningParams<'_> {
     }
 
     fn key(&self) -> [u8; 32] {
-        signing_key(&self.credentials.secret_access_key, &self.date(), self.region, self.service)
+        signing_key(
+            &self.credentials.secret_access_key,
+            &self.date(),
+            self.region,
+            self.service,
+        )
     }
 
     fn canonical_uri(&self, path: &str) -> String {
@@ -81,7 +91,8 @@ impl SigningParams<'_> {
 const UNSIGNED_HEADERS: &[&str] = &["authorization", "user-agent", "expect", "x-amzn-trace-id"];
 
 fn header_value(s: &str) -> Result<HeaderValue, AuthError> {
-    HeaderValue::from_str(s).map_err(|_| AuthError::InvalidArgument(format!("invalid header value: {s}")))
+    HeaderValue::from_str(s)
+        .map_err(|_| AuthError::InvalidArgument(format!("invalid header value: {s}")))
 }
 
 /// Signs with the Authorization header: sets `x-amz-date`, `x-amz-content-sha256` (S3, or
@@ -104,8 +115,11 @@ pub fn sign_request(
     if let Some(token) = &params.credentials.session_token {
         headers.insert("x-amz-security-token", header_value(token)?);
     }
-    let mut signed: Vec<String> =
-        headers.keys().map(|k| k.as_str().to_string()).filter(|k| !UNSIGNED_HEADERS.contains(&k.as_str())).collect();
+    let mut signed: Vec<String> = headers
+        .keys()
+        .map(|k| k.as_str().to_string())
+        .filter(|k| !UNSIGNED_HEADERS.contains(&k.as_str()))
+        .collect();
     signed.sort();
     signed.dedup();
     let creq = v4::canonical_request(
@@ -130,7 +144,14 @@ pub fn sign_request(
 
 /// A presigned URL's query string (existing `query` plus the `X-Amz-*` parameters),
 /// signing only `host`. S3 signs `UNSIGNED-PAYLOAD`, other services the empty body.
-pub fn presign_query(method: &str, host: &str, path: &str, query: &str, expires_secs: i64, params: &SigningParams) -> String {
+pub fn presign_query(
+    method: &str,
+    host: &str,
+    path: &str,
+    query: &str,
+    expires_secs: i64,
+    params: &SigningParams,
+) -> String {
     let mut q = String::from(query);
     let mut add = |k: &str, v: &str| {
         if !q.is_empty() {
@@ -141,7 +162,10 @@ pub fn presign_query(method: &str, host: &str, path: &str, query: &str, expires_
         q.push_str(&uri_encode(v.as_bytes(), false));
     };
     add("X-Amz-Algorithm", V4_ALGORITHM);
-    add("X-Amz-Credential", &format!("{}/{}", params.credentials.access_key_id, params.scope()));
+    add(
+        "X-Amz-Credential",
+        &format!("{}/{}", params.credentials.access_key_id, params.scope()),
+    );
     add("X-Amz-Date", &format_amz_date(params.time));
     add("X-Amz-Expires", &expires_secs.to_string());
     add("X-Amz-SignedHeaders", "host");
@@ -152,7 +176,11 @@ pub fn presign_query(method: &str, host: &str, path: &str, query: &str, expires_
     if let Ok(h) = HeaderValue::from_str(host) {
         headers.insert(http::header::HOST, h);
     }
-    let payload = if params.service == "s3" { UNSIGNED_PAYLOAD.to_string() } else { sha256_hex(b"") };
+    let payload = if params.service == "s3" {
+        UNSIGNED_PAYLOAD.to_string()
+    } else {
+        sha256_hex(b"")
+    };
     let creq = v4::canonical_request(
         method,
         &params.canonical_uri(path),
@@ -168,7 +196,12 @@ pub fn presign_query(method: &str, host: &str, path: &str, query: &str, expires_
 
 /// The aws-chunked length of `data_len` payload bytes in chunks of `chunk_size` (for
 /// `Content-Length`), with signatures when `signed` and an optional checksum trailer.
-pub fn chunked_encoded_len(data_len: u64, chunk_size: u64, signed: bool, trailer: Option<ChecksumAlgorithm>) -> u64 {
+pub fn chunked_encoded_len(
+    data_len: u64,
+    chunk_size: u64,
+    signed: bool,
+    trailer: Option<ChecksumAlgorithm>,
+) -> u64 {
     let chunk_size = chunk_size.max(1);
     let sig_ext = if signed { 17 + 64 } else { 0 };
     let header = |n: u64| format!("{n:x}").len() as u64 + sig_ext + 2;
@@ -200,9 +233,12 @@ pub fn encode_chunked_signed(
     let mut out = Vec::with_capacity(data.len() + 256);
     let mut previous = ctx.seed_signature.clone();
     let mut sign_chunk = |chunk: &[u8], out: &mut Vec<u8>| {
-        let sts = v4::chunk_string_to_sign(&ctx.timestamp, &ctx.scope, &previous, &sha256_hex(chunk));
+        let sts =
+            v4::chunk_string_to_sign(&ctx.timestamp, &ctx.scope, &previous, &sha256_hex(chunk));
         let signature = v4::signature(&ctx.signing_key, &sts);
-        out.extend_from_slice(format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(
+            format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes(),
+        );
         out.extend_from_slice(chunk);
         if !chunk.is_empty() {
             out.extend_from_slice(b"\r\n");
@@ -228,7 +264,11 @@ pub fn encode_chunked_signed(
 }
 
 /// Encodes `data` as `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (what current SDKs send by default).
-pub fn encode_chunked_unsigned(data: &[u8], chunk_size: usize, trailer: Option<ChecksumAlgorithm>) -> Vec<u8> {
+pub fn encode_chunked_unsigned(
+    data: &[u8],
+    chunk_size: usize,
+    trailer: Option<ChecksumAlgorithm>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + 64);
     for chunk in data.chunks(chunk_size.max(1)) {
         out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
@@ -237,7 +277,9 @@ pub fn encode_chunked_unsigned(data: &[u8], chunk_size: usize, trailer: Option<C
     }
     out.extend_from_slice(b"0\r\n");
     if let Some(a) = trailer {
-        out.extend_from_slice(format!("{}:{}\r\n", a.header_name(), a.checksum_base64(data)).as_bytes());
+        out.extend_from_slice(
+            format!("{}:{}\r\n", a.header_name(), a.checksum_base64(data)).as_bytes(),
+        );
     }
     out.extend_from_slice(b"\r\n");
     out
@@ -263,11 +305,28 @@ pub fn sign_v2(
     let date = if headers.contains_key("x-amz-date") {
         String::new()
     } else {
-        headers.get("date").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        headers
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     };
-    let parts = RequestParts { method, raw_path: path, raw_query: query, headers, virtual_host_bucket, body: None };
-    let signature = v2::signature(&credentials.secret_access_key, &v2::string_to_sign(&parts, &date, false));
-    headers.insert(http::header::AUTHORIZATION, header_value(&format!("AWS {}:{signature}", credentials.access_key_id))?);
+    let parts = RequestParts {
+        method,
+        raw_path: path,
+        raw_query: query,
+        headers,
+        virtual_host_bucket,
+        body: None,
+    };
+    let signature = v2::signature(
+        &credentials.secret_access_key,
+        &v2::string_to_sign(&parts, &date, false),
+    );
+    headers.insert(
+        http::header::AUTHORIZATION,
+        header_value(&format!("AWS {}:{signature}", credentials.access_key_id))?,
+    );
     Ok(signature)
 }
 
@@ -290,8 +349,18 @@ pub fn presign_v2_query(
         q.push_str("x-amz-security-token=");
         q.push_str(&uri_encode(token.as_bytes(), false));
     }
-    let parts = RequestParts { method, raw_path: path, raw_query: &q, headers: &headers, virtual_host_bucket, body: None };
-    let signature = v2::signature(&credentials.secret_access_key, &v2::string_to_sign(&parts, &expires.to_string(), true));
+    let parts = RequestParts {
+        method,
+        raw_path: path,
+        raw_query: &q,
+        headers: &headers,
+        virtual_host_bucket,
+        body: None,
+    };
+    let signature = v2::signature(
+        &credentials.secret_access_key,
+        &v2::string_to_sign(&parts, &expires.to_string(), true),
+    );
     if !q.is_empty() {
         q.push('&');
     }

@@ -62,7 +62,11 @@ pub const SUB_RESOURCES: &[&str] = &[
 ];
 
 /// `/bucket/path?sub&resources` for the string to sign.
-pub fn canonicalized_resource(raw_path: &str, raw_query: &str, virtual_host_bucket: Option<&str>) -> String {
+pub fn canonicalized_resource(
+    raw_path: &str,
+    raw_query: &str,
+    virtual_host_bucket: Option<&str>,
+) -> String {
     let mut out = String::new();
     if let Some(bucket) = virtual_host_bucket {
         out.push('/');
@@ -96,7 +100,8 @@ pub fn canonicalized_resource(raw_path: &str, raw_query: &str, virtual_host_buck
 /// `x-amz-*` headers (and, for presigned URLs, `x-amz-*` query parameters, which the SDKs
 /// move there from the headers), lower-cased, sorted, values joined by `,`, each `name:value\n`.
 pub fn canonicalized_amz_headers(headers: &http::HeaderMap, raw_query: Option<&str>) -> String {
-    let mut map: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    let mut map: std::collections::BTreeMap<String, Vec<String>> =
+        std::collections::BTreeMap::new();
     for (name, value) in headers {
         if name.as_str().starts_with("x-amz-") {
             let text = String::from_utf8_lossy(value.as_bytes());
@@ -123,21 +128,41 @@ pub fn canonicalized_amz_headers(headers: &http::HeaderMap, raw_query: Option<&s
 
 /// The string to sign with `date` in the Date position (the `Expires` value for presigned URLs).
 pub fn string_to_sign(parts: &RequestParts, date: &str, presigned: bool) -> String {
+    string_to_sign_with(parts, date, presigned, false)
+}
+
+/// [`string_to_sign`], optionally leaving `x-amz-date` out of the amz headers (for clients
+/// that put its value in the Date position instead, as one AWS example does).
+fn string_to_sign_with(
+    parts: &RequestParts,
+    date: &str,
+    presigned: bool,
+    skip_amz_date: bool,
+) -> String {
     let header = |n: &str| parts.header(n).map(str::trim).unwrap_or("");
+    let mut amz = canonicalized_amz_headers(parts.headers, presigned.then_some(parts.raw_query));
+    if skip_amz_date {
+        amz = amz
+            .lines()
+            .filter(|l| !l.starts_with("x-amz-date:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+    }
     format!(
         "{}\n{}\n{}\n{}\n{}{}",
         parts.method,
         header("content-md5"),
         header("content-type"),
         date,
-        canonicalized_amz_headers(parts.headers, presigned.then_some(parts.raw_query)),
+        amz,
         canonicalized_resource(parts.raw_path, parts.raw_query, parts.virtual_host_bucket)
     )
 }
 
 /// Base64 HMAC-SHA1 of `string_to_sign`.
 pub fn signature(secret: &str, string_to_sign: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()))
+    base64::engine::general_purpose::STANDARD
+        .encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
 pub(crate) fn verify_v2(
@@ -147,53 +172,68 @@ pub(crate) fn verify_v2(
     now: Timestamp,
     opts: &VerifyOptions,
 ) -> Result<Verified, AuthError> {
-    let mut dates: Vec<String> = Vec::with_capacity(2);
+    // (Date position, leave x-amz-date out of the amz headers)
+    let mut dates: Vec<(String, bool)> = Vec::with_capacity(3);
     let signed_at;
     if let Some(expires) = a.expires {
         let deadline = Timestamp::from_second(expires).unwrap_or(Timestamp::MAX);
         if now > deadline {
-            return Err(AuthError::RequestExpired { expires: iso(deadline), server_time: iso(now) });
+            return Err(AuthError::RequestExpired {
+                expires: iso(deadline),
+                server_time: iso(now),
+            });
         }
-        dates.push(expires.to_string());
+        dates.push((expires.to_string(), false));
         signed_at = None;
     } else {
         let amz_date = parts.header("x-amz-date");
         let date = parts.header("date");
         let shown = amz_date.or(date).unwrap_or("");
         let t = parse_http_date(shown).ok_or_else(|| {
-            AuthError::AccessDenied("AWS authentication requires a valid Date or x-amz-date header".to_string())
+            AuthError::AccessDenied(
+                "AWS authentication requires a valid Date or x-amz-date header".to_string(),
+            )
         })?;
         check_skew(t, shown, now, opts)?;
-        if amz_date.is_some() {
-            dates.push(String::new());
+        if let Some(a) = amz_date {
+            dates.push((String::new(), false));
+            dates.push((a.trim().to_string(), true));
         }
         if let Some(d) = date {
-            dates.push(d.trim().to_string());
+            dates.push((d.trim().to_string(), false));
         }
         signed_at = Some(t);
     }
     let mut first = None;
-    for date in &dates {
-        let sts = string_to_sign(parts, date, a.presigned);
+    for (date, skip_amz_date) in &dates {
+        let sts = string_to_sign_with(parts, date, a.presigned, *skip_amz_date);
         let computed = signature(secret, &sts);
         if constant_time_eq(computed.as_bytes(), a.signature.as_bytes()) {
             return Ok(Verified {
                 payload: PayloadMode::from_headers(parts.headers)?,
                 signing: None,
-                signature_age_ms: signed_at.map(|t| now.duration_since(t).as_millis() as i64).unwrap_or(0),
+                signature_age_ms: signed_at
+                    .map(|t| now.duration_since(t).as_millis() as i64)
+                    .unwrap_or(0),
                 signature_version: "AWS",
-                auth_type: if a.presigned { "REST-QUERY-STRING" } else { "REST-HEADER" },
+                auth_type: if a.presigned {
+                    "REST-QUERY-STRING"
+                } else {
+                    "REST-HEADER"
+                },
                 decoded_content_length: crate::verify::decoded_content_length(parts)?,
             });
         }
         first.get_or_insert(sts);
     }
-    Err(AuthError::SignatureDoesNotMatch(Box::new(SignatureMismatch {
-        access_key_id: a.access_key_id.clone(),
-        string_to_sign: first.unwrap_or_default(),
-        canonical_request: String::new(),
-        signature_provided: a.signature.clone(),
-    })))
+    Err(AuthError::SignatureDoesNotMatch(Box::new(
+        SignatureMismatch {
+            access_key_id: a.access_key_id.clone(),
+            string_to_sign: first.unwrap_or_default(),
+            canonical_request: String::new(),
+            signature_provided: a.signature.clone(),
+        },
+    )))
 }
 
 #[cfg(test)]
@@ -202,21 +242,39 @@ mod tests {
 
     #[test]
     fn resource() {
-        assert_eq!(canonicalized_resource("/photos/puppy.jpg", "", Some("johnsmith")), "/johnsmith/photos/puppy.jpg");
-        assert_eq!(canonicalized_resource("/", "prefix=photos&max-keys=50", Some("johnsmith")), "/johnsmith/");
-        assert_eq!(canonicalized_resource("/b/k", "versionId=1&acl&x=y", None), "/b/k?acl&versionId=1");
+        assert_eq!(
+            canonicalized_resource("/photos/puppy.jpg", "", Some("johnsmith")),
+            "/johnsmith/photos/puppy.jpg"
+        );
+        assert_eq!(
+            canonicalized_resource("/", "prefix=photos&max-keys=50", Some("johnsmith")),
+            "/johnsmith/"
+        );
+        assert_eq!(
+            canonicalized_resource("/b/k", "versionId=1&acl&x=y", None),
+            "/b/k?acl&versionId=1"
+        );
         assert_eq!(
             canonicalized_resource("/b/k", "response-content-type=text%2Fplain", None),
             "/b/k?response-content-type=text/plain"
         );
-        assert_eq!(canonicalized_resource("/b/k", "uploadId=abc&partNumber=2", None), "/b/k?partNumber=2&uploadId=abc");
+        assert_eq!(
+            canonicalized_resource("/b/k", "uploadId=abc&partNumber=2", None),
+            "/b/k?partNumber=2&uploadId=abc"
+        );
     }
 
     #[test]
     fn amz_headers() {
         let mut h = http::HeaderMap::new();
-        h.append("x-amz-meta-reviewedby", "joe@johnsmith.net".parse().unwrap());
-        h.append("x-amz-meta-reviewedby", "jane@johnsmith.net".parse().unwrap());
+        h.append(
+            "x-amz-meta-reviewedby",
+            "joe@johnsmith.net".parse().unwrap(),
+        );
+        h.append(
+            "x-amz-meta-reviewedby",
+            "jane@johnsmith.net".parse().unwrap(),
+        );
         h.append("x-amz-acl", " public-read ".parse().unwrap());
         h.append("content-type", "text/plain".parse().unwrap());
         assert_eq!(

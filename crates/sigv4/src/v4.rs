@@ -59,7 +59,10 @@ pub fn canonical_request(
 
 /// `AWS4-HMAC-SHA256\n<timestamp>\n<scope>\n<hex sha256 of canonical request>`.
 pub fn string_to_sign(amz_timestamp: &str, scope: &str, canonical_request: &str) -> String {
-    format!("AWS4-HMAC-SHA256\n{amz_timestamp}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()))
+    format!(
+        "AWS4-HMAC-SHA256\n{amz_timestamp}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    )
 }
 
 /// Hex HMAC-SHA256 of `string_to_sign` under `signing_key`.
@@ -69,7 +72,12 @@ pub fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String {
 
 /// The string to sign of one aws-chunked chunk
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html>).
-pub fn chunk_string_to_sign(amz_timestamp: &str, scope: &str, previous_signature: &str, chunk_sha256_hex: &str) -> String {
+pub fn chunk_string_to_sign(
+    amz_timestamp: &str,
+    scope: &str,
+    previous_signature: &str,
+    chunk_sha256_hex: &str,
+) -> String {
     format!(
         "AWS4-HMAC-SHA256-PAYLOAD\n{amz_timestamp}\n{scope}\n{previous_signature}\n{}\n{chunk_sha256_hex}",
         crate::crypto::EMPTY_SHA256
@@ -78,7 +86,12 @@ pub fn chunk_string_to_sign(amz_timestamp: &str, scope: &str, previous_signature
 
 /// The string to sign of the trailing headers
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html>).
-pub fn trailer_string_to_sign(amz_timestamp: &str, scope: &str, previous_signature: &str, canonical_trailers: &str) -> String {
+pub fn trailer_string_to_sign(
+    amz_timestamp: &str,
+    scope: &str,
+    previous_signature: &str,
+    canonical_trailers: &str,
+) -> String {
     format!(
         "AWS4-HMAC-SHA256-TRAILER\n{amz_timestamp}\n{scope}\n{previous_signature}\n{}",
         sha256_hex(canonical_trailers.as_bytes())
@@ -96,7 +109,13 @@ mod tests {
         h.append("my-header2", "\"a   b \t c\"".parse().unwrap());
         h.append("dup", "value2".parse().unwrap());
         h.append("dup", "value1".parse().unwrap());
-        let signed: Vec<String> = ["dup", "missing", "my-header1", "my-header2"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(canonical_headers(&h, &signed), "dup:value2,value1\nmissing:\nmy-header1:value1\nmy-header2:\"a b c\"\n");
+        let signed: Vec<String> = ["dup", "missing", "my-header1", "my-header2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            canonical_headers(&h, &signed),
+            "dup:value2,value1\nmissing:\nmy-header1:value1\nmy-header2:\"a b c\"\n"
+        );
     }
 }

@@ -35,14 +35,21 @@ pub struct VerifyOptions {
 
 impl Default for VerifyOptions {
     fn default() -> Self {
-        VerifyOptions { regions: Vec::new(), path_rules: PathRules::ByService, max_skew: SignedDuration::from_mins(15) }
+        VerifyOptions {
+            regions: Vec::new(),
+            path_rules: PathRules::ByService,
+            max_skew: SignedDuration::from_mins(15),
+        }
     }
 }
 
 impl VerifyOptions {
     /// Accept only `region`.
     pub fn for_region(region: &str) -> VerifyOptions {
-        VerifyOptions { regions: vec![region.to_string()], ..VerifyOptions::default() }
+        VerifyOptions {
+            regions: vec![region.to_string()],
+            ..VerifyOptions::default()
+        }
     }
 }
 
@@ -94,11 +101,9 @@ pub fn verify(
 pub fn decoded_content_length(parts: &RequestParts) -> Result<Option<u64>, AuthError> {
     match parts.header("x-amz-decoded-content-length") {
         None => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| AuthError::InvalidArgument("Invalid x-amz-decoded-content-length".to_string())),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| {
+            AuthError::InvalidArgument("Invalid x-amz-decoded-content-length".to_string())
+        }),
     }
 }
 
@@ -107,7 +112,12 @@ pub(crate) fn iso(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-pub(crate) fn check_skew(request_time: Timestamp, shown: &str, now: Timestamp, opts: &VerifyOptions) -> Result<(), AuthError> {
+pub(crate) fn check_skew(
+    request_time: Timestamp,
+    shown: &str,
+    now: Timestamp,
+    opts: &VerifyOptions,
+) -> Result<(), AuthError> {
     let diff = now.duration_since(request_time).abs();
     if diff > opts.max_skew {
         return Err(AuthError::RequestTimeTooSkewed {
@@ -158,7 +168,11 @@ fn verify_v4(
 
     let mut uris = Vec::with_capacity(2);
     if is_s3 {
-        let raw = if parts.raw_path.is_empty() { "/" } else { parts.raw_path };
+        let raw = if parts.raw_path.is_empty() {
+            "/"
+        } else {
+            parts.raw_path
+        };
         uris.push(raw.to_string());
         let reencoded = s3_reencoded_uri(parts.raw_path);
         if reencoded != raw {
@@ -174,25 +188,42 @@ fn verify_v4(
 
     let mut first_failure = None;
     for uri in &uris {
-        let creq = v4::canonical_request(parts.method, uri, &query, parts.headers, &a.signed_headers, &payload_hash);
+        let creq = v4::canonical_request(
+            parts.method,
+            uri,
+            &query,
+            parts.headers,
+            &a.signed_headers,
+            &payload_hash,
+        );
         let sts = v4::string_to_sign(&timestamp, &scope, &creq);
         let computed = v4::signature(&key, &sts);
         if constant_time_eq(computed.as_bytes(), a.signature.as_bytes()) {
-            let signing = matches!(payload, PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer).then(
-                || ChunkSigningContext {
-                    signing_key: key,
-                    timestamp: timestamp.clone(),
-                    scope: scope.clone(),
-                    seed_signature: a.signature.clone(),
-                },
-            );
+            let signing = matches!(
+                payload,
+                PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer
+            )
+            .then(|| ChunkSigningContext {
+                signing_key: key,
+                timestamp: timestamp.clone(),
+                scope: scope.clone(),
+                seed_signature: a.signature.clone(),
+            });
             return Ok(Verified {
-                decoded_content_length: if payload.is_streaming() { decoded_content_length(parts)? } else { None },
+                decoded_content_length: if payload.is_streaming() {
+                    decoded_content_length(parts)?
+                } else {
+                    None
+                },
                 payload,
                 signing,
                 signature_age_ms: now.duration_since(a.request_time).as_millis() as i64,
                 signature_version: crate::parse::V4_ALGORITHM,
-                auth_type: if a.presigned { "REST-QUERY-STRING" } else { "REST-HEADER" },
+                auth_type: if a.presigned {
+                    "REST-QUERY-STRING"
+                } else {
+                    "REST-HEADER"
+                },
             });
         }
         if first_failure.is_none() {
@@ -201,12 +232,14 @@ fn verify_v4(
     }
     let (string_to_sign, canonical_request) = first_failure.unwrap_or_default();
     tracing::debug!(access_key_id = %a.access_key_id, %canonical_request, "SigV4 signature mismatch");
-    Err(AuthError::SignatureDoesNotMatch(Box::new(SignatureMismatch {
-        access_key_id: a.access_key_id.clone(),
-        string_to_sign,
-        canonical_request,
-        signature_provided: a.signature.clone(),
-    })))
+    Err(AuthError::SignatureDoesNotMatch(Box::new(
+        SignatureMismatch {
+            access_key_id: a.access_key_id.clone(),
+            string_to_sign,
+            canonical_request,
+            signature_provided: a.signature.clone(),
+        },
+    )))
 }
 
 fn check_v4_time(a: &V4Auth, now: Timestamp, opts: &VerifyOptions) -> Result<(), AuthError> {
@@ -214,19 +247,31 @@ fn check_v4_time(a: &V4Auth, now: Timestamp, opts: &VerifyOptions) -> Result<(),
         return check_skew(a.request_time, &a.amz_date, now, opts);
     }
     if a.request_time.duration_since(now) > opts.max_skew {
-        return Err(AuthError::AccessDenied("Request is not valid yet".to_string()));
+        return Err(AuthError::AccessDenied(
+            "Request is not valid yet".to_string(),
+        ));
     }
     if let Some(expires) = a.expires {
-        let deadline = a.request_time.checked_add(SignedDuration::from_secs(expires)).unwrap_or(Timestamp::MAX);
+        let deadline = a
+            .request_time
+            .checked_add(SignedDuration::from_secs(expires))
+            .unwrap_or(Timestamp::MAX);
         if now > deadline {
-            return Err(AuthError::RequestExpired { expires: iso(deadline), server_time: iso(now) });
+            return Err(AuthError::RequestExpired {
+                expires: iso(deadline),
+                server_time: iso(now),
+            });
         }
     }
     Ok(())
 }
 
 /// The payload hash that was signed, and what it announces.
-fn payload_hash(a: &V4Auth, parts: &RequestParts, is_s3: bool) -> Result<(String, PayloadMode), AuthError> {
+fn payload_hash(
+    a: &V4Auth,
+    parts: &RequestParts,
+    is_s3: bool,
+) -> Result<(String, PayloadMode), AuthError> {
     let claimed = parts.header("x-amz-content-sha256").map(str::trim);
     if let Some(value) = claimed {
         let mode = PayloadMode::from_header_value(value)?;
@@ -234,7 +279,10 @@ fn payload_hash(a: &V4Auth, parts: &RequestParts, is_s3: bool) -> Result<(String
     }
     // S3 presigned URLs sign UNSIGNED-PAYLOAD; other services sign the body's hash.
     if a.presigned && is_s3 {
-        return Ok((crate::payload::UNSIGNED_PAYLOAD.to_string(), PayloadMode::Unsigned));
+        return Ok((
+            crate::payload::UNSIGNED_PAYLOAD.to_string(),
+            PayloadMode::Unsigned,
+        ));
     }
     if let Some(body) = parts.body {
         let h = sha256_hex(body);
@@ -245,7 +293,10 @@ fn payload_hash(a: &V4Auth, parts: &RequestParts, is_s3: bool) -> Result<(String
             "Missing required header for this request: x-amz-content-sha256".to_string(),
         ));
     }
-    Ok((EMPTY_SHA256.to_string(), PayloadMode::SignedSha256(EMPTY_SHA256.to_string())))
+    Ok((
+        EMPTY_SHA256.to_string(),
+        PayloadMode::SignedSha256(EMPTY_SHA256.to_string()),
+    ))
 }
 
 /// `YYYYMMDDTHHMMSSZ` of `t` (re-exported for callers building test requests).

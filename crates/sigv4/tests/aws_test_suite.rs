@@ -1,7 +1,9 @@
 //! The AWS SigV4 test suite (tests/data/sigv4-test-suite.txt), verified server-side with
 //! the normalized (non-S3) path rules.
 
-use strongbox_sigv4::{parse, verify, AuthError, ParsedAuth, PathRules, RequestParts, VerifyOptions};
+use strongbox_sigv4::{
+    parse, verify, AuthError, ParsedAuth, PathRules, RequestParts, VerifyOptions,
+};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
@@ -38,13 +40,15 @@ fn load() -> Vec<Case> {
             if let Some(b) = line.strip_prefix("BODY ") {
                 case.body = Some(b.to_string());
             } else if let Some(a) = line.strip_prefix("AUTH ") {
-                case.headers.append(http::header::AUTHORIZATION, a.parse().unwrap());
+                case.headers
+                    .append(http::header::AUTHORIZATION, a.parse().unwrap());
             } else if let Some(s) = line.strip_prefix("STS ") {
                 case.sts_hash = s.to_string();
             } else {
                 let (k, v) = line.split_once(':').unwrap();
                 let name = http::HeaderName::from_bytes(k.as_bytes()).unwrap();
-                case.headers.append(name, http::HeaderValue::from_str(v).unwrap());
+                case.headers
+                    .append(name, http::HeaderValue::from_str(v).unwrap());
             }
         }
         cases.push(case);
@@ -57,7 +61,10 @@ fn now() -> jiff::Timestamp {
 }
 
 fn opts() -> VerifyOptions {
-    VerifyOptions { path_rules: PathRules::Normalized, ..VerifyOptions::for_region("us-east-1") }
+    VerifyOptions {
+        path_rules: PathRules::Normalized,
+        ..VerifyOptions::for_region("us-east-1")
+    }
 }
 
 #[test]
@@ -80,16 +87,28 @@ fn suite_signatures_verify() {
         }
         // A wrong secret fails, and the string to sign shown is the suite's.
         let err = verify(&auth, &parts, "wrong", now(), &opts()).unwrap_err();
-        let AuthError::SignatureDoesNotMatch(m) = err else { panic!("{}: {err:?}", case.name) };
-        assert!(m.string_to_sign.ends_with(&case.sts_hash), "{}: {}", case.name, m.string_to_sign);
-        assert!(m.string_to_sign.starts_with("AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"));
+        let AuthError::SignatureDoesNotMatch(m) = err else {
+            panic!("{}: {err:?}", case.name)
+        };
+        assert!(
+            m.string_to_sign.ends_with(&case.sts_hash),
+            "{}: {}",
+            case.name,
+            m.string_to_sign
+        );
+        assert!(m.string_to_sign.starts_with(
+            "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
+        ));
         assert_eq!(m.access_key_id, "AKIDEXAMPLE");
     }
 }
 
 #[test]
 fn suite_session_token_is_reported() {
-    let case = load().into_iter().find(|c| c.name == "post-sts-header-before").unwrap();
+    let case = load()
+        .into_iter()
+        .find(|c| c.name == "post-sts-header-before")
+        .unwrap();
     let parts = RequestParts {
         method: &case.method,
         raw_path: &case.path,
@@ -101,12 +120,18 @@ fn suite_session_token_is_reported() {
     let auth = parse(&parts).unwrap();
     assert!(auth.session_token().unwrap().starts_with("AQoDYXdzEPT//"));
     let ParsedAuth::V4(v4) = &auth else { panic!() };
-    assert_eq!(v4.signed_headers, vec!["host", "x-amz-date", "x-amz-security-token"]);
+    assert_eq!(
+        v4.signed_headers,
+        vec!["host", "x-amz-date", "x-amz-security-token"]
+    );
 }
 
 #[test]
 fn suite_time_and_region_checks() {
-    let case = load().into_iter().find(|c| c.name == "get-vanilla").unwrap();
+    let case = load()
+        .into_iter()
+        .find(|c| c.name == "get-vanilla")
+        .unwrap();
     let parts = RequestParts {
         method: &case.method,
         raw_path: &case.path,
@@ -118,12 +143,28 @@ fn suite_time_and_region_checks() {
     let auth = parse(&parts).unwrap();
     let later = now() + jiff::SignedDuration::from_mins(16);
     let err = verify(&auth, &parts, SECRET, later, &opts()).unwrap_err();
-    assert!(matches!(err, AuthError::RequestTimeTooSkewed { .. }), "{err:?}");
+    assert!(
+        matches!(err, AuthError::RequestTimeTooSkewed { .. }),
+        "{err:?}"
+    );
     let earlier = now() - jiff::SignedDuration::from_mins(16);
-    assert!(matches!(verify(&auth, &parts, SECRET, earlier, &opts()), Err(AuthError::RequestTimeTooSkewed { .. })));
-    let ok = verify(&auth, &parts, SECRET, now() + jiff::SignedDuration::from_mins(14), &opts()).unwrap();
+    assert!(matches!(
+        verify(&auth, &parts, SECRET, earlier, &opts()),
+        Err(AuthError::RequestTimeTooSkewed { .. })
+    ));
+    let ok = verify(
+        &auth,
+        &parts,
+        SECRET,
+        now() + jiff::SignedDuration::from_mins(14),
+        &opts(),
+    )
+    .unwrap();
     assert_eq!(ok.signature_age_ms, 14 * 60 * 1000);
-    let west = VerifyOptions { path_rules: PathRules::Normalized, ..VerifyOptions::for_region("us-west-2") };
+    let west = VerifyOptions {
+        path_rules: PathRules::Normalized,
+        ..VerifyOptions::for_region("us-west-2")
+    };
     let err = verify(&auth, &parts, SECRET, now(), &west).unwrap_err();
     assert_eq!(
         err.to_string(),

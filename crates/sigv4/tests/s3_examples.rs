@@ -7,8 +7,8 @@
 use strongbox_sigv4::crypto::signing_key;
 use strongbox_sigv4::sign::{self, Credentials, SigningParams};
 use strongbox_sigv4::{
-    parse, verify, AuthError, ChecksumAlgorithm, ChunkSigningContext, ChunkedDecoder, PayloadMode, PayloadVerifier,
-    RequestParts, VerifyOptions,
+    parse, verify, AuthError, ChecksumAlgorithm, ChunkSigningContext, ChunkedDecoder, PayloadMode,
+    PayloadVerifier, RequestParts, VerifyOptions,
 };
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -18,7 +18,10 @@ const EMPTY: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785
 fn headers(list: &[(&str, &str)]) -> http::HeaderMap {
     let mut h = http::HeaderMap::new();
     for (k, v) in list {
-        h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        h.append(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
     }
     h
 }
@@ -31,10 +34,28 @@ fn auth_header(signed: &str, sig: &str) -> String {
     format!("AWS4-HMAC-SHA256 Credential={AKID}/20130524/us-east-1/s3/aws4_request,SignedHeaders={signed},Signature={sig}")
 }
 
-fn check(method: &str, path: &str, query: &str, h: &http::HeaderMap) -> Result<strongbox_sigv4::Verified, AuthError> {
-    let parts = RequestParts { method, raw_path: path, raw_query: query, headers: h, virtual_host_bucket: None, body: None };
+fn check(
+    method: &str,
+    path: &str,
+    query: &str,
+    h: &http::HeaderMap,
+) -> Result<strongbox_sigv4::Verified, AuthError> {
+    let parts = RequestParts {
+        method,
+        raw_path: path,
+        raw_query: query,
+        headers: h,
+        virtual_host_bucket: None,
+        body: None,
+    };
     let auth = parse(&parts)?;
-    verify(&auth, &parts, SECRET, may24(), &VerifyOptions::for_region("us-east-1"))
+    verify(
+        &auth,
+        &parts,
+        SECRET,
+        may24(),
+        &VerifyOptions::for_region("us-east-1"),
+    )
 }
 
 #[test]
@@ -45,20 +66,40 @@ fn get_object_with_range() {
         ("range", "bytes=0-9"),
         ("x-amz-content-sha256", EMPTY),
         ("x-amz-date", "20130524T000000Z"),
-        ("authorization", &auth_header("host;range;x-amz-content-sha256;x-amz-date", sig)),
+        (
+            "authorization",
+            &auth_header("host;range;x-amz-content-sha256;x-amz-date", sig),
+        ),
     ]);
     let v = check("GET", "/test.txt", "", &h).unwrap();
     assert_eq!(v.payload, PayloadMode::SignedSha256(EMPTY.to_string()));
-    assert_eq!((v.signature_version, v.auth_type), ("AWS4-HMAC-SHA256", "REST-HEADER"));
+    assert_eq!(
+        (v.signature_version, v.auth_type),
+        ("AWS4-HMAC-SHA256", "REST-HEADER")
+    );
     assert!(v.signing.is_none());
     // A different key is a different signature.
-    assert!(matches!(check("GET", "/test2.txt", "", &h), Err(AuthError::SignatureDoesNotMatch(_))));
+    assert!(matches!(
+        check("GET", "/test2.txt", "", &h),
+        Err(AuthError::SignatureDoesNotMatch(_))
+    ));
 
     // The client-side signer produces the documented signature.
     let creds = Credentials::new(AKID, SECRET);
-    let params = SigningParams { credentials: &creds, region: "us-east-1", service: "s3", time: may24() };
-    let mut h2 = headers(&[("host", "examplebucket.s3.amazonaws.com"), ("range", "bytes=0-9")]);
-    assert_eq!(sign::sign_request("GET", "/test.txt", "", &mut h2, EMPTY, &params).unwrap(), sig);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: may24(),
+    };
+    let mut h2 = headers(&[
+        ("host", "examplebucket.s3.amazonaws.com"),
+        ("range", "bytes=0-9"),
+    ]);
+    assert_eq!(
+        sign::sign_request("GET", "/test.txt", "", &mut h2, EMPTY, &params).unwrap(),
+        sig
+    );
     assert!(check("GET", "/test.txt", "", &h2).is_ok());
 }
 
@@ -132,7 +173,10 @@ fn missing_content_sha256_is_rejected_for_s3() {
         ("authorization", &auth_header("host;x-amz-date", "00")),
     ]);
     let err = check("GET", "/", "", &h).unwrap_err();
-    assert_eq!(err.to_string(), "Missing required header for this request: x-amz-content-sha256");
+    assert_eq!(
+        err.to_string(),
+        "Missing required header for this request: x-amz-content-sha256"
+    );
 }
 
 /// A small deterministic PRNG for split points.
@@ -213,11 +257,15 @@ fn chunked_upload_example() {
     let body = chunk_body(CHUNK_SIGS, "");
     assert_eq!(body.len(), 66824);
     assert_eq!(sign::chunked_encoded_len(66560, 65536, true, None), 66824);
-    assert_eq!(sign::encode_chunked_signed(&vec![b'a'; 66560], 65536, &ctx, None), body);
+    assert_eq!(
+        sign::encode_chunked_signed(&vec![b'a'; 66560], 65536, &ctx, None),
+        body
+    );
 
     let mut rng = XorShift(0x9e3779b97f4a7c15);
     for _ in 0..40 {
-        let d = ChunkedDecoder::new(&v.payload, Some(ctx.clone()), v.decoded_content_length).unwrap();
+        let d =
+            ChunkedDecoder::new(&v.payload, Some(ctx.clone()), v.decoded_content_length).unwrap();
         let (data, trailers) = decode_split(d, &body, &mut rng).unwrap();
         assert_eq!(data, vec![b'a'; 66560]);
         assert!(trailers.headers.is_empty());
@@ -227,16 +275,26 @@ fn chunked_upload_example() {
     let mut tampered = body.clone();
     tampered[200] = b'b';
     let d = ChunkedDecoder::new(&v.payload, Some(ctx.clone()), None).unwrap();
-    assert!(matches!(decode_split(d, &tampered, &mut rng), Err(AuthError::SignatureDoesNotMatch(_))));
+    assert!(matches!(
+        decode_split(d, &tampered, &mut rng),
+        Err(AuthError::SignatureDoesNotMatch(_))
+    ));
     let swapped = chunk_body([CHUNK_SIGS[1], CHUNK_SIGS[0], CHUNK_SIGS[2]], "");
     let d = ChunkedDecoder::new(&v.payload, Some(ctx.clone()), None).unwrap();
     let err = decode_split(d, &swapped, &mut rng).unwrap_err();
-    let AuthError::SignatureDoesNotMatch(m) = err else { panic!("{err:?}") };
-    assert!(m.string_to_sign.starts_with("AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n4f232c43"));
+    let AuthError::SignatureDoesNotMatch(m) = err else {
+        panic!("{err:?}")
+    };
+    assert!(m.string_to_sign.starts_with(
+        "AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n4f232c43"
+    ));
     for cut in [1, 100, 65_600, 66_700, body.len() - 1] {
         let d = ChunkedDecoder::new(&v.payload, Some(ctx.clone()), Some(66560)).unwrap();
         let r = decode_split(d, &body[..cut], &mut rng);
-        assert!(matches!(r, Err(AuthError::IncompleteBody)), "cut {cut}: {r:?}");
+        assert!(
+            matches!(r, Err(AuthError::IncompleteBody)),
+            "cut {cut}: {r:?}"
+        );
     }
 }
 
@@ -246,7 +304,8 @@ fn chunked_trailer_example() {
         signing_key: signing_key(SECRET, "20130524", "us-east-1", "s3"),
         timestamp: "20130524T000000Z".to_string(),
         scope: "20130524/us-east-1/s3/aws4_request".to_string(),
-        seed_signature: "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e".to_string(),
+        seed_signature: "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
+            .to_string(),
     };
     let sigs = [
         "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
@@ -256,24 +315,47 @@ fn chunked_trailer_example() {
     let trailer = "x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n";
     let body = chunk_body(sigs, trailer);
     let mode = PayloadMode::StreamingSignedTrailer;
-    assert_eq!(sign::encode_chunked_signed(&vec![b'a'; 66560], 65536, &ctx, Some(ChecksumAlgorithm::Crc32c)), body);
-    assert_eq!(sign::chunked_encoded_len(66560, 65536, true, Some(ChecksumAlgorithm::Crc32c)), body.len() as u64);
+    assert_eq!(
+        sign::encode_chunked_signed(
+            &vec![b'a'; 66560],
+            65536,
+            &ctx,
+            Some(ChecksumAlgorithm::Crc32c)
+        ),
+        body
+    );
+    assert_eq!(
+        sign::chunked_encoded_len(66560, 65536, true, Some(ChecksumAlgorithm::Crc32c)),
+        body.len() as u64
+    );
     let mut rng = XorShift(42);
     for _ in 0..40 {
-        let d = ChunkedDecoder::new(&mode, Some(ctx.clone()), Some(66560)).unwrap().with_checksum(ChecksumAlgorithm::Crc32c);
+        let d = ChunkedDecoder::new(&mode, Some(ctx.clone()), Some(66560))
+            .unwrap()
+            .with_checksum(ChecksumAlgorithm::Crc32c);
         let (data, trailers) = decode_split(d, &body, &mut rng).unwrap();
         assert_eq!(data.len(), 66560);
-        assert_eq!(trailers.checksum(), Some((ChecksumAlgorithm::Crc32c, "sOO8/Q==")));
+        assert_eq!(
+            trailers.checksum(),
+            Some((ChecksumAlgorithm::Crc32c, "sOO8/Q=="))
+        );
     }
     // Clients that end the checksum line with LF and send CRLF before the signature.
-    let variant = String::from_utf8(body.clone()).unwrap().replace("\r\nx-amz-trailer-signature:", "\n\r\nx-amz-trailer-signature:");
+    let variant = String::from_utf8(body.clone()).unwrap().replace(
+        "\r\nx-amz-trailer-signature:",
+        "\n\r\nx-amz-trailer-signature:",
+    );
     let d = ChunkedDecoder::new(&mode, Some(ctx.clone()), None).unwrap();
     decode_split(d, variant.as_bytes(), &mut rng).unwrap();
     // A changed trailer value or signature fails.
-    let forged = String::from_utf8(body.clone()).unwrap().replace("sOO8/Q==", "AAAAAA==");
+    let forged = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("sOO8/Q==", "AAAAAA==");
     let d = ChunkedDecoder::new(&mode, Some(ctx.clone()), None).unwrap();
     let err = decode_split(d, forged.as_bytes(), &mut rng).unwrap_err();
-    let AuthError::SignatureDoesNotMatch(m) = err else { panic!("{err:?}") };
+    let AuthError::SignatureDoesNotMatch(m) = err else {
+        panic!("{err:?}")
+    };
     assert!(m.string_to_sign.starts_with("AWS4-HMAC-SHA256-TRAILER\n"));
     let unsigned = String::from_utf8(body.clone()).unwrap().replace(
         "x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n",
@@ -290,10 +372,17 @@ fn unsigned_trailer_as_sdks_send_it() {
         let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
         for algo in ChecksumAlgorithm::ALL {
             let body = sign::encode_chunked_unsigned(&data, 8192, Some(algo));
-            assert_eq!(sign::chunked_encoded_len(len as u64, 8192, false, Some(algo)), body.len() as u64);
-            let d = ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, Some(len as u64))
-                .unwrap()
-                .with_checksum(algo);
+            assert_eq!(
+                sign::chunked_encoded_len(len as u64, 8192, false, Some(algo)),
+                body.len() as u64
+            );
+            let d = ChunkedDecoder::new(
+                &PayloadMode::StreamingUnsignedTrailer,
+                None,
+                Some(len as u64),
+            )
+            .unwrap()
+            .with_checksum(algo);
             let (out, trailers) = decode_split(d, &body, &mut rng).unwrap();
             assert_eq!(out, data);
             assert_eq!(trailers.checksum().unwrap().0, algo);
@@ -314,9 +403,19 @@ fn decoder_never_panics_on_garbage() {
     for _ in 0..2000 {
         let len = (rng.next() % 200) as usize;
         let body: Vec<u8> = (0..len)
-            .map(|_| if rng.next() % 5 == 0 { rng.next() as u8 } else { alphabet[(rng.next() % alphabet.len() as u64) as usize] })
+            .map(|_| {
+                if rng.next().is_multiple_of(5) {
+                    rng.next() as u8
+                } else {
+                    alphabet[(rng.next() % alphabet.len() as u64) as usize]
+                }
+            })
             .collect();
-        for mode in [PayloadMode::StreamingSigned, PayloadMode::StreamingSignedTrailer, PayloadMode::StreamingUnsignedTrailer] {
+        for mode in [
+            PayloadMode::StreamingSigned,
+            PayloadMode::StreamingSignedTrailer,
+            PayloadMode::StreamingUnsignedTrailer,
+        ] {
             let d = ChunkedDecoder::new(&mode, Some(ctx.clone()), None).unwrap();
             let _ = decode_split(d, &body, &mut rng);
         }
@@ -327,22 +426,65 @@ fn decoder_never_panics_on_garbage() {
 fn presigned_url_example() {
     let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
     let h = headers(&[("host", "examplebucket.s3.amazonaws.com")]);
-    let parts = RequestParts { method: "GET", raw_path: "/test.txt", raw_query: q, headers: &h, virtual_host_bucket: None, body: None };
+    let parts = RequestParts {
+        method: "GET",
+        raw_path: "/test.txt",
+        raw_query: q,
+        headers: &h,
+        virtual_host_bucket: None,
+        body: None,
+    };
     let auth = parse(&parts).unwrap();
     let opts = VerifyOptions::for_region("us-east-1");
-    let v = verify(&auth, &parts, SECRET, may24() + jiff::SignedDuration::from_hours(23), &opts).unwrap();
+    let v = verify(
+        &auth,
+        &parts,
+        SECRET,
+        may24() + jiff::SignedDuration::from_hours(23),
+        &opts,
+    )
+    .unwrap();
     assert_eq!(v.auth_type, "REST-QUERY-STRING");
     assert_eq!(v.payload, PayloadMode::Unsigned);
-    let err = verify(&auth, &parts, SECRET, may24() + jiff::SignedDuration::from_secs(86401), &opts).unwrap_err();
+    let err = verify(
+        &auth,
+        &parts,
+        SECRET,
+        may24() + jiff::SignedDuration::from_secs(86401),
+        &opts,
+    )
+    .unwrap_err();
     assert_eq!(err.to_string(), "Request has expired");
     assert_eq!(strongbox_core::AwsError::code(&err), "AccessDenied");
-    let err = verify(&auth, &parts, SECRET, may24() - jiff::SignedDuration::from_hours(1), &opts).unwrap_err();
+    let err = verify(
+        &auth,
+        &parts,
+        SECRET,
+        may24() - jiff::SignedDuration::from_hours(1),
+        &opts,
+    )
+    .unwrap_err();
     assert!(matches!(err, AuthError::AccessDenied(_)));
 
     // The signer produces the same URL.
     let creds = Credentials::new(AKID, SECRET);
-    let params = SigningParams { credentials: &creds, region: "us-east-1", service: "s3", time: may24() };
-    assert_eq!(sign::presign_query("GET", "examplebucket.s3.amazonaws.com", "/test.txt", "", 86400, &params), q);
+    let params = SigningParams {
+        credentials: &creds,
+        region: "us-east-1",
+        service: "s3",
+        time: may24(),
+    };
+    assert_eq!(
+        sign::presign_query(
+            "GET",
+            "examplebucket.s3.amazonaws.com",
+            "/test.txt",
+            "",
+            86400,
+            &params
+        ),
+        q
+    );
     let wrong_region = VerifyOptions::for_region("eu-west-1");
     let err = verify(&auth, &parts, SECRET, may24(), &wrong_region).unwrap_err();
     assert_eq!(
