@@ -347,7 +347,7 @@ impl ChunkedDecoder {
             v4::chunk_string_to_sign(&ctx.timestamp, &ctx.scope, &self.previous_signature, hash);
         let computed = v4::signature(&ctx.signing_key, &sts);
         if !constant_time_eq(computed.as_bytes(), provided.as_bytes()) {
-            return Err(mismatch(sts, provided));
+            return Err(mismatch(&ctx.access_key_id, sts, provided));
         }
         self.previous_signature = computed;
         Ok(())
@@ -411,7 +411,7 @@ impl ChunkedDecoder {
         );
         let computed = v4::signature(&ctx.signing_key, &sts);
         if !constant_time_eq(computed.as_bytes(), provided.as_bytes()) {
-            return Err(mismatch(sts, provided));
+            return Err(mismatch(&ctx.access_key_id, sts, provided));
         }
         self.previous_signature = computed;
         Ok(())
@@ -470,9 +470,9 @@ pub fn canonical_trailers(trailers: &[(String, String)]) -> String {
     sorted.iter().map(|(k, v)| format!("{k}:{v}\n")).collect()
 }
 
-fn mismatch(string_to_sign: String, signature_provided: String) -> AuthError {
+fn mismatch(access_key_id: &str, string_to_sign: String, signature_provided: String) -> AuthError {
     AuthError::SignatureDoesNotMatch(Box::new(SignatureMismatch {
-        access_key_id: String::new(),
+        access_key_id: access_key_id.to_string(),
         string_to_sign,
         canonical_request: String::new(),
         signature_provided,

@@ -79,6 +79,7 @@ impl SigningParams<'_> {
     /// The context for signing aws-chunked chunks that follow a request signed with `seed_signature`.
     pub fn chunk_context(&self, seed_signature: &str) -> ChunkSigningContext {
         ChunkSigningContext {
+            access_key_id: self.credentials.access_key_id.clone(),
             signing_key: self.key(),
             timestamp: format_amz_date(self.time),
             scope: self.scope(),

@@ -56,6 +56,8 @@ impl VerifyOptions {
 /// What the chunk decoder needs to check aws-chunked signatures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkSigningContext {
+    /// Shown in `SignatureDoesNotMatch` errors.
+    pub access_key_id: String,
     pub signing_key: [u8; 32],
     /// `YYYYMMDDTHHMMSSZ` of the request.
     pub timestamp: String,
@@ -181,17 +183,26 @@ fn verify_v4(
     } else {
         uris.push(normalized_canonical_uri(parts.raw_path));
     }
-    let query = canonical_query(parts.raw_query, a.presigned.then_some("X-Amz-Signature"));
+    let skip = a.presigned.then_some("X-Amz-Signature");
+    let mut queries = vec![canonical_query(parts.raw_query, skip)];
+    if parts.raw_query.contains('+') {
+        // Some clients send a space as `+` in the query and sign it as `%20`.
+        queries.push(canonical_query(&parts.raw_query.replace('+', "%20"), skip));
+    }
+    let candidates: Vec<(&String, &String)> = uris
+        .iter()
+        .flat_map(|u| queries.iter().map(move |q| (u, q)))
+        .collect();
     let key = signing_key(secret, &a.date, &a.region, &a.service);
     let timestamp = a.amz_timestamp();
     let scope = a.scope();
 
     let mut first_failure = None;
-    for uri in &uris {
+    for (uri, query) in candidates {
         let creq = v4::canonical_request(
             parts.method,
             uri,
-            &query,
+            query,
             parts.headers,
             &a.signed_headers,
             &payload_hash,
@@ -204,17 +215,20 @@ fn verify_v4(
                 PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer
             )
             .then(|| ChunkSigningContext {
+                access_key_id: a.access_key_id.clone(),
                 signing_key: key,
                 timestamp: timestamp.clone(),
                 scope: scope.clone(),
                 seed_signature: a.signature.clone(),
             });
+            let decoded_content_length = if payload.is_streaming() {
+                // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html: required.
+                Some(decoded_content_length(parts)?.ok_or(AuthError::MissingContentLength)?)
+            } else {
+                None
+            };
             return Ok(Verified {
-                decoded_content_length: if payload.is_streaming() {
-                    decoded_content_length(parts)?
-                } else {
-                    None
-                },
+                decoded_content_length,
                 payload,
                 signing,
                 signature_age_ms: now.duration_since(a.request_time).as_millis() as i64,

@@ -301,6 +301,7 @@ fn chunked_upload_example() {
 #[test]
 fn chunked_trailer_example() {
     let ctx = ChunkSigningContext {
+        access_key_id: AKID.to_string(),
         signing_key: signing_key(SECRET, "20130524", "us-east-1", "s3"),
         timestamp: "20130524T000000Z".to_string(),
         scope: "20130524/us-east-1/s3/aws4_request".to_string(),
@@ -394,6 +395,7 @@ fn unsigned_trailer_as_sdks_send_it() {
 fn decoder_never_panics_on_garbage() {
     let mut rng = XorShift(0xdead_beef);
     let ctx = ChunkSigningContext {
+        access_key_id: "AKID".into(),
         signing_key: [7; 32],
         timestamp: "20130524T000000Z".into(),
         scope: "20130524/us-east-1/s3/aws4_request".into(),
