@@ -1,1 +1,119 @@
-//! strongbox-s3 (work in progress).
+//! strongbox-s3: the S3 API over [`strongbox_store`].
+//!
+//! The server authenticates a request, resolves the caller and the bucket/key,
+//! and calls [`S3Service::handle`] (or [`S3Service::handle_control`] for S3
+//! Control). This crate parses the request, authorizes it through
+//! [`S3Access`] (in [`authorization`], one table), runs the operation and
+//! renders the XML response or the S3 error.
+
+pub mod acl;
+pub mod authorization;
+pub mod body;
+pub mod conditional;
+pub mod config;
+pub mod dates;
+pub mod error;
+pub mod names;
+mod ops;
+pub mod range;
+mod response;
+mod router;
+pub mod tags;
+pub mod xml;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use strongbox_core::db::Db;
+use strongbox_core::{Caller, RequestMeta};
+use strongbox_store::Store;
+
+pub use authorization::{BucketInfo, ObjectInfo, S3Access, S3Check};
+pub use body::{BodyError, RequestBody, S3Body};
+pub use error::S3Error;
+
+/// One S3 request, authenticated and addressed by the server.
+pub struct S3Request {
+    pub meta: RequestMeta,
+    pub caller: Caller,
+    /// Canonical user id of the caller's account (`""` for anonymous callers).
+    pub canonical_user_id: String,
+    pub method: http::Method,
+    /// Bucket and key, decoded.
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// Query parameters, decoded, in order.
+    pub query: Vec<(String, String)>,
+    pub headers: http::HeaderMap,
+    pub body: RequestBody,
+    pub access: Arc<dyn S3Access>,
+}
+
+impl S3Request {
+    /// A header value as text (`None` when absent or not visible ASCII).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Whether a query parameter is present (with or without a value).
+    pub fn has_query(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+}
+
+/// The S3 service of one region.
+pub struct S3Service {
+    store: Arc<Store>,
+    region: String,
+}
+
+impl S3Service {
+    /// Opens the store under `data_dir` with metadata in `db`, sweeping files a crash left behind.
+    pub fn open(db: Arc<Db>, data_dir: &Path, region: &str) -> Result<S3Service, S3Error> {
+        let store = Store::open(db, data_dir)?;
+        Ok(S3Service {
+            store: Arc::new(store),
+            region: region.to_string(),
+        })
+    }
+
+    /// Handles an S3 API request. Never panics on bad input; every response
+    /// carries `x-amz-request-id` and `x-amz-id-2`.
+    pub async fn handle(&self, mut req: S3Request) -> http::Response<S3Body> {
+        let head = req.method == http::Method::HEAD;
+        let resource = response::resource_of(&req);
+        let result = self.dispatch(&mut req).await;
+        let resp = match result {
+            Ok(r) => r,
+            Err(f) => response::error(&f, &resource, &req.meta.request_id, head),
+        };
+        response::finish(resp, &req.meta.request_id)
+    }
+
+    /// Handles an S3 Control request (account-level Block Public Access).
+    /// The server passes the request path in `key` (e.g.
+    /// `/v20180820/configuration/publicAccessBlock`) and leaves `bucket` empty.
+    pub async fn handle_control(&self, mut req: S3Request) -> http::Response<S3Body> {
+        let head = req.method == http::Method::HEAD;
+        let resource = req.key.clone().unwrap_or_default();
+        let result = self.control(&mut req).await;
+        let resp = match result {
+            Ok(r) => r,
+            Err(f) => response::error(&f, &resource, &req.meta.request_id, head),
+        };
+        response::finish(resp, &req.meta.request_id)
+    }
+
+    /// The region this service answers for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}

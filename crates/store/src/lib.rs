@@ -1,1 +1,51 @@
-//! strongbox-store (work in progress).
+//! strongbox-store: where the S3 data plane keeps its state.
+//!
+//! Object bytes live on local disk under `DATA_DIR/objects/` in files named by
+//! random ids (never by keys: [`files`]); metadata lives in SQLite behind the
+//! [`MetaStore`] trait ([`sqlite`] is the first backend). A write goes
+//! temp file → fsync → rename → fsync dir, and only then commits the metadata
+//! in one transaction; a crash leaves the old object or the new one, and
+//! [`Store::open`] sweeps the orphan files.
+
+pub mod checksum;
+pub mod error;
+pub mod files;
+pub mod meta;
+pub mod model;
+pub mod sqlite;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use checksum::{ChecksumAlgorithm, ChecksumHasher};
+pub use error::StoreError;
+pub use files::{FileStore, ObjectReader, ObjectWriter, WrittenFile};
+pub use meta::MetaStore;
+pub use model::*;
+
+/// Metadata store plus local file store.
+pub struct Store {
+    pub meta: Arc<dyn MetaStore>,
+    pub files: FileStore,
+}
+
+impl Store {
+    /// Opens the SQLite + local-disk store, and removes temp files and data
+    /// files no metadata references (left by a crash).
+    pub fn open(db: Arc<strongbox_core::db::Db>, data_dir: &Path) -> Result<Store, StoreError> {
+        let meta = sqlite::SqliteMeta::open(db)?;
+        let files = FileStore::open(data_dir)?;
+        let referenced: HashSet<String> = meta.referenced_files()?.into_iter().collect();
+        files.sweep(&referenced)?;
+        Ok(Store {
+            meta: Arc::new(meta),
+            files,
+        })
+    }
+
+    /// Removes data files no longer referenced (after a metadata commit).
+    pub fn discard_files(&self, ids: &[String]) {
+        self.files.remove_all(ids);
+    }
+}

@@ -1,0 +1,425 @@
+//! The one place where S3 operations are authorized: operation → IAM action
+//! and the S3 condition keys, then a call to the lead's [`S3Access`].
+//!
+//! Actions follow "Required permissions for Amazon S3 API operations" and
+//! condition keys "Actions, resources, and condition keys for Amazon S3"
+//! (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+
+use strongbox_core::{Caller, ContextEntry, Denied, RequestMeta};
+use strongbox_store::Versioning;
+
+use crate::acl::{Acl, CanonicalIds, GRANT_HEADERS};
+use crate::config::{EncryptionConfig, ObjectOwnership, PublicAccessBlock};
+use crate::error::S3Error;
+use crate::S3Request;
+
+/// Everything authorization needs to know about a bucket.
+#[derive(Clone, Debug)]
+pub struct BucketInfo {
+    pub name: String,
+    pub owner_account: String,
+    pub region: String,
+    pub created: jiff::Timestamp,
+    pub versioning: Versioning,
+    /// The bucket policy (JSON).
+    pub policy: Option<String>,
+    pub acl: Acl,
+    /// `None`: no ownership controls (behaves as ObjectWriter).
+    pub object_ownership: Option<ObjectOwnership>,
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// The bucket owner account's Block Public Access setting.
+    pub account_public_access_block: Option<PublicAccessBlock>,
+    pub tags: Vec<(String, String)>,
+    pub encryption: Option<EncryptionConfig>,
+}
+
+impl BucketInfo {
+    /// Whether ACLs are disabled (BucketOwnerEnforced).
+    pub fn acls_disabled(&self) -> bool {
+        self.object_ownership == Some(ObjectOwnership::BucketOwnerEnforced)
+    }
+
+    /// BlockPublicAcls from the bucket or the account.
+    pub fn blocks_public_acls(&self) -> bool {
+        self.public_access_block
+            .is_some_and(|p| p.block_public_acls)
+            || self
+                .account_public_access_block
+                .is_some_and(|p| p.block_public_acls)
+    }
+
+    /// BlockPublicPolicy from the bucket or the account.
+    pub fn blocks_public_policy(&self) -> bool {
+        self.public_access_block
+            .is_some_and(|p| p.block_public_policy)
+            || self
+                .account_public_access_block
+                .is_some_and(|p| p.block_public_policy)
+    }
+}
+
+/// What authorization needs to know about an existing object.
+#[derive(Clone, Debug)]
+pub struct ObjectInfo {
+    pub owner_account: String,
+    pub acl: Acl,
+    pub tags: Vec<(String, String)>,
+    pub version_id: Option<String>,
+}
+
+/// One access check, as handed to [`S3Access::authorize`].
+pub struct S3Check<'a> {
+    /// `s3:GetObject`, …
+    pub action: &'static str,
+    pub bucket: Option<&'a BucketInfo>,
+    pub key: Option<&'a str>,
+    pub object: Option<&'a ObjectInfo>,
+    pub context: Vec<ContextEntry>,
+}
+
+/// Implemented by the lead (strongbox-authz).
+pub trait S3Access: Send + Sync {
+    fn authorize(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &S3Check<'_>,
+    ) -> Result<(), Denied>;
+    /// The canonical user id of an account (for Owner and ACL XML).
+    fn canonical_user_id(&self, account_id: &str) -> Option<String>;
+    /// The account of a canonical user id, if it exists.
+    fn account_exists_for_canonical_id(&self, canonical_id: &str) -> Option<String>;
+}
+
+/// [`S3Access`] as the canonical id lookups ACL code needs.
+pub(crate) struct Ids<'a>(pub &'a dyn S3Access);
+
+impl CanonicalIds for Ids<'_> {
+    fn canonical_of(&self, account_id: &str) -> String {
+        self.0
+            .canonical_user_id(account_id)
+            .unwrap_or_else(|| account_id.to_string())
+    }
+
+    fn account_of(&self, canonical_id: &str) -> Option<String> {
+        self.0.account_exists_for_canonical_id(canonical_id)
+    }
+}
+
+/// The S3 operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    ListBuckets,
+    CreateBucket,
+    DeleteBucket,
+    HeadBucket,
+    GetBucketLocation,
+    ListObjects,
+    ListObjectsV2,
+    ListObjectVersions,
+    ListMultipartUploads,
+    GetBucketVersioning,
+    PutBucketVersioning,
+    GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
+    GetBucketPolicy,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketPolicyStatus,
+    GetBucketAcl,
+    PutBucketAcl,
+    GetBucketOwnershipControls,
+    PutBucketOwnershipControls,
+    DeleteBucketOwnershipControls,
+    GetPublicAccessBlock,
+    PutPublicAccessBlock,
+    DeletePublicAccessBlock,
+    GetBucketEncryption,
+    PutBucketEncryption,
+    DeleteBucketEncryption,
+    DeleteObjects,
+    GetObject,
+    HeadObject,
+    PutObject,
+    CopyObject,
+    DeleteObject,
+    GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
+    GetObjectAcl,
+    PutObjectAcl,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    GetAccountPublicAccessBlock,
+    PutAccountPublicAccessBlock,
+    DeleteAccountPublicAccessBlock,
+}
+
+/// The IAM action an operation needs; `versioned` when the request names a version.
+pub fn action(op: Op, versioned: bool) -> &'static str {
+    use Op::*;
+    match (op, versioned) {
+        (ListBuckets, _) => "s3:ListAllMyBuckets",
+        (CreateBucket, _) => "s3:CreateBucket",
+        (DeleteBucket, _) => "s3:DeleteBucket",
+        (HeadBucket | ListObjects | ListObjectsV2, _) => "s3:ListBucket",
+        (GetBucketLocation, _) => "s3:GetBucketLocation",
+        (ListObjectVersions, _) => "s3:ListBucketVersions",
+        (ListMultipartUploads, _) => "s3:ListBucketMultipartUploads",
+        (GetBucketVersioning, _) => "s3:GetBucketVersioning",
+        (PutBucketVersioning, _) => "s3:PutBucketVersioning",
+        (GetBucketTagging, _) => "s3:GetBucketTagging",
+        (PutBucketTagging | DeleteBucketTagging, _) => "s3:PutBucketTagging",
+        (GetBucketPolicy, _) => "s3:GetBucketPolicy",
+        (PutBucketPolicy, _) => "s3:PutBucketPolicy",
+        (DeleteBucketPolicy, _) => "s3:DeleteBucketPolicy",
+        (GetBucketPolicyStatus, _) => "s3:GetBucketPolicyStatus",
+        (GetBucketAcl, _) => "s3:GetBucketAcl",
+        (PutBucketAcl, _) => "s3:PutBucketAcl",
+        (GetBucketOwnershipControls, _) => "s3:GetBucketOwnershipControls",
+        (PutBucketOwnershipControls | DeleteBucketOwnershipControls, _) => {
+            "s3:PutBucketOwnershipControls"
+        }
+        (GetPublicAccessBlock, _) => "s3:GetBucketPublicAccessBlock",
+        (PutPublicAccessBlock | DeletePublicAccessBlock, _) => "s3:PutBucketPublicAccessBlock",
+        (GetBucketEncryption, _) => "s3:GetEncryptionConfiguration",
+        (PutBucketEncryption | DeleteBucketEncryption, _) => "s3:PutEncryptionConfiguration",
+        (GetObject | HeadObject, false) => "s3:GetObject",
+        (GetObject | HeadObject, true) => "s3:GetObjectVersion",
+        (
+            PutObject
+            | CopyObject
+            | CreateMultipartUpload
+            | UploadPart
+            | UploadPartCopy
+            | CompleteMultipartUpload,
+            _,
+        ) => "s3:PutObject",
+        (DeleteObject | DeleteObjects, false) => "s3:DeleteObject",
+        (DeleteObject | DeleteObjects, true) => "s3:DeleteObjectVersion",
+        (GetObjectTagging, false) => "s3:GetObjectTagging",
+        (GetObjectTagging, true) => "s3:GetObjectVersionTagging",
+        (PutObjectTagging, false) => "s3:PutObjectTagging",
+        (PutObjectTagging, true) => "s3:PutObjectVersionTagging",
+        (DeleteObjectTagging, false) => "s3:DeleteObjectTagging",
+        (DeleteObjectTagging, true) => "s3:DeleteObjectVersionTagging",
+        (GetObjectAcl, false) => "s3:GetObjectAcl",
+        (GetObjectAcl, true) => "s3:GetObjectVersionAcl",
+        (PutObjectAcl, false) => "s3:PutObjectAcl",
+        (PutObjectAcl, true) => "s3:PutObjectVersionAcl",
+        (AbortMultipartUpload, _) => "s3:AbortMultipartUpload",
+        (ListParts, _) => "s3:ListMultipartUploadParts",
+        (GetAccountPublicAccessBlock, _) => "s3:GetAccountPublicAccessBlock",
+        (PutAccountPublicAccessBlock | DeleteAccountPublicAccessBlock, _) => {
+            "s3:PutAccountPublicAccessBlock"
+        }
+    }
+}
+
+/// Operations that write an object (and so take ACL, tagging and SSE headers).
+fn writes_object(op: Op) -> bool {
+    matches!(
+        op,
+        Op::PutObject | Op::CopyObject | Op::CreateMultipartUpload
+    )
+}
+
+/// The S3 condition keys an operation's request supplies.
+pub fn context(op: Op, req: &S3Request, object: Option<&ObjectInfo>) -> Vec<ContextEntry> {
+    let mut ctx = Vec::new();
+    let header = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    if let Some(v) = &req.meta.content_sha256 {
+        ctx.push(ContextEntry::new("s3:x-amz-content-sha256", v.clone()));
+    }
+    if let Some(v) = &req.meta.signature_version {
+        ctx.push(ContextEntry::new("s3:signatureversion", v.clone()));
+    }
+    if let Some(v) = &req.meta.auth_type {
+        ctx.push(ContextEntry::new("s3:authType", v.clone()));
+    }
+    if let Some(v) = req.meta.signature_age_ms {
+        ctx.push(ContextEntry::new("s3:signatureAge", v.to_string()));
+    }
+    let takes_acl =
+        writes_object(op) || matches!(op, Op::PutObjectAcl | Op::PutBucketAcl | Op::CreateBucket);
+    if takes_acl {
+        if let Some(v) = header("x-amz-acl") {
+            ctx.push(ContextEntry::new("s3:x-amz-acl", v));
+        }
+        for (h, _) in GRANT_HEADERS {
+            if let Some(v) = header(h) {
+                ctx.push(ContextEntry::new(format!("s3:{h}"), v));
+            }
+        }
+    }
+    if writes_object(op) {
+        if let Some(v) = header("x-amz-server-side-encryption") {
+            ctx.push(ContextEntry::new("s3:x-amz-server-side-encryption", v));
+        }
+        if let Some(v) = header("x-amz-server-side-encryption-aws-kms-key-id") {
+            ctx.push(ContextEntry::new(
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                v,
+            ));
+        }
+        if let Some(v) = header("x-amz-storage-class") {
+            ctx.push(ContextEntry::new("s3:x-amz-storage-class", v));
+        }
+        if let Some(tags) = header("x-amz-tagging").and_then(|v| crate::tags::parse_header(&v).ok())
+        {
+            push_request_tags(&mut ctx, &tags);
+        }
+    }
+    if matches!(op, Op::CopyObject | Op::UploadPartCopy) {
+        if let Some(v) = header("x-amz-copy-source") {
+            ctx.push(ContextEntry::new("s3:x-amz-copy-source", v));
+        }
+        if let Some(v) = header("x-amz-metadata-directive") {
+            ctx.push(ContextEntry::new("s3:x-amz-metadata-directive", v));
+        }
+    }
+    if matches!(op, Op::CreateBucket | Op::PutBucketOwnershipControls) {
+        if let Some(v) = header("x-amz-object-ownership") {
+            ctx.push(ContextEntry::new("s3:x-amz-object-ownership", v));
+        }
+    }
+    if matches!(
+        op,
+        Op::ListObjects | Op::ListObjectsV2 | Op::ListObjectVersions
+    ) {
+        for (param, key) in [
+            ("prefix", "s3:prefix"),
+            ("delimiter", "s3:delimiter"),
+            ("max-keys", "s3:max-keys"),
+        ] {
+            if let Some(v) = req.query_value(param) {
+                ctx.push(ContextEntry::new(key, v));
+            }
+        }
+    }
+    if let Some(v) = req.query_value("versionId") {
+        ctx.push(ContextEntry::new("s3:versionid", v));
+    }
+    if let Some(o) = object {
+        for (k, v) in &o.tags {
+            ctx.push(ContextEntry::new(
+                format!("s3:ExistingObjectTag/{k}"),
+                v.clone(),
+            ));
+        }
+    }
+    ctx
+}
+
+/// `s3:RequestObjectTag/<key>` and `s3:RequestObjectTagKeys`.
+pub fn push_request_tags(ctx: &mut Vec<ContextEntry>, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        ctx.push(ContextEntry::new(
+            format!("s3:RequestObjectTag/{k}"),
+            v.clone(),
+        ));
+    }
+    if !tags.is_empty() {
+        ctx.push(ContextEntry::multi(
+            "s3:RequestObjectTagKeys",
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+}
+
+/// Asks the authorizer; a denial becomes 403 AccessDenied with its message.
+pub fn check(
+    req: &S3Request,
+    action: &'static str,
+    bucket: Option<&BucketInfo>,
+    key: Option<&str>,
+    object: Option<&ObjectInfo>,
+    context: Vec<ContextEntry>,
+) -> Result<(), S3Error> {
+    let check = S3Check {
+        action,
+        bucket,
+        key,
+        object,
+        context,
+    };
+    req.access
+        .authorize(&req.caller, &req.meta, &check)
+        .map_err(|d| {
+            let message = if d.detailed {
+                d.message
+            } else {
+                "Access Denied".to_string()
+            };
+            S3Error::AccessDenied(message)
+        })
+}
+
+/// Authorizes `op` (and the extra actions some requests need: s3:PutObjectAcl
+/// for ACL headers on writes, s3:PutObjectTagging for x-amz-tagging,
+/// s3:PutBucketAcl / s3:PutBucketOwnershipControls on CreateBucket).
+pub fn authorize(
+    req: &S3Request,
+    op: Op,
+    bucket: Option<&BucketInfo>,
+    key: Option<&str>,
+    object: Option<&ObjectInfo>,
+) -> Result<(), S3Error> {
+    let versioned = req.query_value("versionId").is_some();
+    let ctx = context(op, req, object);
+    check(req, action(op, versioned), bucket, key, object, ctx.clone())?;
+    let acl_headers = crate::acl::has_acl_headers(&req.headers);
+    if writes_object(op) {
+        if acl_headers {
+            check(req, "s3:PutObjectAcl", bucket, key, object, ctx.clone())?;
+        }
+        if req.headers.contains_key("x-amz-tagging") && op != Op::CopyObject {
+            check(req, "s3:PutObjectTagging", bucket, key, object, ctx.clone())?;
+        }
+    }
+    if op == Op::CreateBucket {
+        if acl_headers {
+            check(req, "s3:PutBucketAcl", bucket, None, None, ctx.clone())?;
+        }
+        if req.headers.contains_key("x-amz-object-ownership") {
+            check(
+                req,
+                "s3:PutBucketOwnershipControls",
+                bucket,
+                None,
+                None,
+                ctx,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versioned_actions() {
+        assert_eq!(action(Op::GetObject, false), "s3:GetObject");
+        assert_eq!(action(Op::HeadObject, true), "s3:GetObjectVersion");
+        assert_eq!(action(Op::DeleteObject, true), "s3:DeleteObjectVersion");
+        assert_eq!(action(Op::ListObjectsV2, false), "s3:ListBucket");
+        assert_eq!(
+            action(Op::DeleteBucketTagging, false),
+            "s3:PutBucketTagging"
+        );
+        assert_eq!(action(Op::CompleteMultipartUpload, false), "s3:PutObject");
+        assert_eq!(action(Op::PutObjectAcl, true), "s3:PutObjectVersionAcl");
+    }
+}

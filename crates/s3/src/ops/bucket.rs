@@ -1,0 +1,189 @@
+//! ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation.
+
+use strongbox_store::{Bucket, Versioning};
+
+use crate::acl::{acl_from_headers, Acl};
+use crate::authorization::{authorize, BucketInfo, Ids, Op};
+use crate::config::{ObjectOwnership, PublicAccessBlock};
+use crate::dates::iso8601;
+use crate::error::{S3Error, S3Result};
+use crate::names::{plausible_region, valid_bucket_name};
+use crate::response::Reply;
+use crate::xml::{self, XmlWriter};
+use crate::{S3Request, S3Service};
+
+impl S3Service {
+    /// ListBuckets: the caller account's buckets.
+    pub(crate) fn list_buckets(&self, req: &S3Request) -> S3Result<Reply> {
+        authorize(req, Op::ListBuckets, None, None, None)?;
+        let account = req.caller.account_id.clone();
+        let buckets = if account.is_empty() {
+            Vec::new()
+        } else {
+            self.store.meta.list_buckets(&account)?
+        };
+        let (id, name) = super::owner_of(req, &account);
+        let mut w = XmlWriter::new("ListAllMyBucketsResult");
+        w.open("Owner")
+            .elem("ID", &id)
+            .elem("DisplayName", &name)
+            .close("Owner");
+        w.open("Buckets");
+        for b in &buckets {
+            w.open("Bucket")
+                .elem("Name", &b.name)
+                .elem("CreationDate", &iso8601(b.created))
+                .elem("BucketRegion", &b.region)
+                .close("Bucket");
+        }
+        w.close("Buckets");
+        Ok(Reply::ok().xml(w.finish("ListAllMyBucketsResult")))
+    }
+
+    /// CreateBucket.
+    pub(crate) async fn create_bucket(&self, req: &mut S3Request, name: &str) -> S3Result<Reply> {
+        if !valid_bucket_name(name) {
+            return Err(S3Error::InvalidBucketName.into());
+        }
+        let body = req
+            .body
+            .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
+            .await?;
+        let constraint = if body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            let doc = xml::parse(&body)?;
+            if doc.name != "CreateBucketConfiguration" {
+                return Err(S3Error::MalformedXml.into());
+            }
+            doc.text_of("LocationConstraint")
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        self.check_location(constraint.as_deref())?;
+        let ownership = match req.header("x-amz-object-ownership") {
+            Some(v) => Some(ObjectOwnership::parse(v).ok_or_else(|| {
+                S3Error::InvalidArgument("Invalid x-amz-object-ownership header".into())
+            })?),
+            None => None,
+        };
+        let ownership = ownership.unwrap_or(ObjectOwnership::BucketOwnerEnforced);
+        if req.caller.is_anonymous() {
+            return Err(S3Error::AccessDenied("Access Denied".into()).into());
+        }
+        let account = req.caller.account_id.clone();
+        let ids = Ids(req.access.as_ref());
+        let requested_acl = acl_from_headers(&req.headers, &ids, &account, &account)?;
+        let acl = requested_acl
+            .clone()
+            .unwrap_or_else(|| Acl::private(&ids, &account));
+        let pab = PublicAccessBlock::all();
+        let prospective = BucketInfo {
+            name: name.to_string(),
+            owner_account: account.clone(),
+            region: self.region.clone(),
+            created: jiff::Timestamp::now(),
+            versioning: Versioning::Unversioned,
+            policy: None,
+            acl: acl.clone(),
+            object_ownership: Some(ownership),
+            public_access_block: Some(pab),
+            account_public_access_block: self
+                .store
+                .meta
+                .get_account_public_access_block(&account)?
+                .and_then(|s| PublicAccessBlock::from_json(&s)),
+            tags: Vec::new(),
+            encryption: None,
+        };
+        authorize(req, Op::CreateBucket, Some(&prospective), None, None)?;
+        if requested_acl.is_some()
+            && ownership == ObjectOwnership::BucketOwnerEnforced
+            && !acl.is_owner_full_control_only(&req.canonical_user_id)
+        {
+            return Err(S3Error::InvalidBucketAclWithObjectOwnership.into());
+        }
+        if acl.is_public() && prospective.blocks_public_acls() {
+            return Err(S3Error::AccessDenied("Access Denied".into()).into());
+        }
+        let bucket = Bucket {
+            name: name.to_string(),
+            owner_account: account.clone(),
+            region: self.region.clone(),
+            created: prospective.created,
+            versioning: Versioning::Unversioned,
+            object_ownership: Some(ownership.as_str().to_string()),
+            policy: None,
+            acl: Some(acl.to_json()),
+            public_access_block: Some(pab.to_json()),
+            tags: None,
+            encryption: None,
+        };
+        match self.store.meta.create_bucket(&bucket) {
+            Ok(()) => {}
+            Err(strongbox_store::StoreError::BucketExists { owner_account }) => {
+                if owner_account != account {
+                    return Err(S3Error::BucketAlreadyExists.into());
+                }
+                // CreateBucket API reference: in us-east-1, re-creating a bucket you
+                // own returns 200 OK (legacy); elsewhere 409 BucketAlreadyOwnedByYou.
+                if self.region != "us-east-1" {
+                    return Err(S3Error::BucketAlreadyOwnedByYou.into());
+                }
+            }
+            Err(e) => return Err(S3Error::from(e).into()),
+        }
+        Ok(Reply::ok().header("location", &format!("/{name}")))
+    }
+
+    /// LocationConstraint rules (CreateBucket API reference and IllegalLocationConstraintException).
+    fn check_location(&self, constraint: Option<&str>) -> Result<(), S3Error> {
+        match constraint {
+            None if self.region == "us-east-1" => Ok(()),
+            None => Err(S3Error::IllegalLocationConstraint(
+                "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
+                    .into(),
+            )),
+            Some(c) if !plausible_region(c) || (c == "us-east-1") => Err(S3Error::InvalidLocationConstraint),
+            Some(c) if c == self.region => Ok(()),
+            Some(c) => Err(S3Error::IllegalLocationConstraint(format!(
+                "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+            ))),
+        }
+    }
+
+    /// DeleteBucket.
+    pub(crate) fn delete_bucket(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, name)?;
+        authorize(req, Op::DeleteBucket, Some(&bucket), None, None)?;
+        let files = self.store.meta.delete_bucket(name)?;
+        self.store.discard_files(&files);
+        Ok(Reply::no_content())
+    }
+
+    /// HeadBucket.
+    pub(crate) fn head_bucket(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, name)?;
+        authorize(req, Op::HeadBucket, Some(&bucket), None, None)?;
+        Ok(Reply::ok()
+            .header("x-amz-bucket-region", &bucket.region)
+            .header("x-amz-access-point-alias", "false"))
+    }
+
+    /// GetBucketLocation: empty for us-east-1.
+    pub(crate) fn get_bucket_location(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, name)?;
+        authorize(req, Op::GetBucketLocation, Some(&bucket), None, None)?;
+        let doc = if bucket.region == "us-east-1" {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{}\"/>",
+                xml::S3_NS
+            )
+        } else {
+            let mut w = XmlWriter::new("LocationConstraint");
+            w.elem_text(&bucket.region);
+            w.finish("LocationConstraint")
+        };
+        Ok(Reply::ok().xml(doc))
+    }
+}

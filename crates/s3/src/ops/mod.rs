@@ -1,0 +1,428 @@
+//! The operations, grouped by resource, and what they share.
+
+mod bucket;
+mod bucket_config;
+mod control;
+mod list;
+mod multipart;
+mod object;
+mod object_config;
+
+use base64::Engine as _;
+use http::HeaderMap;
+use strongbox_store::{Bucket, ChecksumAlgorithm, ObjectVersion, StoredChecksum, WrittenFile};
+
+use crate::acl::Acl;
+use crate::authorization::{BucketInfo, Ids, ObjectInfo};
+use crate::config::{EncryptionConfig, ObjectOwnership, PublicAccessBlock};
+use crate::error::S3Error;
+use crate::{S3Request, S3Service};
+
+/// The largest single PUT (5 GiB).
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// The largest XML request body we read.
+pub const MAX_XML_BODY: usize = 4 * 1024 * 1024;
+/// User metadata limit (2 KB, keys plus values).
+pub const MAX_USER_METADATA: usize = 2048;
+
+/// Response headers stored with an object, as sent on PUT.
+pub const STORED_HEADERS: [&str; 7] = [
+    "content-type",
+    "content-encoding",
+    "content-disposition",
+    "content-language",
+    "cache-control",
+    "expires",
+    "x-amz-website-redirect-location",
+];
+
+impl S3Service {
+    /// The bucket with its configuration, or NoSuchBucket.
+    pub(crate) fn load_bucket(&self, req: &S3Request, name: &str) -> Result<BucketInfo, S3Error> {
+        let b = self
+            .store
+            .meta
+            .get_bucket(name)?
+            .ok_or(S3Error::NoSuchBucket)?;
+        self.bucket_info(req, b)
+    }
+
+    pub(crate) fn bucket_info(&self, req: &S3Request, b: Bucket) -> Result<BucketInfo, S3Error> {
+        let account_pab = self
+            .store
+            .meta
+            .get_account_public_access_block(&b.owner_account)?
+            .and_then(|s| PublicAccessBlock::from_json(&s));
+        let ids = Ids(req.access.as_ref());
+        Ok(BucketInfo {
+            acl: b
+                .acl
+                .as_deref()
+                .and_then(Acl::from_json)
+                .unwrap_or_else(|| Acl::private(&ids, &b.owner_account)),
+            object_ownership: b
+                .object_ownership
+                .as_deref()
+                .and_then(ObjectOwnership::parse),
+            public_access_block: b
+                .public_access_block
+                .as_deref()
+                .and_then(PublicAccessBlock::from_json),
+            account_public_access_block: account_pab,
+            tags: b
+                .tags
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default(),
+            encryption: b
+                .encryption
+                .as_deref()
+                .and_then(|e| serde_json::from_str::<EncryptionConfig>(e).ok()),
+            name: b.name,
+            owner_account: b.owner_account,
+            region: b.region,
+            created: b.created,
+            versioning: b.versioning,
+            policy: b.policy,
+        })
+    }
+}
+
+/// What authorization sees of an object version.
+pub(crate) fn object_info(req: &S3Request, o: &ObjectVersion) -> ObjectInfo {
+    let ids = Ids(req.access.as_ref());
+    ObjectInfo {
+        owner_account: o.owner_account.clone(),
+        acl: o
+            .acl
+            .as_deref()
+            .and_then(Acl::from_json)
+            .unwrap_or_else(|| Acl::private(&ids, &o.owner_account)),
+        tags: o.tags.clone(),
+        version_id: Some(o.version_id.clone()),
+    }
+}
+
+/// A key must be 1..=1024 UTF-8 bytes.
+pub(crate) fn check_key(key: &str) -> Result<(), S3Error> {
+    if key.is_empty() {
+        return Err(S3Error::InvalidArgument("Key must not be empty".into()));
+    }
+    if key.len() > crate::names::MAX_KEY_BYTES {
+        return Err(S3Error::KeyTooLong);
+    }
+    Ok(())
+}
+
+/// The stored content headers of a PUT / CreateMultipartUpload.
+pub(crate) fn stored_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in STORED_HEADERS {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            out.push((name.to_string(), v.to_string()));
+        }
+    }
+    if !out.iter().any(|(k, _)| k == "content-type") {
+        out.insert(
+            0,
+            (
+                "content-type".to_string(),
+                "binary/octet-stream".to_string(),
+            ),
+        );
+    }
+    out
+}
+
+/// `x-amz-meta-*` headers (names lower-case, without the prefix), within the 2 KB limit.
+pub(crate) fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut total = 0;
+    for (name, value) in headers {
+        if let Some(k) = name.as_str().strip_prefix("x-amz-meta-") {
+            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            total += k.len() + v.len();
+            match out.iter_mut().find(|(e, _)| e == k) {
+                Some((_, existing)) => {
+                    existing.push(',');
+                    existing.push_str(&v);
+                }
+                None => out.push((k.to_string(), v)),
+            }
+        }
+    }
+    if total > MAX_USER_METADATA {
+        return Err(S3Error::MetadataTooLarge);
+    }
+    Ok(out)
+}
+
+/// The decoded `Content-MD5`, or InvalidDigest.
+pub(crate) fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, S3Error> {
+    let Some(v) = headers.get("content-md5") else {
+        return Ok(None);
+    };
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(v.as_bytes().trim_ascii())
+        .map_err(|_| S3Error::InvalidDigest)?;
+    let arr: [u8; 16] = raw.try_into().map_err(|_| S3Error::InvalidDigest)?;
+    Ok(Some(arr))
+}
+
+/// The checksum a request declares: (algorithm, value given in a header, whether it comes as a trailer).
+pub(crate) struct ChecksumRequest {
+    pub algorithm: ChecksumAlgorithm,
+    pub expected: Option<String>,
+    pub trailer: bool,
+}
+
+/// Reads `x-amz-checksum-*`, `x-amz-trailer` and `x-amz-sdk-checksum-algorithm`/`x-amz-checksum-algorithm`.
+pub(crate) fn checksum_request(
+    headers: &HeaderMap,
+    default: Option<ChecksumAlgorithm>,
+) -> Result<Option<ChecksumRequest>, S3Error> {
+    let text = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_string())
+    };
+    let mut found: Vec<ChecksumRequest> = Vec::new();
+    for a in ChecksumAlgorithm::ALL {
+        if let Some(v) = text(a.header()) {
+            found.push(ChecksumRequest {
+                algorithm: a,
+                expected: Some(v),
+                trailer: false,
+            });
+        }
+    }
+    if let Some(t) = text("x-amz-trailer") {
+        let a = ChecksumAlgorithm::ALL
+            .into_iter()
+            .find(|a| t.eq_ignore_ascii_case(a.header()))
+            .ok_or_else(|| {
+                S3Error::InvalidRequest(format!(
+                    "The value specified in the x-amz-trailer header is not supported: {t}"
+                ))
+            })?;
+        found.push(ChecksumRequest {
+            algorithm: a,
+            expected: None,
+            trailer: true,
+        });
+    }
+    if found.len() > 1 {
+        return Err(S3Error::InvalidRequest(
+            "Expecting a single x-amz-checksum- header".into(),
+        ));
+    }
+    if let Some(f) = found.pop() {
+        if let Some(v) = &f.expected {
+            let ok = base64::engine::general_purpose::STANDARD
+                .decode(v)
+                .is_ok_and(|raw| raw.len() == f.algorithm.digest_len());
+            if !ok {
+                return Err(S3Error::InvalidRequest(format!(
+                    "Value for {} header is invalid.",
+                    f.algorithm.header()
+                )));
+            }
+        }
+        return Ok(Some(f));
+    }
+    let declared =
+        text("x-amz-sdk-checksum-algorithm").or_else(|| text("x-amz-checksum-algorithm"));
+    if let Some(name) = declared {
+        let a = ChecksumAlgorithm::parse(&name).ok_or_else(|| {
+            S3Error::InvalidRequest("Checksum algorithm provided is unsupported.".into())
+        })?;
+        return Ok(Some(ChecksumRequest {
+            algorithm: a,
+            expected: None,
+            trailer: false,
+        }));
+    }
+    Ok(default.map(|a| ChecksumRequest {
+        algorithm: a,
+        expected: None,
+        trailer: false,
+    }))
+}
+
+/// Streams the request body into a new data file, checking length, MD5 and checksum.
+pub(crate) async fn receive_body(
+    service: &S3Service,
+    req: &mut S3Request,
+    checksum: Option<&ChecksumRequest>,
+    max_size: u64,
+) -> Result<(WrittenFile, Option<StoredChecksum>), S3Error> {
+    let md5 = content_md5(&req.headers)?;
+    if let Some(len) = req.body.decoded_length {
+        if len > max_size {
+            return Err(S3Error::EntityTooLarge);
+        }
+    }
+    let algorithms: Vec<ChecksumAlgorithm> =
+        checksum.map(|c| vec![c.algorithm]).unwrap_or_default();
+    let mut writer = service.store.files.create(&algorithms).await?;
+    while let Some(chunk) = req.body.next_chunk().await {
+        let chunk = chunk?;
+        if writer.size() + chunk.len() as u64 > max_size {
+            return Err(S3Error::EntityTooLarge);
+        }
+        writer.write(&chunk).await?;
+    }
+    if let Some(len) = req.body.decoded_length {
+        if writer.size() != len {
+            return Err(S3Error::Body(crate::body::BodyError::IncompleteBody));
+        }
+    }
+    let written = writer.finish().await?;
+    // From here on, the data file exists; remove it on any failure.
+    let fail = |e: S3Error| {
+        service
+            .store
+            .discard_files(std::slice::from_ref(&written.file_id));
+        e
+    };
+    if let Some(expected) = md5 {
+        if expected != written.md5 {
+            return Err(fail(S3Error::BadDigest));
+        }
+    }
+    let mut stored = None;
+    if let Some(c) = checksum {
+        let computed = written
+            .checksums
+            .first()
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let expected = match (&c.expected, c.trailer) {
+            (Some(v), _) => Some(v.clone()),
+            (None, true) => Some(req.body.trailer(c.algorithm.header()).ok_or_else(|| {
+                fail(S3Error::InvalidRequest(
+                    "The trailing checksum was not sent.".into(),
+                ))
+            })?),
+            (None, false) => None,
+        };
+        if let Some(e) = expected {
+            if e != computed {
+                return Err(fail(S3Error::BadChecksum(c.algorithm.header_label())));
+            }
+        }
+        stored = Some(StoredChecksum {
+            algorithm: c.algorithm,
+            value: computed,
+            kind: "FULL_OBJECT".into(),
+        });
+    }
+    Ok((written, stored))
+}
+
+/// Names a checksum in messages: `x-amz-checksum-crc32` → `CRC32`.
+trait HeaderLabel {
+    fn header_label(self) -> &'static str;
+}
+
+impl HeaderLabel for ChecksumAlgorithm {
+    fn header_label(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+/// A quoted ETag.
+pub(crate) fn quoted(etag: &str) -> String {
+    format!("\"{etag}\"")
+}
+
+/// Hex of bytes.
+pub(crate) fn hex(b: &[u8]) -> String {
+    strongbox_core::ids::hex(b)
+}
+
+/// Parses `max-keys`/`max-uploads`/`max-parts`: default 1000, capped at 1000.
+pub(crate) fn parse_max(req: &S3Request, name: &str) -> Result<usize, S3Error> {
+    match req.query_value(name) {
+        None => Ok(1000),
+        Some(v) => {
+            let n: i64 = v.trim().parse().map_err(|_| {
+                S3Error::InvalidArgument(format!(
+                    "Provided {name} not an integer or within integer range"
+                ))
+            })?;
+            if n < 0 {
+                return Err(S3Error::InvalidArgument(format!(
+                    "Argument {name} must be an integer between 0 and 2147483647"
+                )));
+            }
+            Ok((n as usize).min(1000))
+        }
+    }
+}
+
+/// `encoding-type=url` encoding of keys and prefixes in listings (form-style: space as `+`).
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The owner element content of listings: (canonical id, display name).
+pub(crate) fn owner_of(req: &S3Request, account: &str) -> (String, String) {
+    let id = req
+        .access
+        .canonical_user_id(account)
+        .unwrap_or_else(|| account.to_string());
+    (id, account.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoding() {
+        assert_eq!(url_encode("a b/c+d%é"), "a+b/c%2Bd%25%C3%A9");
+    }
+
+    #[test]
+    fn checksum_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-checksum-crc32", "DUoRhQ==".parse().unwrap());
+        let c = checksum_request(&h, None).unwrap().unwrap();
+        assert_eq!(c.algorithm, ChecksumAlgorithm::Crc32);
+        h.insert("x-amz-checksum-sha1", "DUoRhQ==".parse().unwrap());
+        assert!(checksum_request(&h, None).is_err());
+        let mut t = HeaderMap::new();
+        t.insert("x-amz-trailer", "x-amz-checksum-crc32c".parse().unwrap());
+        assert!(checksum_request(&t, None).unwrap().unwrap().trailer);
+        let mut bad = HeaderMap::new();
+        bad.insert("x-amz-checksum-crc32", "nope".parse().unwrap());
+        assert!(checksum_request(&bad, None).is_err());
+        let mut md5 = HeaderMap::new();
+        md5.insert("content-md5", "bad".parse().unwrap());
+        assert!(content_md5(&md5).is_err());
+    }
+
+    #[test]
+    fn metadata_limit() {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-meta-a", "1".parse().unwrap());
+        assert_eq!(
+            user_metadata(&h).unwrap(),
+            vec![("a".to_string(), "1".to_string())]
+        );
+        h.insert("x-amz-meta-big", "x".repeat(2100).parse().unwrap());
+        assert!(user_metadata(&h).is_err());
+    }
+}

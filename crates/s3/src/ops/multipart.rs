@@ -1,0 +1,496 @@
+//! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort,
+//! ListParts, ListMultipartUploads.
+
+use strongbox_store::{
+    ListQuery, Listed, NewObject, Part, Segment, StoredChecksum, Upload, Versioning,
+};
+
+use super::object::{check_write_conditions, composite_checksum, multipart_etag, new_object_acl};
+use super::{
+    check_key, checksum_request, owner_of, parse_max, quoted, receive_body, stored_headers,
+    url_encode, user_metadata,
+};
+use crate::authorization::{authorize, Op};
+use crate::dates::iso8601;
+use crate::error::{Failure, S3Error, S3Result};
+use crate::range::{parse_range, ByteRange};
+use crate::response::Reply;
+use crate::tags::{self, OBJECT_TAGS};
+use crate::xml::{self, XmlWriter};
+use crate::{S3Request, S3Service};
+
+/// Every part but the last must be at least 5 MiB.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// The most parts an upload may have.
+pub const MAX_PARTS: u32 = 10000;
+
+fn part_number(req: &S3Request) -> Result<u32, S3Error> {
+    req.query_value("partNumber")
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .filter(|n| (1..=MAX_PARTS).contains(n))
+        .ok_or_else(|| {
+            S3Error::InvalidArgument(
+                "Part number must be an integer between 1 and 10000, inclusive".into(),
+            )
+        })
+}
+
+impl S3Service {
+    /// The upload named by `uploadId`, which must belong to this bucket and key.
+    fn upload_of(&self, req: &S3Request, bucket: &str, key: &str) -> S3Result<Upload> {
+        let id = req.query_value("uploadId").unwrap_or_default();
+        match self.store.meta.get_upload(&id)? {
+            Some(u) if u.bucket == bucket && u.key == key => Ok(u),
+            _ => Err(Failure::from(S3Error::NoSuchUpload).with("UploadId", id)),
+        }
+    }
+
+    /// CreateMultipartUpload (POST ?uploads).
+    pub(crate) fn create_multipart_upload(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        check_key(key)?;
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let tags = match req.header("x-amz-tagging") {
+            Some(v) => tags::parse_header(v)?,
+            None => Vec::new(),
+        };
+        tags::validate(&tags, OBJECT_TAGS)?;
+        let checksum = checksum_request(&req.headers, None)?;
+        authorize(
+            req,
+            Op::CreateMultipartUpload,
+            Some(&bucket),
+            Some(key),
+            None,
+        )?;
+        let (owner, acl) = new_object_acl(req, &bucket)?;
+        let upload = Upload {
+            upload_id: strongbox_core::ids::random_hex(32),
+            bucket: bucket_name.to_string(),
+            key: key.to_string(),
+            initiated: jiff::Timestamp::now(),
+            owner_account: owner,
+            initiator_arn: req.caller.arn.clone(),
+            initiator_id: req.caller.user_id.clone(),
+            headers: stored_headers(&req.headers),
+            metadata: user_metadata(&req.headers)?,
+            tags,
+            acl: Some(acl.to_json()),
+            checksum_algorithm: checksum.as_ref().map(|c| c.algorithm),
+            encryption: None,
+        };
+        self.store.meta.create_upload(&upload)?;
+        let mut w = XmlWriter::new("InitiateMultipartUploadResult");
+        w.elem("Bucket", bucket_name)
+            .elem("Key", key)
+            .elem("UploadId", &upload.upload_id);
+        let reply = Reply::ok().opt_header(
+            "x-amz-checksum-algorithm",
+            upload.checksum_algorithm.map(|a| a.as_str()),
+        );
+        let reply = reply.opt_header(
+            "x-amz-checksum-type",
+            upload.checksum_algorithm.map(|_| "COMPOSITE"),
+        );
+        Ok(reply.xml(w.finish("InitiateMultipartUploadResult")))
+    }
+
+    /// UploadPart.
+    pub(crate) async fn upload_part(
+        &self,
+        req: &mut S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let number = part_number(req)?;
+        let upload = self.upload_of(req, bucket_name, key)?;
+        authorize(req, Op::UploadPart, Some(&bucket), Some(key), None)?;
+        let checksum = checksum_request(&req.headers, upload.checksum_algorithm)?;
+        let (written, stored) =
+            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE).await?;
+        let etag = super::hex(&written.md5);
+        self.record_part(&upload, number, &written, etag.clone(), stored.clone())?;
+        let mut reply = Reply::ok().header("etag", &quoted(&etag));
+        if let Some(c) = &stored {
+            reply = reply.header(c.algorithm.header(), &c.value);
+        }
+        Ok(reply)
+    }
+
+    fn record_part(
+        &self,
+        upload: &Upload,
+        number: u32,
+        written: &strongbox_store::WrittenFile,
+        etag: String,
+        checksum: Option<StoredChecksum>,
+    ) -> Result<(), S3Error> {
+        let part = Part {
+            part_number: number,
+            file_id: written.file_id.clone(),
+            size: written.size,
+            etag,
+            last_modified: jiff::Timestamp::now(),
+            checksum,
+        };
+        match self.store.meta.put_part(&upload.upload_id, &part) {
+            Ok(replaced) => {
+                self.store
+                    .discard_files(&replaced.into_iter().collect::<Vec<_>>());
+                Ok(())
+            }
+            Err(e) => {
+                self.store
+                    .discard_files(std::slice::from_ref(&written.file_id));
+                Err(e.into())
+            }
+        }
+    }
+
+    /// UploadPartCopy (with `x-amz-copy-source-range`).
+    pub(crate) async fn upload_part_copy(
+        &self,
+        req: &mut S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let number = part_number(req)?;
+        let upload = self.upload_of(req, bucket_name, key)?;
+        let (_, source) = self.copy_source(req)?;
+        authorize(req, Op::UploadPartCopy, Some(&bucket), Some(key), None)?;
+        let (start, end) = match req.header("x-amz-copy-source-range") {
+            None => (0, source.size),
+            Some(r) => match parse_range(r) {
+                Some(ByteRange::From { start, end: Some(end) }) => {
+                    if end >= source.size {
+                        return Err(S3Error::InvalidArgument(format!(
+                            "Range specified is not valid for source object of size: {}",
+                            source.size
+                        ))
+                        .into());
+                    }
+                    (start, end + 1)
+                }
+                _ => {
+                    return Err(S3Error::InvalidArgument(
+                        "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy".into(),
+                    )
+                    .into())
+                }
+            },
+        };
+        if end - start > super::MAX_PUT_SIZE {
+            return Err(S3Error::EntityTooLarge.into());
+        }
+        let written = self
+            .copy_bytes(&source, start, end, upload.checksum_algorithm)
+            .await?;
+        let etag = super::hex(&written.md5);
+        let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
+            algorithm: *a,
+            value: v.clone(),
+            kind: "FULL_OBJECT".into(),
+        });
+        self.record_part(&upload, number, &written, etag.clone(), checksum.clone())?;
+        let mut w = XmlWriter::new("CopyPartResult");
+        w.elem("LastModified", &iso8601(jiff::Timestamp::now()))
+            .elem("ETag", &quoted(&etag));
+        if let Some(c) = &checksum {
+            w.elem(c.algorithm.xml_name(), &c.value);
+        }
+        Ok(Reply::ok().xml(w.finish("CopyPartResult")))
+    }
+
+    /// CompleteMultipartUpload.
+    pub(crate) async fn complete_multipart_upload(
+        &self,
+        req: &mut S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let upload = self.upload_of(req, bucket_name, key)?;
+        authorize(
+            req,
+            Op::CompleteMultipartUpload,
+            Some(&bucket),
+            Some(key),
+            None,
+        )?;
+        let body = req
+            .body
+            .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
+            .await?;
+        let doc = xml::parse(&body)?;
+        if doc.name != "CompleteMultipartUpload" {
+            return Err(S3Error::MalformedXml.into());
+        }
+        let mut requested: Vec<(u32, String)> = Vec::new();
+        for p in doc.children_named("Part") {
+            let n = p
+                .text_of("PartNumber")
+                .and_then(|n| n.trim().parse::<u32>().ok())
+                .ok_or(S3Error::MalformedXml)?;
+            let etag = p.text_of("ETag").ok_or(S3Error::MalformedXml)?;
+            requested.push((n, etag.trim().trim_matches('"').to_string()));
+        }
+        if requested.is_empty() {
+            return Err(S3Error::MalformedXml.into());
+        }
+        if requested.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return Err(S3Error::InvalidPartOrder.into());
+        }
+        let (stored, _) = self
+            .store
+            .meta
+            .list_parts(&upload.upload_id, 0, MAX_PARTS as usize)?;
+        let mut chosen: Vec<&Part> = Vec::with_capacity(requested.len());
+        for (n, etag) in &requested {
+            match stored.iter().find(|p| p.part_number == *n) {
+                Some(p) if p.etag == *etag => chosen.push(p),
+                _ => return Err(S3Error::InvalidPart.into()),
+            }
+        }
+        if chosen[..chosen.len() - 1]
+            .iter()
+            .any(|p| p.size < MIN_PART_SIZE)
+        {
+            return Err(S3Error::EntityTooSmall.into());
+        }
+        check_write_conditions(self, req, bucket_name, key)?;
+        let etags: Vec<String> = chosen.iter().map(|p| p.etag.clone()).collect();
+        let etag = multipart_etag(&etags);
+        let checksum = upload.checksum_algorithm.and_then(|a| {
+            let values: Option<Vec<String>> = chosen
+                .iter()
+                .map(|p| {
+                    p.checksum
+                        .as_ref()
+                        .filter(|c| c.algorithm == a)
+                        .map(|c| c.value.clone())
+                })
+                .collect();
+            composite_checksum(a, &values?).map(|value| StoredChecksum {
+                algorithm: a,
+                value,
+                kind: "COMPOSITE".into(),
+            })
+        });
+        let size: u64 = chosen.iter().map(|p| p.size).sum();
+        let object = NewObject {
+            bucket: bucket_name.to_string(),
+            key: key.to_string(),
+            delete_marker: false,
+            size,
+            etag: etag.clone(),
+            last_modified: None,
+            headers: upload.headers.clone(),
+            metadata: upload.metadata.clone(),
+            checksum: checksum.clone(),
+            tags: upload.tags.clone(),
+            owner_account: upload.owner_account.clone(),
+            acl: upload.acl.clone(),
+            segments: chosen
+                .iter()
+                .map(|p| Segment {
+                    file_id: p.file_id.clone(),
+                    length: p.size,
+                })
+                .collect(),
+            parts: chosen.iter().map(|p| p.size).collect(),
+            encryption: upload.encryption.clone(),
+        };
+        let outcome = self.store.meta.complete_upload(&upload.upload_id, object)?;
+        self.store.discard_files(&outcome.obsolete_files);
+        let host = req.header("host").unwrap_or("localhost").to_string();
+        let mut w = XmlWriter::new("CompleteMultipartUploadResult");
+        w.elem(
+            "Location",
+            &format!("http://{host}/{bucket_name}/{}", url_encode(key)),
+        )
+        .elem("Bucket", bucket_name)
+        .elem("Key", key)
+        .elem("ETag", &quoted(&etag));
+        if let Some(c) = &checksum {
+            w.elem(c.algorithm.xml_name(), &c.value)
+                .elem("ChecksumType", &c.kind);
+        }
+        let version =
+            (outcome.versioning != Versioning::Unversioned).then_some(outcome.version_id.as_str());
+        Ok(Reply::ok()
+            .opt_header("x-amz-version-id", version)
+            .xml(w.finish("CompleteMultipartUploadResult")))
+    }
+
+    /// AbortMultipartUpload.
+    pub(crate) fn abort_multipart_upload(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let upload = self.upload_of(req, bucket_name, key)?;
+        authorize(
+            req,
+            Op::AbortMultipartUpload,
+            Some(&bucket),
+            Some(key),
+            None,
+        )?;
+        let files = self.store.meta.abort_upload(&upload.upload_id)?;
+        self.store.discard_files(&files);
+        Ok(Reply::no_content())
+    }
+
+    /// ListParts.
+    pub(crate) fn list_parts(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let upload = self.upload_of(req, bucket_name, key)?;
+        authorize(req, Op::ListParts, Some(&bucket), Some(key), None)?;
+        let max = parse_max(req, "max-parts")?;
+        let marker: u32 = match req.query_value("part-number-marker") {
+            None => 0,
+            Some(m) => m.trim().parse().map_err(|_| {
+                S3Error::InvalidArgument(
+                    "Provided part-number-marker not an integer or within integer range".into(),
+                )
+            })?,
+        };
+        let (parts, truncated) = self.store.meta.list_parts(&upload.upload_id, marker, max)?;
+        let (owner_id, owner_name) = owner_of(req, &upload.owner_account);
+        let mut w = XmlWriter::new("ListPartsResult");
+        w.elem("Bucket", bucket_name)
+            .elem("Key", key)
+            .elem("UploadId", &upload.upload_id);
+        w.open("Initiator")
+            .elem("ID", &upload.initiator_arn)
+            .elem("DisplayName", &upload.initiator_id)
+            .close("Initiator");
+        w.open("Owner")
+            .elem("ID", &owner_id)
+            .elem("DisplayName", &owner_name)
+            .close("Owner");
+        w.elem("StorageClass", "STANDARD");
+        w.elem("PartNumberMarker", &marker.to_string());
+        if let Some(last) = parts.last() {
+            w.elem("NextPartNumberMarker", &last.part_number.to_string());
+        }
+        w.elem("MaxParts", &max.to_string())
+            .elem("IsTruncated", if truncated { "true" } else { "false" });
+        if let Some(a) = upload.checksum_algorithm {
+            w.elem("ChecksumAlgorithm", a.as_str());
+        }
+        for p in &parts {
+            w.open("Part")
+                .elem("PartNumber", &p.part_number.to_string())
+                .elem("LastModified", &iso8601(p.last_modified))
+                .elem("ETag", &quoted(&p.etag))
+                .elem("Size", &p.size.to_string());
+            if let Some(c) = &p.checksum {
+                w.elem(c.algorithm.xml_name(), &c.value);
+            }
+            w.close("Part");
+        }
+        Ok(Reply::ok().xml(w.finish("ListPartsResult")))
+    }
+
+    /// ListMultipartUploads.
+    pub(crate) fn list_multipart_uploads(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        authorize(req, Op::ListMultipartUploads, Some(&bucket), None, None)?;
+        let max = parse_max(req, "max-uploads")?;
+        let url = match req.query_value("encoding-type").as_deref() {
+            None => false,
+            Some(e) if e.eq_ignore_ascii_case("url") => true,
+            Some(_) => {
+                return Err(S3Error::InvalidArgument(
+                    "Invalid Encoding Method specified in Request".into(),
+                )
+                .into())
+            }
+        };
+        let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
+        let prefix = req.query_value("prefix").unwrap_or_default();
+        let delimiter = req.query_value("delimiter").filter(|d| !d.is_empty());
+        let key_marker = req.query_value("key-marker").filter(|s| !s.is_empty());
+        let upload_marker = req
+            .query_value("upload-id-marker")
+            .filter(|s| !s.is_empty());
+        let query = ListQuery {
+            bucket: bucket_name.to_string(),
+            prefix: prefix.clone(),
+            delimiter: delimiter.clone(),
+            key_marker: key_marker.clone(),
+            id_marker: upload_marker.clone(),
+            max,
+        };
+        let page = self.store.meta.list_uploads(&query)?;
+        let mut w = XmlWriter::new("ListMultipartUploadsResult");
+        w.elem("Bucket", bucket_name)
+            .elem("KeyMarker", &enc(key_marker.as_deref().unwrap_or("")))
+            .elem("UploadIdMarker", upload_marker.as_deref().unwrap_or(""));
+        match page.entries.last() {
+            Some(Listed::Item(u)) if page.truncated => {
+                w.elem("NextKeyMarker", &enc(&u.key))
+                    .elem("NextUploadIdMarker", &u.upload_id);
+            }
+            Some(Listed::Prefix(p)) if page.truncated => {
+                w.elem("NextKeyMarker", &enc(p));
+            }
+            _ => {}
+        }
+        w.elem("Prefix", &enc(&prefix));
+        w.opt("Delimiter", delimiter.as_deref().map(enc).as_deref());
+        w.elem("MaxUploads", &max.to_string());
+        if url {
+            w.elem("EncodingType", "url");
+        }
+        w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+        for e in &page.entries {
+            if let Listed::Item(u) = e {
+                let (owner_id, owner_name) = owner_of(req, &u.owner_account);
+                w.open("Upload")
+                    .elem("Key", &enc(&u.key))
+                    .elem("UploadId", &u.upload_id);
+                w.open("Initiator")
+                    .elem("ID", &u.initiator_arn)
+                    .elem("DisplayName", &u.initiator_id)
+                    .close("Initiator");
+                w.open("Owner")
+                    .elem("ID", &owner_id)
+                    .elem("DisplayName", &owner_name)
+                    .close("Owner");
+                w.elem("StorageClass", "STANDARD")
+                    .elem("Initiated", &iso8601(u.initiated));
+                if let Some(a) = u.checksum_algorithm {
+                    w.elem("ChecksumAlgorithm", a.as_str());
+                }
+                w.close("Upload");
+            }
+        }
+        for e in &page.entries {
+            if let Listed::Prefix(p) = e {
+                w.open("CommonPrefixes")
+                    .elem("Prefix", &enc(p))
+                    .close("CommonPrefixes");
+            }
+        }
+        Ok(Reply::ok().xml(w.finish("ListMultipartUploadsResult")))
+    }
+}

@@ -1,0 +1,151 @@
+//! Object tagging and object ACLs.
+
+use crate::acl::{acl_from_headers, acl_from_xml};
+use crate::authorization::{check, context, push_request_tags, Ids, Op};
+use crate::error::{S3Error, S3Result};
+use crate::response::Reply;
+use crate::tags::{self, OBJECT_TAGS};
+use crate::xml;
+use crate::{S3Request, S3Service};
+
+impl S3Service {
+    /// GetObjectTagging.
+    pub(crate) fn get_object_tagging(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let version = req.query_value("versionId");
+        let (o, _) =
+            self.object_for_read(req, &bucket, key, version.as_deref(), Op::GetObjectTagging)?;
+        let reply = Reply::ok().opt_header(
+            "x-amz-version-id",
+            version.as_deref().map(|_| o.version_id.as_str()),
+        );
+        Ok(reply.xml(tags::to_xml(&o.tags)))
+    }
+
+    /// PutObjectTagging.
+    pub(crate) async fn put_object_tagging(
+        &self,
+        req: &mut S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let body = req
+            .body
+            .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
+            .await?;
+        let doc = xml::parse(&body)?;
+        let t = tags::parse_xml(&doc)?;
+        tags::validate(&t, OBJECT_TAGS)?;
+        let version = req.query_value("versionId");
+        let found = self
+            .store
+            .meta
+            .get_object(bucket_name, key, version.as_deref())?;
+        let info = found
+            .as_ref()
+            .filter(|o| !o.delete_marker)
+            .map(|o| super::object_info(req, o));
+        let mut ctx = context(Op::PutObjectTagging, req, info.as_ref());
+        push_request_tags(&mut ctx, &t);
+        let action = crate::authorization::action(Op::PutObjectTagging, version.is_some());
+        check(req, action, Some(&bucket), Some(key), info.as_ref(), ctx)?;
+        let o = match found {
+            Some(o) if !o.delete_marker => o,
+            Some(_) if version.is_some() => return Err(S3Error::MethodNotAllowed.into()),
+            _ if version.is_some() => return Err(S3Error::NoSuchVersion.into()),
+            _ => return Err(crate::error::Failure::from(S3Error::NoSuchKey).with("Key", key)),
+        };
+        self.store.meta.set_object_tags(o.row_id, &t)?;
+        Ok(Reply::ok().opt_header(
+            "x-amz-version-id",
+            version.as_deref().map(|_| o.version_id.as_str()),
+        ))
+    }
+
+    /// DeleteObjectTagging.
+    pub(crate) fn delete_object_tagging(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let version = req.query_value("versionId");
+        let (o, _) = self.object_for_read(
+            req,
+            &bucket,
+            key,
+            version.as_deref(),
+            Op::DeleteObjectTagging,
+        )?;
+        self.store.meta.set_object_tags(o.row_id, &[])?;
+        Ok(Reply::no_content().opt_header(
+            "x-amz-version-id",
+            version.as_deref().map(|_| o.version_id.as_str()),
+        ))
+    }
+
+    /// GetObjectAcl.
+    pub(crate) fn get_object_acl(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let version = req.query_value("versionId");
+        let (_, info) =
+            self.object_for_read(req, &bucket, key, version.as_deref(), Op::GetObjectAcl)?;
+        Ok(Reply::ok().xml(info.acl.to_xml(&Ids(req.access.as_ref()))))
+    }
+
+    /// PutObjectAcl (headers or an AccessControlPolicy body).
+    pub(crate) async fn put_object_acl(
+        &self,
+        req: &mut S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let version = req.query_value("versionId");
+        let (o, info) =
+            self.object_for_read(req, &bucket, key, version.as_deref(), Op::PutObjectAcl)?;
+        let from_headers = {
+            let ids = Ids(req.access.as_ref());
+            acl_from_headers(
+                &req.headers,
+                &ids,
+                &info.owner_account,
+                &bucket.owner_account,
+            )?
+        };
+        let acl = match from_headers {
+            Some(a) => a,
+            None => {
+                let body = req
+                    .body
+                    .collect(super::MAX_XML_BODY, S3Error::MalformedAcl)
+                    .await?;
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return Err(S3Error::MissingSecurityHeader.into());
+                }
+                let doc = xml::parse_with(&body, || S3Error::MalformedAcl)?;
+                acl_from_xml(&doc, &Ids(req.access.as_ref()), &info.owner_account)?
+            }
+        };
+        self.check_acl_allowed(req, &bucket, &acl, &info.owner_account)?;
+        self.store
+            .meta
+            .set_object_acl(o.row_id, Some(&acl.to_json()))?;
+        Ok(Reply::ok().opt_header(
+            "x-amz-version-id",
+            version.as_deref().map(|_| o.version_id.as_str()),
+        ))
+    }
+}

@@ -1,0 +1,380 @@
+//! Object bytes on local disk.
+//!
+//! Files are named by random ids (`objects/ab/abcdef…`), never by object keys,
+//! so no key can reach outside the data directory. Every write goes through
+//! [`ObjectWriter`] (temp file, fsync, rename, fsync dir) and every read through
+//! [`ObjectReader`]: the one place where a per-object transform (encryption)
+//! will be inserted.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use md5::{Digest as _, Md5};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+
+use crate::checksum::{ChecksumAlgorithm, ChecksumHasher};
+use crate::model::Segment;
+
+/// A stream of object bytes.
+pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
+
+const WRITE_BUFFER: usize = 1 << 20;
+const READ_CHUNK: usize = 256 * 1024;
+
+/// The directory of object data files.
+#[derive(Clone, Debug)]
+pub struct FileStore {
+    root: PathBuf,
+    tmp: PathBuf,
+}
+
+/// What [`ObjectWriter::finish`] produced.
+#[derive(Clone, Debug)]
+pub struct WrittenFile {
+    pub file_id: String,
+    pub size: u64,
+    pub md5: [u8; 16],
+    /// Checksums requested at [`FileStore::create`] (base64 values).
+    pub checksums: Vec<(ChecksumAlgorithm, String)>,
+}
+
+fn valid_id(id: &str) -> bool {
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+impl FileStore {
+    /// Opens (creating) `data_dir/objects`.
+    pub fn open(data_dir: &Path) -> io::Result<FileStore> {
+        let root = data_dir.join("objects");
+        let tmp = root.join("tmp");
+        std::fs::create_dir_all(&tmp)?;
+        Ok(FileStore { root, tmp })
+    }
+
+    /// Where the data file `id` lives.
+    fn path_of(&self, id: &str) -> io::Result<PathBuf> {
+        if !valid_id(id) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "invalid data file id",
+            ));
+        }
+        Ok(self.root.join(&id[..2]).join(id))
+    }
+
+    /// Starts a new data file, computing MD5 and the given checksums as it is written.
+    pub async fn create(&self, checksums: &[ChecksumAlgorithm]) -> io::Result<ObjectWriter> {
+        let id = strongbox_core::ids::random_hex(16);
+        let tmp_path = self.tmp.join(format!("{id}.tmp"));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp_path)
+            .await?;
+        Ok(ObjectWriter {
+            final_path: self.path_of(&id)?,
+            id,
+            tmp_path,
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            size: 0,
+            md5: Md5::new(),
+            hashers: checksums.iter().map(|a| ChecksumHasher::new(*a)).collect(),
+            finished: false,
+        })
+    }
+
+    /// Opens the bytes `[start, end)` of an object made of `segments`.
+    /// The first file is opened now, so a concurrent delete cannot break the read.
+    pub async fn open_reader(
+        &self,
+        segments: Vec<Segment>,
+        start: u64,
+        end: u64,
+    ) -> io::Result<ObjectReader> {
+        let mut reader = ObjectReader {
+            store: self.clone(),
+            segments,
+            index: 0,
+            offset_in_segment: 0,
+            remaining: end.saturating_sub(start),
+            current: None,
+        };
+        // Skip whole segments before `start`.
+        let mut skip = start;
+        while reader.index < reader.segments.len() && skip >= reader.segments[reader.index].length {
+            skip -= reader.segments[reader.index].length;
+            reader.index += 1;
+        }
+        reader.offset_in_segment = skip;
+        if reader.remaining > 0 {
+            reader.open_current().await?;
+        }
+        Ok(reader)
+    }
+
+    /// Removes data files (after the metadata no longer references them).
+    pub fn remove_all(&self, ids: &[String]) {
+        for id in ids {
+            match self.path_of(id) {
+                Ok(p) => {
+                    if let Err(e) = std::fs::remove_file(&p) {
+                        if e.kind() != io::ErrorKind::NotFound {
+                            tracing::warn!(file = %p.display(), error = %e, "could not remove data file");
+                        }
+                    }
+                }
+                Err(_) => tracing::warn!(id, "refusing to remove a file with an invalid id"),
+            }
+        }
+    }
+
+    /// Removes temp files and data files not in `referenced` (start-up only).
+    pub fn sweep(&self, referenced: &HashSet<String>) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&self.tmp)? {
+            let entry = entry?;
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+        for dir in std::fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let name = dir.file_name();
+            if dir.path() == self.tmp || !dir.file_type()?.is_dir() || name.len() != 2 {
+                continue;
+            }
+            for entry in std::fs::read_dir(dir.path())? {
+                let entry = entry?;
+                let id = entry.file_name().to_string_lossy().into_owned();
+                if !referenced.contains(&id) {
+                    tracing::info!(id, "removing orphan data file");
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Writes one data file durably.
+pub struct ObjectWriter {
+    id: String,
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+    file: Option<BufWriter<tokio::fs::File>>,
+    size: u64,
+    md5: Md5,
+    hashers: Vec<ChecksumHasher>,
+    finished: bool,
+}
+
+impl ObjectWriter {
+    /// Appends bytes.
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.md5.update(data);
+        for h in &mut self.hashers {
+            h.update(data);
+        }
+        self.size += data.len() as u64;
+        match self.file.as_mut() {
+            Some(f) => f.write_all(data).await,
+            None => Err(io::Error::other("writer already finished")),
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Flushes, fsyncs, renames into place and fsyncs the directory.
+    pub async fn finish(mut self) -> io::Result<WrittenFile> {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("writer already finished"))?;
+        file.flush().await?;
+        let file = file.into_inner();
+        file.sync_all().await?;
+        drop(file);
+        let dir = self
+            .final_path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::rename(&self.tmp_path, &self.final_path).await?;
+        self.finished = true;
+        tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
+            .await
+            .map_err(io::Error::other)??;
+        let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
+        let checksums = std::mem::take(&mut self.hashers)
+            .into_iter()
+            .map(|h| (h.algorithm(), h.finish()))
+            .collect();
+        Ok(WrittenFile {
+            file_id: self.id.clone(),
+            size: self.size,
+            md5,
+            checksums,
+        })
+    }
+}
+
+impl Drop for ObjectWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// Reads a byte range of an object, segment by segment, in bounded chunks.
+pub struct ObjectReader {
+    store: FileStore,
+    segments: Vec<Segment>,
+    index: usize,
+    offset_in_segment: u64,
+    remaining: u64,
+    current: Option<tokio::fs::File>,
+}
+
+impl ObjectReader {
+    async fn open_current(&mut self) -> io::Result<()> {
+        let seg = self.segments.get(self.index).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "object shorter than its metadata",
+            )
+        })?;
+        let mut f = tokio::fs::File::open(self.store.path_of(&seg.file_id)?).await?;
+        if self.offset_in_segment > 0 {
+            f.seek(io::SeekFrom::Start(self.offset_in_segment)).await?;
+        }
+        self.current = Some(f);
+        Ok(())
+    }
+
+    /// The next chunk, or `None` at the end of the range.
+    pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            if self.remaining == 0 {
+                return Ok(None);
+            }
+            if self.current.is_none() {
+                self.open_current().await?;
+            }
+            let seg_len = self.segments[self.index].length;
+            let left_in_seg = seg_len - self.offset_in_segment.min(seg_len);
+            if left_in_seg == 0 {
+                self.index += 1;
+                self.offset_in_segment = 0;
+                self.current = None;
+                continue;
+            }
+            let want = (READ_CHUNK as u64).min(left_in_seg).min(self.remaining) as usize;
+            let mut buf = vec![0u8; want];
+            let file = self
+                .current
+                .as_mut()
+                .ok_or_else(|| io::Error::other("no open segment"))?;
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "data file shorter than its metadata",
+                ));
+            }
+            buf.truncate(n);
+            self.offset_in_segment += n as u64;
+            self.remaining -= n as u64;
+            return Ok(Some(Bytes::from(buf)));
+        }
+    }
+
+    /// The reader as a stream of chunks.
+    pub fn into_stream(self) -> ByteStream {
+        Box::pin(futures_util::stream::unfold(
+            Some(self),
+            |state| async move {
+                let mut reader = state?;
+                match reader.next_chunk().await {
+                    Ok(Some(b)) => Some((Ok(b), Some(reader))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "sbstore-{name}-{}",
+            strongbox_core::ids::random_hex(6)
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[tokio::test]
+    async fn write_read_ranges_across_segments() {
+        let dir = temp_dir("rw");
+        let fs = FileStore::open(&dir).unwrap();
+        let mut segs = Vec::new();
+        for part in [&b"hello "[..], b"wide ", b"world"] {
+            let mut w = fs.create(&[ChecksumAlgorithm::Crc32]).await.unwrap();
+            w.write(part).await.unwrap();
+            let f = w.finish().await.unwrap();
+            assert_eq!(f.size, part.len() as u64);
+            segs.push(Segment {
+                file_id: f.file_id,
+                length: f.size,
+            });
+        }
+        let read = |s: u64, e: u64| {
+            let fs = fs.clone();
+            let segs = segs.clone();
+            async move {
+                let mut r = fs.open_reader(segs, s, e).await.unwrap();
+                let mut out = Vec::new();
+                while let Some(c) = r.next_chunk().await.unwrap() {
+                    out.extend_from_slice(&c);
+                }
+                String::from_utf8(out).unwrap()
+            }
+        };
+        assert_eq!(read(0, 16).await, "hello wide world");
+        assert_eq!(read(4, 13).await, "o wide wo");
+        assert_eq!(read(6, 11).await, "wide ");
+        assert_eq!(read(15, 16).await, "d");
+        assert_eq!(read(3, 3).await, "");
+        let referenced: HashSet<String> = segs.iter().skip(1).map(|s| s.file_id.clone()).collect();
+        // An unfinished writer leaves nothing behind; an unreferenced file is swept.
+        let mut w = fs.create(&[]).await.unwrap();
+        w.write(b"x").await.unwrap();
+        drop(w);
+        assert_eq!(fs.sweep(&referenced).unwrap(), 1);
+        assert_eq!(read(6, 16).await, "wide world");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(valid_id("0123456789abcdef0123456789abcdef"));
+        assert!(!valid_id("../../etc/passwd"));
+        assert!(!valid_id("0123456789ABCDEF0123456789abcdef"));
+    }
+}

@@ -1,0 +1,228 @@
+//! The records the store keeps.
+
+use jiff::Timestamp;
+
+use crate::checksum::ChecksumAlgorithm;
+
+/// A bucket's versioning state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Versioning {
+    /// Versioning was never enabled.
+    Unversioned,
+    Enabled,
+    Suspended,
+}
+
+impl Versioning {
+    pub fn as_db(self) -> Option<&'static str> {
+        match self {
+            Versioning::Unversioned => None,
+            Versioning::Enabled => Some("Enabled"),
+            Versioning::Suspended => Some("Suspended"),
+        }
+    }
+
+    pub fn from_db(s: Option<&str>) -> Versioning {
+        match s {
+            Some("Enabled") => Versioning::Enabled,
+            Some("Suspended") => Versioning::Suspended,
+            _ => Versioning::Unversioned,
+        }
+    }
+}
+
+/// A bucket and its configuration. Configuration documents are opaque text
+/// here (the S3 layer chooses their encoding).
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub name: String,
+    pub owner_account: String,
+    pub region: String,
+    pub created: Timestamp,
+    pub versioning: Versioning,
+    /// `BucketOwnerEnforced`, `BucketOwnerPreferred`, `ObjectWriter`; `None` when deleted.
+    pub object_ownership: Option<String>,
+    pub policy: Option<String>,
+    pub acl: Option<String>,
+    pub public_access_block: Option<String>,
+    pub tags: Option<String>,
+    pub encryption: Option<String>,
+}
+
+/// A bucket configuration column that is set or removed as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketField {
+    ObjectOwnership,
+    Policy,
+    Acl,
+    PublicAccessBlock,
+    Tags,
+    Encryption,
+}
+
+impl BucketField {
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            BucketField::ObjectOwnership => "object_ownership",
+            BucketField::Policy => "policy",
+            BucketField::Acl => "acl",
+            BucketField::PublicAccessBlock => "public_access_block",
+            BucketField::Tags => "tags",
+            BucketField::Encryption => "encryption",
+        }
+    }
+}
+
+/// One data file of an object (a single PUT has one; a multipart object one per part).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub file_id: String,
+    pub length: u64,
+}
+
+/// A stored checksum of a whole object or a part.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredChecksum {
+    pub algorithm: ChecksumAlgorithm,
+    /// Base64 value (for composite checksums with the `-N` suffix).
+    pub value: String,
+    /// `FULL_OBJECT` or `COMPOSITE`.
+    pub kind: String,
+}
+
+/// One version of an object (or a delete marker).
+#[derive(Clone, Debug)]
+pub struct ObjectVersion {
+    pub row_id: i64,
+    pub bucket: String,
+    pub key: String,
+    /// `null` for the null version.
+    pub version_id: String,
+    pub is_latest: bool,
+    pub delete_marker: bool,
+    pub size: u64,
+    /// Hex MD5 (or `md5-of-md5s-N`), without quotes.
+    pub etag: String,
+    pub last_modified: Timestamp,
+    /// Stored response headers (lower-case names): content-type, cache-control, …
+    pub headers: Vec<(String, String)>,
+    /// `x-amz-meta-*` values (names without the prefix, lower-case).
+    pub metadata: Vec<(String, String)>,
+    pub checksum: Option<StoredChecksum>,
+    pub tags: Vec<(String, String)>,
+    pub owner_account: String,
+    pub acl: Option<String>,
+    /// Part sizes of a multipart object.
+    pub parts: Vec<u64>,
+    /// Placeholder for server-side encryption details.
+    pub encryption: Option<String>,
+}
+
+impl ObjectVersion {
+    /// The stored value of a response header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An object version to store.
+#[derive(Clone, Debug, Default)]
+pub struct NewObject {
+    pub bucket: String,
+    pub key: String,
+    pub delete_marker: bool,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified: Option<Timestamp>,
+    pub headers: Vec<(String, String)>,
+    pub metadata: Vec<(String, String)>,
+    pub checksum: Option<StoredChecksum>,
+    pub tags: Vec<(String, String)>,
+    pub owner_account: String,
+    pub acl: Option<String>,
+    pub segments: Vec<Segment>,
+    /// Part sizes of a multipart object (empty for a single PUT).
+    pub parts: Vec<u64>,
+    pub encryption: Option<String>,
+}
+
+/// What storing a version did.
+#[derive(Clone, Debug)]
+pub struct PutOutcome {
+    pub version_id: String,
+    pub versioning: Versioning,
+    pub last_modified: Timestamp,
+    /// Data files no longer referenced; remove them.
+    pub obsolete_files: Vec<String>,
+}
+
+/// What a delete did.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOutcome {
+    /// The version removed, or the delete marker created.
+    pub version_id: Option<String>,
+    /// Whether a delete marker was created, or the removed version was one.
+    pub delete_marker: bool,
+    pub obsolete_files: Vec<String>,
+}
+
+/// A multipart upload in progress.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub upload_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub initiated: Timestamp,
+    pub owner_account: String,
+    /// ARN and id of the initiating principal.
+    pub initiator_arn: String,
+    pub initiator_id: String,
+    pub headers: Vec<(String, String)>,
+    pub metadata: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
+    pub acl: Option<String>,
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    pub encryption: Option<String>,
+}
+
+/// An uploaded part.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub part_number: u32,
+    pub file_id: String,
+    pub size: u64,
+    /// Hex MD5 without quotes.
+    pub etag: String,
+    pub last_modified: Timestamp,
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// One entry of a listing: an item, or a common prefix rolled up at the delimiter.
+#[derive(Clone, Debug)]
+pub enum Listed<T> {
+    Item(T),
+    Prefix(String),
+}
+
+/// A listing page.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub entries: Vec<Listed<T>>,
+    pub truncated: bool,
+}
+
+/// Which keys a listing covers.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub bucket: String,
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Start after this key (exclusive).
+    pub key_marker: Option<String>,
+    /// Within `key_marker`, start after this version id / upload id.
+    pub id_marker: Option<String>,
+    pub max: usize,
+}
