@@ -77,6 +77,33 @@ impl ChecksumAlgorithm {
         }
     }
 
+    /// Whether this is a CRC (whose values can be combined, for full-object multipart checksums).
+    pub fn is_crc(self) -> bool {
+        matches!(
+            self,
+            ChecksumAlgorithm::Crc32 | ChecksumAlgorithm::Crc32c | ChecksumAlgorithm::Crc64Nvme
+        )
+    }
+
+    /// The CRC of `A ‖ B` from `crc(A)`, `crc(B)` and `len(B)` (big-endian digests, as from
+    /// [`ChecksumHasher::finalize`]); `None` for SHA algorithms or digests of the wrong length.
+    pub fn combine(self, first: &[u8], second: &[u8], second_len: u64) -> Option<Vec<u8>> {
+        let algorithm = match self {
+            ChecksumAlgorithm::Crc32 => CrcAlgorithm::Crc32IsoHdlc,
+            ChecksumAlgorithm::Crc32c => CrcAlgorithm::Crc32Iscsi,
+            ChecksumAlgorithm::Crc64Nvme => CrcAlgorithm::Crc64Nvme,
+            ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
+        };
+        let width = self.digest_len();
+        if first.len() != width || second.len() != width {
+            return None;
+        }
+        let to_u64 = |b: &[u8]| b.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
+        let combined =
+            crc_fast::checksum_combine(algorithm, to_u64(first), to_u64(second), second_len);
+        Some(combined.to_be_bytes()[8 - width..].to_vec())
+    }
+
     /// A fresh incremental hasher.
     pub fn hasher(self) -> ChecksumHasher {
         let inner = match self {
@@ -257,6 +284,25 @@ mod tests {
             self.update(data);
             self.finalize()
         }
+    }
+
+    #[test]
+    fn combine_crcs() {
+        let (a, b) = (b"hello, ".as_slice(), b"world and more".as_slice());
+        let whole = [a, b].concat();
+        for algo in ChecksumAlgorithm::ALL {
+            let ca = algo.hasher().tap(a);
+            let cb = algo.hasher().tap(b);
+            let combined = algo.combine(&ca, &cb, b.len() as u64);
+            if algo.is_crc() {
+                assert_eq!(combined.unwrap(), algo.hasher().tap(&whole), "{algo:?}");
+            } else {
+                assert!(combined.is_none());
+            }
+        }
+        assert!(ChecksumAlgorithm::Crc32
+            .combine(&[1, 2], &[3, 4, 5, 6], 1)
+            .is_none());
     }
 
     #[test]

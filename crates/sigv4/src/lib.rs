@@ -13,6 +13,7 @@ pub mod encoding;
 pub mod error;
 pub mod parse;
 pub mod payload;
+pub mod post;
 pub mod sign;
 pub mod v2;
 pub mod v4;

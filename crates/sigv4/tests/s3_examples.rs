@@ -494,3 +494,38 @@ fn presigned_url_example() {
         "Error parsing the X-Amz-Credential parameter; the region 'us-east-1' is wrong; expecting 'eu-west-1'"
     );
 }
+
+/// "Example: Browser-Based Upload using HTTP POST (Using AWS Signature Version 4)"
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>).
+#[test]
+fn post_policy_example() {
+    use strongbox_sigv4::post::{parse_post_form, verify_post};
+    let policy = include_str!("data/post-policy-example.b64");
+    let fields = [
+        (
+            "X-Amz-Credential",
+            "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request",
+        ),
+        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+        ("X-Amz-Date", "20151229T000000Z"),
+        ("Policy", policy),
+        (
+            "X-Amz-Signature",
+            "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e",
+        ),
+    ];
+    let lookup = |n: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| *v)
+    };
+    let auth = parse_post_form(lookup).unwrap().unwrap();
+    assert_eq!(auth.access_key_id(), AKID);
+    verify_post(&auth, policy, SECRET).unwrap();
+    let edited = policy.replace("eyAi", "eyBi");
+    assert!(matches!(
+        verify_post(&auth, &edited, SECRET),
+        Err(AuthError::SignatureDoesNotMatch(_))
+    ));
+}
