@@ -1,1 +1,323 @@
-//! strongbox-authz (work in progress).
+//! Strongbox's authorization step.
+//!
+//! For each access check a handler asks for, this crate builds the request
+//! context (global condition keys plus the service's own, [`context`]), gathers
+//! the policies — the caller's identity policies, permissions boundary, session
+//! policies and SCPs from `strongbox-identity`, and the resource's policies from
+//! the handler — compiles them once ([`cache`]), evaluates them with the pure
+//! engine in `strongbox-policy`, writes a decision record ([`record`]) and
+//! answers allow or AWS's denial.
+
+pub mod cache;
+pub mod context;
+pub mod explain;
+pub mod fix;
+pub mod record;
+pub mod s3;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use strongbox_core::{AccessCheck, Authorizer, Caller, CallerKind, Denied, DenialKind, RequestMeta};
+use strongbox_identity::Identity;
+use strongbox_policy::{
+    evaluate, Context, Decision, Evaluation, MessageStyle, Policy, PolicyKind, PolicyRef, PolicySet, Principal, Reason,
+    Request,
+};
+
+use crate::cache::PolicyCache;
+use crate::record::{DecisionLog, DecisionRecord};
+
+/// The authorizer: implements [`Authorizer`] for IAM, STS, KMS and
+/// Organizations, and `strongbox_s3::S3Access` for S3 (see [`s3`]).
+pub struct Authz {
+    identity: Arc<Identity>,
+    cache: PolicyCache,
+    log: DecisionLog,
+}
+
+/// A resource-based policy, compiled, with the label the trace shows.
+pub struct CompiledResourcePolicy {
+    pub label: String,
+    pub policy: Arc<Policy>,
+}
+
+/// One decision to take: everything but the caller and the request metadata.
+pub struct Question<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub resource_account: Option<&'a str>,
+    pub resource_policies: Vec<CompiledResourcePolicy>,
+    pub resource_required: bool,
+    pub context: &'a [strongbox_core::ContextEntry],
+    /// Quote the resource in messages (S3 does; IAM, STS and KMS do not).
+    pub style: MessageStyle,
+}
+
+impl Authz {
+    /// An authorizer over `identity`, recording decisions in `data_dir`.
+    pub fn open(identity: Arc<Identity>, data_dir: &Path) -> std::io::Result<Authz> {
+        Ok(Authz { identity, cache: PolicyCache::default(), log: DecisionLog::open(data_dir)? })
+    }
+
+    /// An authorizer that records nothing (tests).
+    pub fn without_log(identity: Arc<Identity>) -> Authz {
+        Authz { identity, cache: PolicyCache::default(), log: DecisionLog::disabled() }
+    }
+
+    /// The identity service behind this authorizer.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Compiles a resource-based policy of `kind` (cached).
+    pub fn compile(&self, kind: &PolicyKind, label: &str, text: &str) -> Option<CompiledResourcePolicy> {
+        self.cache.get(kind, text).map(|policy| CompiledResourcePolicy { label: label.to_string(), policy })
+    }
+
+    /// Evaluates `question` for `caller`, records the decision, and answers.
+    pub fn decide(&self, caller: &Caller, meta: &RequestMeta, question: &Question<'_>) -> Result<(), Denied> {
+        let caller_policies = if caller.is_anonymous() {
+            strongbox_identity::CallerPolicies::default()
+        } else {
+            self.identity.policies_for(caller)
+        };
+        let compile_all = |kind: &PolicyKind, docs: &[strongbox_core::caller::NamedDocument]| {
+            docs.iter()
+                .filter_map(|d| self.cache.get(kind, &d.document).map(|p| (d.name.clone(), p)))
+                .collect::<Vec<_>>()
+        };
+        let identity = compile_all(&PolicyKind::Identity, &caller_policies.identity);
+        let boundary = caller_policies
+            .boundary
+            .as_ref()
+            .and_then(|d| self.cache.get(&PolicyKind::Boundary, &d.document).map(|p| (d.name.clone(), p)));
+        let session = caller.session_policies.as_ref().map(|docs| compile_all(&PolicyKind::Session, docs));
+        let scps: Option<Vec<Vec<(String, Arc<Policy>)>>> = caller_policies
+            .scps
+            .as_ref()
+            .map(|levels| levels.iter().map(|level| compile_all(&PolicyKind::Scp, level)).collect());
+
+        let context_map = context::build(caller, meta, caller_policies.org_id.as_deref(), question.context);
+        let mut engine_context = Context::new();
+        for (_, (name, values)) in context_map.iter() {
+            engine_context.insert_values(name.clone(), values.iter().cloned());
+        }
+        let principal = principal_of(caller);
+        let request = Request {
+            principal: &principal,
+            action: question.action,
+            resource: question.resource,
+            resource_account: question.resource_account,
+            context: &engine_context,
+        };
+        let set = PolicySet {
+            identity: refs(&identity),
+            resource: question
+                .resource_policies
+                .iter()
+                .map(|r| PolicyRef { name: &r.label, policy: r.policy.as_ref() })
+                .collect(),
+            resource_required: question.resource_required,
+            boundary: boundary.as_ref().map(|(name, p)| PolicyRef { name, policy: p.as_ref() }),
+            session: session.as_ref().map(|s| refs(s)),
+            scp: scps.as_ref().map(|levels| levels.iter().map(|l| refs(l)).collect()),
+        };
+        let evaluation = evaluate(&request, &set);
+        let message = evaluation.message(&request, question.style);
+        let detailed = !caller.is_anonymous() && question.resource_account.is_none_or(|a| a == caller.account_id);
+        let mut policy_names: Vec<String> = Vec::new();
+        policy_names.extend(identity.iter().map(|(n, _)| format!("identity-based policy {n}")));
+        policy_names.extend(question.resource_policies.iter().map(|r| r.label.clone()));
+        if let Some((n, _)) = &boundary {
+            policy_names.push(format!("permissions boundary {n}"));
+        }
+        if let Some(s) = &session {
+            policy_names.extend(s.iter().map(|(n, _)| format!("session policy {n}")));
+        }
+        if let Some(levels) = &scps {
+            for (i, level) in levels.iter().enumerate() {
+                policy_names.extend(level.iter().map(|(n, _)| format!("SCP {n} (level {})", i + 1)));
+            }
+        }
+        self.record(caller, meta, question, &evaluation, &message, policy_names, &context_map);
+        match evaluation.decision {
+            Decision::Allow => Ok(()),
+            Decision::Deny => Err(Denied { kind: denial_kind(evaluation.reason), message, detailed }),
+        }
+    }
+
+    /// Records a denial decided outside policy evaluation (Block Public Access, ACLs disabled, …).
+    pub fn record_rule_denial(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        action: &str,
+        resource: &str,
+        rule: &str,
+        message: &str,
+        fix: &str,
+    ) {
+        self.log.append(&DecisionRecord {
+            request_id: meta.request_id.clone(),
+            time: meta.received_at.to_string(),
+            principal: caller.arn.clone(),
+            principal_account: caller.account_id.clone(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account: None,
+            decision: "Deny".to_string(),
+            reason: rule.to_string(),
+            message: message.to_string(),
+            deciding_policy: None,
+            deciding_statement: None,
+            policies: Vec::new(),
+            context: Default::default(),
+            fix: Some(fix.to_string()),
+            trace: None,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        question: &Question<'_>,
+        evaluation: &Evaluation,
+        message: &str,
+        policies: Vec<String>,
+        context_map: &context::ContextMap,
+    ) {
+        let denied = evaluation.decision == Decision::Deny;
+        let (deciding_policy, deciding_statement) = match &evaluation.deciding {
+            Some(d) => (Some(d.policy_name.clone()), Some(statement_label(d))),
+            None => (None, None),
+        };
+        let trace = if denied { serde_json::to_value(&evaluation.trace).ok() } else { None };
+        let fix = if denied { Some(fix::suggest(caller, question, evaluation)) } else { None };
+        self.log.append(&DecisionRecord {
+            request_id: meta.request_id.clone(),
+            time: meta.received_at.to_string(),
+            principal: caller.arn.clone(),
+            principal_account: caller.account_id.clone(),
+            action: question.action.to_string(),
+            resource: question.resource.to_string(),
+            resource_account: question.resource_account.map(str::to_string),
+            decision: if denied { "Deny" } else { "Allow" }.to_string(),
+            reason: evaluation.reason.code().to_string(),
+            message: if denied { message.to_string() } else { String::new() },
+            deciding_policy,
+            deciding_statement,
+            policies,
+            context: context_map.values().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            fix,
+            trace,
+        });
+    }
+}
+
+fn refs(list: &[(String, Arc<Policy>)]) -> Vec<PolicyRef<'_>> {
+    list.iter().map(|(name, p)| PolicyRef { name, policy: p.as_ref() }).collect()
+}
+
+/// How a decision record names a statement: its Sid, or its position.
+pub fn statement_label(d: &strongbox_policy::DecidingStatement) -> String {
+    match &d.sid {
+        Some(sid) if !sid.is_empty() => format!("\"{sid}\""),
+        _ => format!("#{}", d.statement_index + 1),
+    }
+}
+
+/// The engine's view of a caller.
+pub fn principal_of(caller: &Caller) -> Principal {
+    match caller.kind {
+        CallerKind::Anonymous => Principal::Anonymous,
+        CallerKind::Root => Principal::Root { account: caller.account_id.clone() },
+        CallerKind::User => Principal::User { arn: caller.arn.clone(), account: caller.account_id.clone() },
+        CallerKind::AssumedRole => Principal::AssumedRole {
+            session_arn: caller.arn.clone(),
+            role_arn: caller.role_arn.clone().unwrap_or_else(|| caller.principal_arn.clone()),
+            account: caller.account_id.clone(),
+        },
+    }
+}
+
+fn denial_kind(reason: Reason) -> DenialKind {
+    match reason {
+        Reason::Allowed => DenialKind::Other,
+        Reason::ExplicitDenyScp => DenialKind::ExplicitDenyScp,
+        Reason::ExplicitDenyResourcePolicy => DenialKind::ExplicitDenyResourcePolicy,
+        Reason::ExplicitDenyIdentityPolicy => DenialKind::ExplicitDenyIdentityPolicy,
+        Reason::ExplicitDenyPermissionsBoundary => DenialKind::ExplicitDenyPermissionsBoundary,
+        Reason::ExplicitDenySessionPolicy => DenialKind::ExplicitDenySessionPolicy,
+        Reason::NoAllowScp => DenialKind::NoAllowScp,
+        Reason::NoAllowResourcePolicy => DenialKind::NoAllowResourcePolicy,
+        Reason::NoAllowIdentityPolicy => DenialKind::NoAllowIdentityPolicy,
+        Reason::NoAllowPermissionsBoundary => DenialKind::NoAllowPermissionsBoundary,
+        Reason::NoAllowSessionPolicy => DenialKind::NoAllowSessionPolicy,
+    }
+}
+
+/// The policy kind of a service's resource-based policy, from the action.
+pub fn resource_policy_kind(action: &str, resource: &str) -> PolicyKind {
+    let service = action.split(':').next().unwrap_or("").to_ascii_lowercase();
+    match service.as_str() {
+        "kms" => PolicyKind::KeyPolicy,
+        "sts" => PolicyKind::Trust,
+        _ => {
+            let bucket = resource
+                .strip_prefix("arn:aws:s3:::")
+                .map(|rest| rest.split('/').next().unwrap_or("").to_string())
+                .unwrap_or_default();
+            PolicyKind::Bucket { bucket }
+        }
+    }
+}
+
+impl Authorizer for Authz {
+    fn check(&self, caller: &Caller, meta: &RequestMeta, check: &AccessCheck<'_>) -> Result<(), Denied> {
+        let kind = resource_policy_kind(check.action, check.resource);
+        let resource_policies = check
+            .resource_policies
+            .iter()
+            .filter_map(|r| self.compile(&kind, r.label, r.document))
+            .collect();
+        let style = if check.action.starts_with("s3:") { MessageStyle::S3 } else { MessageStyle::Iam };
+        let question = Question {
+            action: check.action,
+            resource: check.resource,
+            resource_account: check.resource_account,
+            resource_policies,
+            resource_required: check.resource_policy_required,
+            context: check.context,
+            style,
+        };
+        self.decide(caller, meta, &question)
+    }
+}
+
+/// Flattens an engine trace (JSON) into readable lines for `strongbox explain`.
+pub fn trace_lines(trace: &serde_json::Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    flatten(trace, "", &mut lines);
+    lines
+}
+
+fn flatten(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(v, &p, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(v, &format!("{prefix}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Null => {}
+        other => out.push(format!("{prefix}: {other}")),
+    }
+}

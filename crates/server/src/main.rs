@@ -1,9 +1,15 @@
 //! `strongbox`: the server and its operator commands.
 
 mod addressing;
+mod app;
 mod body;
+mod commands;
 mod config;
+mod errors;
+mod forms;
 mod listener;
+mod s3_body;
+mod services;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +43,30 @@ enum Command {
         #[arg(long = "domain")]
         domains: Vec<String>,
     },
+    /// Evaluate policy-evaluation case files (the conformance JSON format).
+    Policy {
+        #[command(subcommand)]
+        command: commands::PolicyCommand,
+    },
+    /// Explain the authorization decisions of one request.
+    Explain {
+        /// The request id (`x-amz-request-id` of the response).
+        request_id: String,
+        #[arg(long, default_value = "./strongbox-data")]
+        data_dir: PathBuf,
+        /// Print the raw decision records as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Operator commands for accounts (recovery).
+    Accounts {
+        #[command(subcommand)]
+        command: commands::AccountsCommand,
+        #[arg(long, global = true, default_value = "./strongbox-data")]
+        data_dir: PathBuf,
+        #[arg(long, global = true, env = "STRONGBOX_REGION", default_value = "us-east-1")]
+        region: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -50,6 +80,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { listen, data_dir, region, domains } => serve(listen, data_dir, region, domains),
+        Command::Policy { command } => commands::policy(command),
+        Command::Explain { request_id, data_dir, json } => commands::explain(&request_id, &data_dir, json),
+        Command::Accounts { command, data_dir, region } => commands::accounts(command, &data_dir, &region),
     }
 }
 
@@ -70,6 +103,18 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<Str
         }
     };
     let config = config::ServeConfig { listen, data_dir, region, domains, root };
+    let services = match commands::open_services(&config) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("cannot open the data dir {}: {err}", config.data_dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = Arc::new(app::App {
+        region: config.region.clone(),
+        domains: addressing::Domains::new(&config.region, &config.domains),
+        services,
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -86,7 +131,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<Str
             }
         };
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "strongbox serving");
-        let handler = Arc::new(|_req, _peer| async { http::Response::new(body::empty()) });
+        let handler = Arc::new(move |req, peer| app.clone().handle(req, peer));
         match listener::serve(listener, handler).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {

@@ -1,0 +1,102 @@
+//! The request context: the global condition keys AWS supplies on every request
+//! (IAM User Guide, "AWS global condition context keys"), plus the service's own.
+
+use std::collections::BTreeMap;
+
+use strongbox_core::{Caller, CallerKind, ContextEntry, RequestMeta};
+
+/// Condition keys of one check, by their lower-cased names (keys are case-insensitive).
+pub type ContextMap = BTreeMap<String, (String, Vec<String>)>;
+
+fn put(map: &mut ContextMap, key: &str, values: Vec<String>) {
+    map.insert(key.to_ascii_lowercase(), (key.to_string(), values));
+}
+
+/// The global keys for `caller` making `meta`'s request, then `service`'s keys
+/// (a service key of the same name replaces a global one).
+pub fn build(caller: &Caller, meta: &RequestMeta, org_id: Option<&str>, service: &[ContextEntry]) -> ContextMap {
+    let mut map = ContextMap::new();
+    let now = meta.received_at;
+    put(&mut map, "aws:CurrentTime", vec![now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()]);
+    put(&mut map, "aws:EpochTime", vec![now.as_second().to_string()]);
+    put(&mut map, "aws:SecureTransport", vec![meta.secure_transport.to_string()]);
+    put(&mut map, "aws:RequestedRegion", vec![meta.region.clone()]);
+    if let Some(ip) = meta.source_ip {
+        put(&mut map, "aws:SourceIp", vec![ip.to_string()]);
+    }
+    if let Some(ua) = &meta.user_agent {
+        put(&mut map, "aws:UserAgent", vec![ua.clone()]);
+    }
+    if let Some(referer) = &meta.referer {
+        put(&mut map, "aws:Referer", vec![referer.clone()]);
+    }
+    if caller.kind != CallerKind::Anonymous {
+        put(&mut map, "aws:PrincipalArn", vec![caller.principal_arn.clone()]);
+        put(&mut map, "aws:PrincipalAccount", vec![caller.account_id.clone()]);
+        put(&mut map, "aws:userid", vec![caller.user_id.clone()]);
+        let principal_type = match caller.kind {
+            CallerKind::Root => "Account",
+            CallerKind::User => "User",
+            CallerKind::AssumedRole => "AssumedRole",
+            CallerKind::Anonymous => "Anonymous",
+        };
+        put(&mut map, "aws:PrincipalType", vec![principal_type.to_string()]);
+        if let Some(name) = &caller.user_name {
+            put(&mut map, "aws:username", vec![name.clone()]);
+        }
+        for (k, v) in &caller.tags {
+            put(&mut map, &format!("aws:PrincipalTag/{k}"), vec![v.clone()]);
+        }
+        if let Some(org) = org_id {
+            put(&mut map, "aws:PrincipalOrgID", vec![org.to_string()]);
+        }
+        if let Some(issued) = caller.token_issue_time {
+            put(&mut map, "aws:TokenIssueTime", vec![issued.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()]);
+            put(&mut map, "aws:MultiFactorAuthPresent", vec![caller.mfa.to_string()]);
+        }
+    } else {
+        put(&mut map, "aws:PrincipalType", vec!["Anonymous".to_string()]);
+    }
+    if let Some(v) = &meta.signature_version {
+        put(&mut map, "s3:signatureversion", vec![v.clone()]);
+    }
+    if let Some(v) = &meta.auth_type {
+        put(&mut map, "s3:authType", vec![v.clone()]);
+    }
+    if let Some(age) = meta.signature_age_ms {
+        put(&mut map, "s3:signatureAge", vec![age.to_string()]);
+    }
+    if let Some(sha) = &meta.content_sha256 {
+        put(&mut map, "s3:x-amz-content-sha256", vec![sha.clone()]);
+    }
+    for entry in service {
+        put(&mut map, &entry.key, entry.values.clone());
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anonymous_has_no_principal_keys() {
+        let meta = RequestMeta::local("r", "us-east-1");
+        let map = build(&Caller::anonymous(), &meta, None, &[]);
+        assert!(!map.contains_key("aws:principalarn"));
+        assert!(!map.contains_key("aws:principalaccount"));
+        assert_eq!(map["aws:securetransport"].1, vec!["false".to_string()]);
+    }
+
+    #[test]
+    fn service_keys_and_tags() {
+        let mut caller = Caller::root("111122223333", None);
+        caller.tags.insert("team".into(), "blue".into());
+        let meta = RequestMeta::local("r", "us-east-1");
+        let map = build(&caller, &meta, Some("o-abc"), &[ContextEntry::new("s3:x-amz-acl", "private")]);
+        assert_eq!(map["aws:principaltag/team"].1, vec!["blue".to_string()]);
+        assert_eq!(map["aws:principalorgid"].1, vec!["o-abc".to_string()]);
+        assert_eq!(map["s3:x-amz-acl"].1, vec!["private".to_string()]);
+        assert_eq!(map["aws:principaltype"].1, vec!["Account".to_string()]);
+    }
+}

@@ -1,0 +1,100 @@
+//! "The smallest change that would allow it": a suggestion derived from why a
+//! request was denied.
+
+use strongbox_core::{Caller, CallerKind};
+use strongbox_policy::{Evaluation, Reason};
+
+use crate::Question;
+
+fn statement_json(caller: Option<&Caller>, action: &str, resource: &str) -> String {
+    match caller {
+        Some(c) => format!(
+            "{{\"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"{}\"}}, \"Action\": \"{action}\", \"Resource\": \"{resource}\"}}",
+            principal_for_grant(c)
+        ),
+        None => format!("{{\"Effect\": \"Allow\", \"Action\": \"{action}\", \"Resource\": \"{resource}\"}}"),
+    }
+}
+
+fn principal_for_grant(caller: &Caller) -> String {
+    match caller.kind {
+        CallerKind::AssumedRole => caller.role_arn.clone().unwrap_or_else(|| caller.principal_arn.clone()),
+        CallerKind::Anonymous => "*".to_string(),
+        _ => caller.arn.clone(),
+    }
+}
+
+fn who(caller: &Caller) -> String {
+    match caller.kind {
+        CallerKind::User => format!("user {}", caller.user_name.clone().unwrap_or_else(|| caller.arn.clone())),
+        CallerKind::AssumedRole => format!("role {}", caller.role_arn.clone().unwrap_or_default()),
+        CallerKind::Root => format!("the root user of account {}", caller.account_id),
+        CallerKind::Anonymous => "anonymous callers".to_string(),
+    }
+}
+
+/// A suggestion for a denied `question`.
+pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation) -> String {
+    let action = question.action;
+    let resource = question.resource;
+    let deciding = evaluation
+        .deciding
+        .as_ref()
+        .map(|d| format!("statement {} of {}", crate::statement_label(d), d.policy_name))
+        .unwrap_or_else(|| "the denying statement".to_string());
+    let resource_policy = question
+        .resource_policies
+        .first()
+        .map(|r| r.label.clone())
+        .unwrap_or_else(|| "the resource-based policy".to_string());
+    match evaluation.reason {
+        Reason::Allowed => String::new(),
+        Reason::ExplicitDenyScp => format!(
+            "Remove or narrow {deciding} (a service control policy) so that it no longer applies to {action} on {resource}; SCPs are managed from the organization's management account."
+        ),
+        Reason::ExplicitDenyResourcePolicy => format!(
+            "Remove or narrow {deciding} so that it no longer matches this request (check its conditions against the request context above)."
+        ),
+        Reason::ExplicitDenyIdentityPolicy => {
+            format!("Remove or narrow {deciding} in the identity-based policies of {}.", who(caller))
+        }
+        Reason::ExplicitDenyPermissionsBoundary => {
+            format!("Remove or narrow {deciding} in the permissions boundary of {}.", who(caller))
+        }
+        Reason::ExplicitDenySessionPolicy => {
+            format!("Start a new session without {deciding} in its session policy.")
+        }
+        Reason::NoAllowScp => format!(
+            "Attach to every level of the organization above account {} (root, each OU, the account) an SCP that allows {action}, e.g. {}.",
+            caller.account_id,
+            statement_json(None, action, "*")
+        ),
+        Reason::NoAllowResourcePolicy => format!(
+            "Add to {resource_policy} a statement granting the caller: {}{}",
+            statement_json(Some(caller), action, resource),
+            if caller.kind == CallerKind::Anonymous {
+                ""
+            } else {
+                " (the caller's account must also allow it in an identity-based policy)."
+            }
+        ),
+        Reason::NoAllowIdentityPolicy => match caller.kind {
+            CallerKind::Anonymous => format!(
+                "Anonymous requests need a resource-based grant: add to {resource_policy} {}",
+                statement_json(Some(caller), action, resource)
+            ),
+            _ => format!(
+                "Attach to {} an identity-based policy with the statement {}",
+                who(caller),
+                statement_json(None, action, resource)
+            ),
+        },
+        Reason::NoAllowPermissionsBoundary => format!(
+            "Add {action} on {resource} to the permissions boundary of {} (the boundary caps what identity policies can grant).",
+            who(caller)
+        ),
+        Reason::NoAllowSessionPolicy => format!(
+            "Assume the role again with a session policy that also allows {action} on {resource}, or without a session policy."
+        ),
+    }
+}

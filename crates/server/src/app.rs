@@ -1,0 +1,258 @@
+//! One request's way through the server: authenticate (SigV4) → resolve the
+//! principal → route by the credential scope's service → the service handler,
+//! which builds its authorization checks and calls the authorizer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::{header, HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use strongbox_core::{ids, Caller, RequestMeta};
+use strongbox_sigv4::{AuthError, ParsedAuth, RequestParts, Verified, VerifyOptions};
+
+use crate::addressing::{self, Domains};
+use crate::body::ResponseBody;
+use crate::errors::{self, Protocol};
+use crate::forms;
+use crate::services::Services;
+
+/// The running server's shared state.
+pub struct App {
+    pub region: String,
+    pub domains: Domains,
+    pub services: Services,
+}
+
+/// An authenticated request, ready for its service.
+pub struct Authenticated {
+    pub caller: Caller,
+    pub meta: RequestMeta,
+    /// `None` for anonymous requests.
+    pub verified: Option<Verified>,
+}
+
+/// Which API a request is for, from the credential scope (and the path for S3 Control).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    S3,
+    S3Control,
+    Iam,
+    Sts,
+    Kms,
+    Organizations,
+}
+
+impl Service {
+    fn protocol(self) -> Protocol {
+        match self {
+            Service::S3 | Service::S3Control => Protocol::RestXml,
+            Service::Iam | Service::Sts => Protocol::Query,
+            Service::Kms | Service::Organizations => Protocol::Json,
+        }
+    }
+}
+
+/// S3 Control's REST paths start with its API version.
+const S3_CONTROL_PREFIX: &str = "/v20180820/";
+
+fn route(auth: &ParsedAuth, path: &str) -> Option<Service> {
+    match auth.service().unwrap_or("s3") {
+        "s3" if path.starts_with(S3_CONTROL_PREFIX) => Some(Service::S3Control),
+        "s3" => Some(Service::S3),
+        "iam" => Some(Service::Iam),
+        "sts" => Some(Service::Sts),
+        "kms" => Some(Service::Kms),
+        "organizations" => Some(Service::Organizations),
+        _ => None,
+    }
+}
+
+impl App {
+    /// Serves one HTTP request. Every response carries `x-amz-request-id` and `x-amz-id-2`.
+    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<ResponseBody> {
+        let request_id = ids::request_id();
+        let mut resp = self.dispatch(req, peer, &request_id).await;
+        let headers = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            headers.insert("x-amz-request-id", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&errors::host_id(&request_id)) {
+            headers.insert("x-amz-id-2", v);
+        }
+        headers.insert(header::SERVER, HeaderValue::from_static("Strongbox"));
+        resp
+    }
+
+    async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr, request_id: &str) -> Response<ResponseBody> {
+        let (parts, body) = req.into_parts();
+        let head = parts.method == http::Method::HEAD;
+        let raw_path = parts.uri.path().to_string();
+        let raw_query = parts.uri.query().unwrap_or("").to_string();
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string);
+        let address = addressing::resolve(&self.domains, host.as_deref(), &raw_path);
+        let request_parts = RequestParts {
+            method: parts.method.as_str(),
+            raw_path: &raw_path,
+            raw_query: &raw_query,
+            headers: &parts.headers,
+            virtual_host_bucket: address.virtual_host_bucket.as_deref(),
+            body: None,
+        };
+        let parsed = match strongbox_sigv4::parse(&request_parts) {
+            Ok(p) => p,
+            Err(err) => return auth_error(Protocol::RestXml, &err, request_id, head),
+        };
+        let Some(service) = route(&parsed, &raw_path) else {
+            return errors::render(
+                Protocol::RestXml,
+                400,
+                "InvalidRequest",
+                "The credential scope names a service this endpoint does not serve.",
+                request_id,
+                None,
+                &[],
+                head,
+            );
+        };
+        let protocol = service.protocol();
+        if matches!(service, Service::S3 | Service::S3Control) {
+            let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
+                Ok(a) => a,
+                Err(err) => return auth_error_for(service, protocol, &err, request_id, head),
+            };
+            return self.services.s3_request(service == Service::S3Control, auth, parts, body, address).await;
+        }
+        // The other APIs take small bodies, read whole before the signature check
+        // (their clients sign the body hash without sending x-amz-content-sha256).
+        let bytes = match forms::read_limited(body, forms::MAX_API_BODY).await {
+            Ok(b) => b,
+            Err(err) => {
+                return errors::render(protocol, 400, "ValidationError", &err.to_string(), request_id, None, &[], head)
+            }
+        };
+        let request_parts = RequestParts { body: Some(&bytes), ..request_parts };
+        let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
+            Ok(a) => a,
+            Err(err) => return auth_error_for(service, protocol, &err, request_id, head),
+        };
+        match service {
+            Service::Iam | Service::Sts => {
+                self.services.query_request(service == Service::Iam, auth, &parts, bytes).await
+            }
+            _ => self.services.json_request(service == Service::Kms, auth, &parts, bytes).await,
+        }
+    }
+
+    fn authenticate(
+        &self,
+        parsed: &ParsedAuth,
+        parts: &RequestParts<'_>,
+        service: Service,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> Result<Authenticated, AuthFailure> {
+        let now = jiff::Timestamp::now();
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let mut meta = RequestMeta {
+            request_id: request_id.to_string(),
+            region: self.region.clone(),
+            source_ip: Some(peer.ip()),
+            secure_transport: false,
+            user_agent: header("user-agent"),
+            referer: header("referer"),
+            received_at: now,
+            signature_version: None,
+            auth_type: None,
+            signature_age_ms: None,
+            content_sha256: header("x-amz-content-sha256"),
+        };
+        let Some(access_key_id) = parsed.access_key_id() else {
+            if service != Service::S3 {
+                return Err(AuthFailure::MissingAuthentication);
+            }
+            return Ok(Authenticated { caller: Caller::anonymous(), meta, verified: None });
+        };
+        let found = self
+            .services
+            .identity
+            .lookup_key(access_key_id, parsed.session_token(), now)
+            .map_err(AuthFailure::Identity)?;
+        let verified =
+            strongbox_sigv4::verify(parsed, parts, &found.secret, now, &VerifyOptions::for_region(&self.region))
+                .map_err(AuthFailure::Signature)?;
+        meta.signature_version = Some(verified.signature_version.to_string());
+        meta.auth_type = Some(verified.auth_type.to_string());
+        meta.signature_age_ms = Some(verified.signature_age_ms);
+        Ok(Authenticated { caller: found.caller, meta, verified: Some(verified) })
+    }
+}
+
+/// Why authentication failed.
+#[derive(Debug)]
+pub enum AuthFailure {
+    /// A non-S3 API called without credentials.
+    MissingAuthentication,
+    /// The access key or session token was not accepted.
+    Identity(strongbox_identity::IdentityError),
+    /// The signature (or its timing) was not accepted.
+    Signature(AuthError),
+}
+
+fn auth_error(protocol: Protocol, err: &AuthError, request_id: &str, head: bool) -> Response<ResponseBody> {
+    use strongbox_core::AwsError;
+    let details = err.details();
+    let extra: Vec<(&str, String)> = details.into_iter().collect();
+    errors::render(protocol, err.status(), err.code(), &err.message(), request_id, None, &extra, head)
+}
+
+fn auth_error_for(
+    service: Service,
+    protocol: Protocol,
+    failure: &AuthFailure,
+    request_id: &str,
+    head: bool,
+) -> Response<ResponseBody> {
+    use strongbox_core::AwsError;
+    match failure {
+        AuthFailure::Signature(err) => {
+            if protocol == Protocol::RestXml {
+                auth_error(protocol, err, request_id, head)
+            } else {
+                // IAM, STS, KMS and Organizations report signature problems without the S3 details.
+                let (status, code) = match (service, err.code()) {
+                    (Service::Kms, "SignatureDoesNotMatch") => (400, "InvalidSignatureException"),
+                    (Service::Kms, code) => (400, code),
+                    (_, code) => (err.status(), code),
+                };
+                errors::render(protocol, status, code, &err.message(), request_id, None, &[], head)
+            }
+        }
+        AuthFailure::Identity(err) => {
+            let (status, code, message) = match service {
+                Service::S3 | Service::S3Control => (err.status(), err.code().to_string(), err.message()),
+                Service::Kms if err.code() == "InvalidAccessKeyId" => (
+                    400,
+                    "UnrecognizedClientException".to_string(),
+                    "The security token included in the request is invalid.".to_string(),
+                ),
+                _ if err.code() == "InvalidAccessKeyId" => (
+                    403,
+                    "InvalidClientTokenId".to_string(),
+                    "The security token included in the request is invalid.".to_string(),
+                ),
+                _ => (err.status(), err.code().to_string(), err.message()),
+            };
+            errors::render(protocol, status, &code, &message, request_id, None, &[], head)
+        }
+        AuthFailure::MissingAuthentication => errors::render(
+            protocol,
+            if service == Service::Kms { 400 } else { 403 },
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+            request_id,
+            None,
+            &[],
+            head,
+        ),
+    }
+}

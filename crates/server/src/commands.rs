@@ -1,0 +1,203 @@
+//! The operator commands: opening the services, `policy eval`, `explain`, `accounts`.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Subcommand;
+use strongbox_core::db::Db;
+
+use crate::config::ServeConfig;
+use crate::services::Services;
+
+/// The metadata database file inside the data dir.
+pub const METADATA_DB: &str = "metadata.db";
+
+/// Opens every service over the data dir.
+pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
+    let db = Arc::new(Db::open(&config.data_dir.join(METADATA_DB)).map_err(|e| e.to_string())?);
+    let root_key = strongbox_identity::RootKey {
+        access_key_id: config.root.access_key_id.clone(),
+        secret: config.root.secret_access_key.clone(),
+    };
+    let identity =
+        Arc::new(strongbox_identity::Identity::open(db.clone(), &config.region, root_key).map_err(|e| e.to_string())?);
+    let authz =
+        Arc::new(strongbox_authz::Authz::open(identity.clone(), &config.data_dir).map_err(|e| e.to_string())?);
+    let master = std::env::var("STRONGBOX_MASTER_KEY").ok();
+    let kms = Arc::new(
+        strongbox_kms::Kms::open(db.clone(), &config.data_dir, &config.region, master.as_deref())
+            .map_err(|e| e.to_string())?,
+    );
+    let s3 = Arc::new(
+        strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region).map_err(|e| e.to_string())?,
+    );
+    Ok(Services { identity, authz, s3, kms })
+}
+
+/// `strongbox policy …`
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Evaluate case files; with --check, compare each with its `expect` block.
+    Eval {
+        /// Compare against `expect` and print a pass/fail line per file and a summary.
+        #[arg(long)]
+        check: bool,
+        /// Case files (JSON).
+        files: Vec<std::path::PathBuf>,
+    },
+}
+
+/// Runs `strongbox policy …`.
+pub fn policy(command: PolicyCommand) -> ExitCode {
+    match command {
+        PolicyCommand::Eval { check, files } => {
+            let mut passed = 0usize;
+            let mut failed = 0usize;
+            for file in &files {
+                let text = match std::fs::read_to_string(file) {
+                    Ok(t) => t,
+                    Err(err) => {
+                        eprintln!("{}: {err}", file.display());
+                        failed += 1;
+                        continue;
+                    }
+                };
+                let outcome = strongbox_policy::case::run_case(&text);
+                if check {
+                    match &outcome {
+                        Ok(o) if o.passed => {
+                            passed += 1;
+                            println!("PASS {}", file.display());
+                        }
+                        Ok(o) => {
+                            failed += 1;
+                            println!("FAIL {}: {}", file.display(), o.detail);
+                        }
+                        Err(err) => {
+                            failed += 1;
+                            println!("FAIL {}: {err}", file.display());
+                        }
+                    }
+                } else {
+                    match outcome {
+                        Ok(o) => println!("{}", serde_json::to_string_pretty(&o).unwrap_or_default()),
+                        Err(err) => {
+                            eprintln!("{}: {err}", file.display());
+                            failed += 1;
+                        }
+                    }
+                }
+            }
+            if check {
+                println!("{passed} passed, {failed} failed");
+            }
+            if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+/// Runs `strongbox explain REQUEST_ID`.
+pub fn explain(request_id: &str, data_dir: &Path, json: bool) -> ExitCode {
+    match strongbox_authz::record::find(data_dir, request_id) {
+        Ok(records) => {
+            if json {
+                for r in &records {
+                    println!("{}", serde_json::to_string(r).unwrap_or_default());
+                }
+            } else {
+                print!("{}", strongbox_authz::explain::render(&records));
+            }
+            if records.is_empty() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => {
+            eprintln!("cannot read the decision log in {}: {err}", data_dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `strongbox accounts …`
+#[derive(Subcommand)]
+pub enum AccountsCommand {
+    /// List every account with its root access key ids.
+    List,
+    /// Replace the root access keys of an account with a new one, printed once.
+    ResetRootKey {
+        /// The 12-digit account id.
+        account_id: String,
+    },
+}
+
+/// Runs `strongbox accounts …` directly on the data dir (the server may be stopped).
+pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> ExitCode {
+    let db = match Db::open(&data_dir.join(METADATA_DB)) {
+        Ok(db) => Arc::new(db),
+        Err(err) => {
+            eprintln!("cannot open {}: {err}", data_dir.join(METADATA_DB).display());
+            return ExitCode::FAILURE;
+        }
+    };
+    // Opening the identity store (re)installs the configured root key of the
+    // management account, exactly as `serve` does; it must be the same one.
+    let env_key = std::env::var("STRONGBOX_ROOT_ACCESS_KEY_ID").ok();
+    let env_secret = std::env::var("STRONGBOX_ROOT_SECRET_ACCESS_KEY").ok();
+    let stored = data_dir.join("root-credentials.json");
+    if env_key.is_none() && !stored.exists() {
+        eprintln!(
+            "set STRONGBOX_ROOT_ACCESS_KEY_ID / STRONGBOX_ROOT_SECRET_ACCESS_KEY as for `strongbox serve` (no stored root credentials in {})",
+            data_dir.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let root = match crate::config::root_credentials(data_dir, env_key, env_secret) {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("cannot read the root credentials: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let root_key = strongbox_identity::RootKey { access_key_id: root.access_key_id, secret: root.secret_access_key };
+    let identity = match strongbox_identity::Identity::open(db, region, root_key) {
+        Ok(i) => i,
+        Err(err) => {
+            eprintln!("cannot read the accounts: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        AccountsCommand::List => {
+            println!("{:<14} {:<11} {:<24} ROOT KEYS", "ACCOUNT", "ROLE", "NAME");
+            for a in identity.list_accounts() {
+                println!(
+                    "{:<14} {:<11} {:<24} {}",
+                    a.id,
+                    if a.management { "management" } else { "member" },
+                    a.name,
+                    a.root_access_key_ids.join(",")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        AccountsCommand::ResetRootKey { account_id } => match identity.reset_root_key(&account_id) {
+            Ok((key, secret)) => {
+                println!("New root credentials for account {account_id}:");
+                println!("  AWS_ACCESS_KEY_ID={key}");
+                println!("  AWS_SECRET_ACCESS_KEY={secret}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("cannot reset the root key of {account_id}: {err}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}

@@ -1,0 +1,108 @@
+//! The S3 request body on its way to the handler: de-chunked (aws-chunked with
+//! or without signatures and trailers) and checked (chunk signatures, the signed
+//! SHA-256), streamed without buffering the object.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use strongbox_core::AwsError;
+use strongbox_s3::{BodyError, RequestBody};
+use strongbox_sigv4::{AuthError, ChunkedDecoder, PayloadMode, PayloadVerifier, Verified};
+
+enum Decoder {
+    /// Unsigned payloads and anonymous requests: bytes as they come.
+    Plain,
+    /// A signed SHA-256 payload: hashed as it streams, compared at the end.
+    Hashed(PayloadVerifier),
+    /// aws-chunked framing.
+    Chunked(ChunkedDecoder),
+}
+
+struct State {
+    incoming: Incoming,
+    decoder: Option<Decoder>,
+    trailers: Arc<Mutex<Option<Vec<(String, String)>>>>,
+}
+
+fn body_error(err: AuthError) -> BodyError {
+    match err {
+        AuthError::IncompleteBody => BodyError::IncompleteBody,
+        other => BodyError::Other { code: other.code().to_string(), status: other.status(), message: other.message() },
+    }
+}
+
+/// Wraps the hyper body of an authenticated (or anonymous) request.
+pub fn request_body(
+    incoming: Incoming,
+    verified: Option<&Verified>,
+    content_length: Option<u64>,
+) -> Result<RequestBody, AuthError> {
+    let (decoder, decoded_length) = match verified {
+        None => (Decoder::Plain, content_length),
+        Some(v) => match &v.payload {
+            PayloadMode::Unsigned => (Decoder::Plain, content_length),
+            PayloadMode::SignedSha256(_) => (Decoder::Hashed(PayloadVerifier::new(&v.payload)), content_length),
+            mode => {
+                let decoder = ChunkedDecoder::new(mode, v.signing.clone(), v.decoded_content_length)?;
+                (Decoder::Chunked(decoder), v.decoded_content_length)
+            }
+        },
+    };
+    let trailers = Arc::new(Mutex::new(None));
+    let state = State { incoming, decoder: Some(decoder), trailers: trailers.clone() };
+    let stream = futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            let decoder = state.decoder.as_mut()?;
+            match state.incoming.frame().await {
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else { continue };
+                    match decoder {
+                        Decoder::Plain => {
+                            if !data.is_empty() {
+                                return Some((Ok(data), state));
+                            }
+                        }
+                        Decoder::Hashed(verifier) => {
+                            verifier.update(&data);
+                            if !data.is_empty() {
+                                return Some((Ok(data), state));
+                            }
+                        }
+                        Decoder::Chunked(chunked) => {
+                            let mut out = Vec::with_capacity(data.len());
+                            if let Err(err) = chunked.feed_to_vec(&data, &mut out) {
+                                state.decoder = None;
+                                return Some((Err(body_error(err)), state));
+                            }
+                            if !out.is_empty() {
+                                return Some((Ok(Bytes::from(out)), state));
+                            }
+                        }
+                    }
+                }
+                Some(Err(_)) => {
+                    state.decoder = None;
+                    return Some((Err(BodyError::IncompleteBody), state));
+                }
+                None => {
+                    let finished = match state.decoder.take()? {
+                        Decoder::Plain => Ok(()),
+                        Decoder::Hashed(verifier) => verifier.finish(),
+                        Decoder::Chunked(chunked) => chunked.finish().map(|t| {
+                            if let Ok(mut slot) = state.trailers.lock() {
+                                *slot = Some(t.headers.clone());
+                            }
+                        }),
+                    };
+                    return match finished {
+                        Ok(()) => None,
+                        Err(err) => Some((Err(body_error(err)), state)),
+                    };
+                }
+            }
+        }
+    });
+    Ok(RequestBody { stream: Box::pin(stream), trailers, decoded_length })
+}
