@@ -15,8 +15,9 @@ use crate::managed::{
 };
 use crate::model::{Account, CreateAccountStatus, OrgPolicy, OrgUnit, Organization, Perms, Role};
 use crate::store::{State, Txn};
-use crate::validate::{self, DocKind};
+use crate::validate;
 use crate::{arns, ids, json_error_reply, Identity, JsonReply};
+use strongbox_policy::PolicyKind;
 
 const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const SCP: &str = "SERVICE_CONTROL_POLICY";
@@ -860,12 +861,11 @@ fn set_policy_type(ctx: &Orgs<'_>, enable: bool) -> Result<Value> {
 }
 
 fn check_scp(content: &str) -> Result<()> {
-    validate::policy(content, DocKind::Scp)
-        .map_err(|e| err("MalformedPolicyDocumentException", &e.to_string()))?;
+    validate::policy(content, PolicyKind::Scp)?;
     if validate::packed_len(content) > SCP_QUOTA {
         return Err(IdentityError::Organizations {
             code: "ConstraintViolationException",
-            message: "You attempted to create or update a policy with content that exceeds the maximum size.".into(),
+            message: "You attempted to exceed the maximum size of a policy (POLICY_CONTENT_LIMIT_EXCEEDED).".into(),
         });
     }
     Ok(())

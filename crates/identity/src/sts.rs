@@ -14,8 +14,9 @@ use crate::model::{Organization, Session, SessionKind};
 use crate::query::{envelope, Params, Xml};
 use crate::resolve::managed_document;
 use crate::store::{entity_key, Txn};
-use crate::validate::{self, DocKind};
+use crate::validate;
 use crate::{arns, ids, managed, query_error_reply, IamReply, Identity, STS_NAMESPACE};
+use strongbox_policy::PolicyKind;
 
 /// How long expired sessions are kept (so they answer ExpiredToken) before being purged.
 const EXPIRED_RETENTION_SECONDS: i64 = 24 * 3600;
@@ -172,7 +173,7 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
                 "Member must have length less than or equal to 2048",
             ));
         }
-        validate::policy(doc, DocKind::Identity)?;
+        validate::policy(doc, PolicyKind::Session)?;
     }
     let policy_arns: Vec<String> = ctx
         .p

@@ -9,8 +9,9 @@ use crate::model::{Group, Perms, Role, Tag, User};
 use crate::query::{url_encode, Xml};
 use crate::resolve::customer_policy;
 use crate::store::{entity_key, State, Txn};
-use crate::validate::{self, DocKind};
+use crate::validate;
 use crate::{arns, managed};
+use strongbox_policy::PolicyKind;
 
 /// Which kind of IAM identity an operation targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,7 +170,7 @@ pub fn put_inline(ctx: &Ctx<'_>, kind: Kind) -> OpResult {
     let policy_name = ctx.p.required("PolicyName")?;
     validate::name(policy_name, "policyName", 128)?;
     let document = ctx.p.required("PolicyDocument")?;
-    validate::policy(document, DocKind::Identity)?;
+    validate::policy(document, PolicyKind::Identity)?;
     let key = entity_key(&ctx.account, &v.name);
     ctx.id.store.write(|txn| {
         let perms = perms_mut(txn, kind, &key).ok_or_else(|| kind.not_found(&v.name))?;

@@ -7,15 +7,16 @@ use crate::model::{ManagedPolicy, PolicyVersion};
 use crate::query::{url_encode, Xml};
 use crate::resolve::customer_policy;
 use crate::store::{entity_key, State};
-use crate::validate::{self, DocKind};
+use crate::validate;
 use crate::{arns, ids};
+use strongbox_policy::PolicyKind;
 
 /// `PolicySize` quota of managed policies.
 const MANAGED_POLICY_QUOTA: usize = 6144;
 const MAX_VERSIONS: usize = 5;
 
 fn check_document(doc: &str) -> Result<()> {
-    validate::policy(doc, DocKind::Identity)?;
+    validate::policy(doc, PolicyKind::Identity)?;
     if validate::packed_len(doc) > MANAGED_POLICY_QUOTA {
         return Err(IdentityError::LimitExceeded(format!(
             "Cannot exceed quota for PolicySize: {MANAGED_POLICY_QUOTA}"

@@ -9,8 +9,9 @@ use crate::error::{constraint, IdentityError, Result};
 use crate::model::{Perms, Role};
 use crate::query::Xml;
 use crate::store::entity_key;
-use crate::validate::{self, DocKind};
+use crate::validate;
 use crate::{arns, ids, Identity};
+use strongbox_policy::PolicyKind;
 
 /// Default quota of a role trust policy (`ACLSizePerRole`).
 const TRUST_POLICY_QUOTA: usize = 2048;
@@ -18,7 +19,7 @@ const TRUST_POLICY_QUOTA: usize = 2048;
 /// Checks a trust policy: grammar, size, and that every AWS principal exists
 /// (`Invalid principal in policy`, as IAM answers).
 pub fn check_trust_policy(identity: &Identity, doc: &str) -> Result<()> {
-    validate::policy(doc, DocKind::Trust)?;
+    validate::policy(doc, PolicyKind::Trust)?;
     if validate::packed_len(doc) > TRUST_POLICY_QUOTA {
         return Err(IdentityError::LimitExceeded(format!(
             "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_QUOTA}"
