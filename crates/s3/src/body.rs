@@ -59,7 +59,7 @@ pub type Trailers = Arc<Mutex<Option<Vec<(String, String)>>>>;
 
 /// The request body, already de-chunked and signature-checked by the server.
 pub struct RequestBody {
-    pub stream: Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>,
+    pub stream: Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send + Sync>>,
     /// Trailing headers (`x-amz-checksum-*`), filled in at the end of the stream.
     pub trailers: Trailers,
     /// The length of the decoded body, when known in advance.
