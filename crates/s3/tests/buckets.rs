@@ -14,13 +14,13 @@ async fn bucket_lifecycle() {
     // us-east-1: re-creating your own bucket is 200 (legacy behaviour).
     make_bucket(&h, "alpha").await;
     req("PUT", Some("alpha"), None)
-        .as_account(OTHER)
+        .by(OTHER)
         .send(&h)
         .await
         .assert_err(409, "BucketAlreadyExists");
     make_bucket(&h, "beta").await;
     req("PUT", Some("gamma"), None)
-        .as_account(OTHER)
+        .by(OTHER)
         .send(&h)
         .await
         .assert(200);
@@ -31,7 +31,7 @@ async fn bucket_lifecycle() {
     assert_eq!(list.first("ID").as_deref(), Some("canon111111111111"));
     assert_eq!(
         req("GET", None, None)
-            .as_account(OTHER)
+            .by(OTHER)
             .send(&h)
             .await
             .all("Name"),
@@ -46,7 +46,7 @@ async fn bucket_lifecycle() {
     assert!(missing.body.is_empty());
     assert!(missing.header("x-amz-request-id").is_some());
     req("HEAD", Some("alpha"), None)
-        .as_account(OTHER)
+        .by(OTHER)
         .send(&h)
         .await
         .assert(403);

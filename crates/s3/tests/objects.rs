@@ -263,7 +263,7 @@ async fn access_denied_and_missing_keys() {
     let denied = get(&h, "bkt", "k").await;
     denied.assert(200);
     req("GET", Some("bkt"), Some("k"))
-        .as_account(OTHER)
+        .by(OTHER)
         .send(&h)
         .await
         .assert_err(403, "AccessDenied");
@@ -343,7 +343,7 @@ async fn delete_objects_batch() {
         .h("content-md5", &md5_b64(one.as_bytes()))
         .body(one);
     // The other account is denied per key (the bucket lookup itself is allowed).
-    let resp = other.as_account(OTHER).send(&h).await;
+    let resp = other.by(OTHER).send(&h).await;
     resp.assert(200);
     assert_eq!(resp.first("Code").as_deref(), Some("AccessDenied"));
     get(&h, "mine", "k").await.assert(200);
@@ -423,7 +423,7 @@ async fn copy_object() {
     make_bucket(&h, "xxx").await;
     req("PUT", Some("xxx"), Some("k"))
         .h("x-amz-copy-source", "/src/a%20b")
-        .as_account(OTHER)
+        .by(OTHER)
         .send(&h)
         .await
         .assert_err(403, "AccessDenied");

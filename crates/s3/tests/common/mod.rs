@@ -149,7 +149,7 @@ impl Req {
         self
     }
 
-    pub fn as_account(mut self, a: &str) -> Req {
+    pub fn by(mut self, a: &str) -> Req {
         self.account = Some(a.to_string());
         self
     }
