@@ -1,0 +1,118 @@
+"""The causes of "403 Forbidden on upload", each reproduced with the aws CLI and
+explained by `strongbox explain` (issue 5)."""
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import client
+from server import binary
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def new_user(iam, doc=None):
+    name = f"u-{uuid.uuid4().hex[:10]}"
+    arn = iam.create_user(UserName=name)["User"]["Arn"]
+    if doc:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return arn, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def explain(server, request_id):
+    time.sleep(0.3)  # the decision log is written in the background
+    out = subprocess.run([binary(), "explain", request_id, "--data-dir", server.data_dir],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def denied(fn, **kwargs):
+    with pytest.raises(ClientError) as e:
+        fn(**kwargs)
+    err = e.value.response
+    assert err["Error"]["Code"] == "AccessDenied" and err["ResponseMetadata"]["HTTPStatusCode"] == 403
+    return err["Error"].get("Message", ""), err["ResponseMetadata"]["RequestId"]
+
+
+@pytest.fixture(scope="module")
+def iam(server):
+    return client(server, "iam")
+
+
+def test_missing_put_object(server, s3, iam, aws, bucket, tmp_path):
+    arn, key, secret = new_user(iam)
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    out = aws("s3", "cp", f, f"s3://{bucket}/f.txt", key=key, secret=secret, check=False)
+    assert out.returncode != 0
+    assert "AccessDenied" in out.stderr
+    assert f"User: {arn} is not authorized to perform: s3:PutObject" in out.stderr
+    assert "because no identity-based policy allows the s3:PutObject action" in out.stderr
+    user_s3 = client(server, "s3", key=key, secret=secret)
+    _, rid = denied(user_s3.put_object, Bucket=bucket, Key="f.txt", Body=b"x")
+    text = explain(server, rid)
+    assert "no_allow_identity_policy" in text and "s3:PutObject" in text
+    assert "identity-based policy" in text  # the fix names the policy kind to add
+
+
+def test_missing_put_object_acl(server, s3, iam, aws, bucket, tmp_path):
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    _, key, secret = new_user(iam, policy({"Effect": "Allow", "Action": "s3:PutObject",
+                                           "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    ok = aws("s3", "cp", f, f"s3://{bucket}/plain.txt", key=key, secret=secret, check=False)
+    assert ok.returncode == 0, ok.stderr
+    out = aws("s3", "cp", f, f"s3://{bucket}/acl.txt", "--acl", "bucket-owner-full-control", key=key, secret=secret,
+              check=False)
+    assert out.returncode != 0 and "s3:PutObjectAcl" in out.stderr
+
+
+def test_explicit_deny_in_bucket_policy(server, s3, iam, aws, bucket, tmp_path):
+    _, key, secret = new_user(iam, policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy({
+        "Sid": "DenyUnencrypted", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "true"}}}))
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    out = aws("s3", "cp", f, f"s3://{bucket}/f.txt", key=key, secret=secret, check=False)
+    assert out.returncode != 0
+    assert "with an explicit deny in a resource-based policy" in out.stderr
+    user_s3 = client(server, "s3", key=key, secret=secret)
+    _, rid = denied(user_s3.put_object, Bucket=bucket, Key="f.txt", Body=b"x")
+    text = explain(server, rid)
+    assert "explicit_deny_resource_policy" in text and "DenyUnencrypted" in text
+    assert "s3:x-amz-server-side-encryption-aws-kms-key-id" in text or "Null" in text
+    s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_block_public_access_refuses_public_acl(server, s3, aws, bucket, tmp_path):
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    out = aws("s3", "cp", f, f"s3://{bucket}/f.txt", "--acl", "public-read", check=False)
+    assert out.returncode != 0 and "AccessDenied" in out.stderr
+    assert "public" in out.stderr.lower()
+    out = aws("s3", "cp", f, f"s3://{bucket}/f.txt", "--acl", "private", check=False)
+    assert out.returncode == 0, out.stderr
+
+
+def test_anonymous_gets_plain_access_denied(server, s3, bucket):
+    import urllib.error
+    import urllib.request
+    s3.put_object(Bucket=bucket, Key="private.txt", Body=b"x")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(f"{server.endpoint}/{bucket}/private.txt")
+    assert e.value.code == 403
+    body = e.value.read().decode()
+    assert "<Code>AccessDenied</Code>" in body and "<Message>Access Denied</Message>" in body
