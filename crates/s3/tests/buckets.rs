@@ -30,11 +30,7 @@ async fn bucket_lifecycle() {
     assert_eq!(list.all("Name"), ["alpha", "beta"]);
     assert_eq!(list.first("ID").as_deref(), Some("canon111111111111"));
     assert_eq!(
-        req("GET", None, None)
-            .by(OTHER)
-            .send(&h)
-            .await
-            .all("Name"),
+        req("GET", None, None).by(OTHER).send(&h).await.all("Name"),
         ["gamma"]
     );
 
