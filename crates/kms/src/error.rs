@@ -51,6 +51,9 @@ pub enum KmsError {
     /// `DryRun` was set and the request would have succeeded.
     #[error("The request would have succeeded, but the DryRun option is set.")]
     DryRun,
+    /// An unsigned request.
+    #[error("Request is missing Authentication Token")]
+    MissingAuthenticationToken,
     /// The request body is not valid JSON of the expected shape.
     #[error("{0}")]
     Serialization(String),
@@ -97,6 +100,7 @@ impl AwsError for KmsError {
             KmsError::LimitExceeded(_) => "LimitExceededException",
             KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
             KmsError::DryRun => "DryRunOperationException",
+            KmsError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             KmsError::Serialization(_) => "SerializationException",
             KmsError::UnknownOperation(_) => "UnknownOperationException",
             KmsError::Internal(_) => "KMSInternalException",

@@ -105,7 +105,13 @@ impl Kms {
             via_service: None,
         };
         let operation = target.strip_prefix("TrentService.").unwrap_or(target);
-        match api::dispatch(self, &req, operation, body) {
+        let result = if caller.is_anonymous() {
+            // KMS accepts only signed requests.
+            Err(KmsError::MissingAuthenticationToken)
+        } else {
+            api::dispatch(self, &req, operation, body)
+        };
+        match result {
             Ok(value) => JsonReply {
                 status: 200,
                 body: value.to_string(),

@@ -173,6 +173,10 @@ fn root_from_file(path: &Path) -> Result<[u8; 32], KmsError> {
 }
 
 fn create_key_file(path: &Path) -> Result<[u8; 32], KmsError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| KmsError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let mut root = [0u8; 32];
     root.copy_from_slice(&strongbox_core::ids::random_bytes(32));
     let mut options = std::fs::OpenOptions::new();

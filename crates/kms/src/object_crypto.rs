@@ -162,6 +162,66 @@ impl ChunkLayout {
     }
 }
 
+/// The chunks of one part of a multipart object that a byte range needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartRange {
+    /// Index into the part list (0-based; part number = index + 1 when parts are dense).
+    pub part_index: usize,
+    /// Offset of the part's first ciphertext byte in the stored object
+    /// (the concatenation of every part's ciphertext).
+    pub part_ciphertext_offset: u64,
+    /// Plaintext length of the part.
+    pub part_plaintext_len: u64,
+    /// The chunks within the part (offsets relative to the part).
+    pub range: ChunkRange,
+}
+
+/// Maps plaintext bytes `start..=end` of a multipart object, whose parts were
+/// each encrypted separately (own binding and nonce) with `layout`, to the
+/// parts and chunks to decrypt. `end = None` reads to the end.
+pub fn multipart_ranges(
+    layout: ChunkLayout,
+    part_plaintext_lens: &[u64],
+    start: u64,
+    end: Option<u64>,
+) -> Result<Vec<PartRange>, ObjectCryptoError> {
+    let total: u64 = part_plaintext_lens.iter().sum();
+    if total == 0 {
+        return match (part_plaintext_lens.is_empty(), start, end) {
+            (false, 0, None) => Ok(vec![PartRange {
+                part_index: 0,
+                part_ciphertext_offset: 0,
+                part_plaintext_len: 0,
+                range: layout.chunk_range(0, None, 0)?,
+            }]),
+            _ => Err(ObjectCryptoError::Range),
+        };
+    }
+    let last = match end {
+        Some(e) if start <= e && e < total => e,
+        None if start < total => total - 1,
+        _ => return Err(ObjectCryptoError::Range),
+    };
+    let mut out = Vec::new();
+    let (mut plain_off, mut cipher_off) = (0u64, 0u64);
+    for (i, &len) in part_plaintext_lens.iter().enumerate() {
+        let part_end = plain_off + len; // exclusive
+        if len > 0 && start < part_end && last >= plain_off {
+            let s = start.max(plain_off) - plain_off;
+            let e = last.min(part_end - 1) - plain_off;
+            out.push(PartRange {
+                part_index: i,
+                part_ciphertext_offset: cipher_off,
+                part_plaintext_len: len,
+                range: layout.chunk_range(s, Some(e), len)?,
+            });
+        }
+        plain_off = part_end;
+        cipher_off += layout.ciphertext_len(len);
+    }
+    Ok(out)
+}
+
 /// A fresh random base nonce for a new object.
 pub fn random_base_nonce() -> [u8; BASE_NONCE_LEN] {
     let mut nonce = [0u8; BASE_NONCE_LEN];
@@ -258,21 +318,31 @@ impl ObjectCipher {
         is_final: bool,
         ciphertext: &[u8],
     ) -> Result<Vec<u8>, ObjectCryptoError> {
-        if ciphertext.len() < TAG_LEN {
-            return Err(ObjectCryptoError::Length);
-        }
         let mut buf = ciphertext.to_vec();
         let len = self
-            .key
-            .open_in_place(
-                self.nonce(index),
-                Aad::from(self.aad(index, is_final)),
-                &mut buf,
-            )
-            .map_err(|_| ObjectCryptoError::Authentication)?
+            .decrypt_chunk_in_place(index, is_final, &mut buf)?
             .len();
         buf.truncate(len);
         Ok(buf)
+    }
+
+    /// Decrypts chunk `index` in place; returns the plaintext prefix of `chunk`.
+    pub fn decrypt_chunk_in_place<'b>(
+        &self,
+        index: u64,
+        is_final: bool,
+        chunk: &'b mut [u8],
+    ) -> Result<&'b mut [u8], ObjectCryptoError> {
+        if chunk.len() < TAG_LEN {
+            return Err(ObjectCryptoError::Length);
+        }
+        self.key
+            .open_in_place(
+                self.nonce(index),
+                Aad::from(self.aad(index, is_final)),
+                chunk,
+            )
+            .map_err(|_| ObjectCryptoError::Authentication)
     }
 }
 
@@ -384,16 +454,18 @@ impl Decryptor {
             ciphertext = &ciphertext[n..];
             if self.buffer.len() == want {
                 let is_final = self.next_index == self.final_index();
-                let plain = self
-                    .cipher
-                    .decrypt_chunk(self.next_index, is_final, &self.buffer)?;
-                self.buffer.clear();
-                self.next_index += 1;
+                let plain = self.cipher.decrypt_chunk_in_place(
+                    self.next_index,
+                    is_final,
+                    &mut self.buffer,
+                )?;
                 let from = (self.skip as usize).min(plain.len());
-                self.skip -= from as u64;
                 let take = ((plain.len() - from) as u64).min(self.remaining) as usize;
                 out.extend_from_slice(&plain[from..from + take]);
+                self.skip -= from as u64;
                 self.remaining -= take as u64;
+                self.buffer.clear();
+                self.next_index += 1;
             }
         }
         Ok(())
@@ -688,6 +760,97 @@ mod tests {
         // Same plaintext in each chunk must still give different ciphertext.
         assert_ne!(ct[0..4], ct[20..24]);
         assert_ne!(ct[20..24], ct[40..44]);
+    }
+
+    #[test]
+    fn multipart_range_mapping() {
+        let l = ChunkLayout {
+            plaintext_chunk: 10,
+        };
+        let parts = [25u64, 10, 5];
+        let cipher_lens: Vec<u64> = parts.iter().map(|p| l.ciphertext_len(*p)).collect();
+        // Whole object: every part, full ranges.
+        let all = multipart_ranges(l, &parts, 0, None).unwrap();
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[1].part_ciphertext_offset, cipher_lens[0]);
+        assert_eq!(
+            all[2].part_ciphertext_offset,
+            cipher_lens[0] + cipher_lens[1]
+        );
+        assert_eq!(all.iter().map(|p| p.range.take).sum::<u64>(), 40);
+        // A range spanning the end of part 0 and the start of part 1.
+        let r = multipart_ranges(l, &parts, 22, Some(27)).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (
+                r[0].part_index,
+                r[0].range.first_chunk,
+                r[0].range.skip,
+                r[0].range.take
+            ),
+            (0, 2, 2, 3)
+        );
+        assert_eq!(
+            (
+                r[1].part_index,
+                r[1].range.first_chunk,
+                r[1].range.skip,
+                r[1].range.take
+            ),
+            (1, 0, 0, 3)
+        );
+        // Inside the last part only.
+        let r = multipart_ranges(l, &parts, 36, None).unwrap();
+        assert_eq!(
+            (r.len(), r[0].part_index, r[0].range.skip, r[0].range.take),
+            (1, 2, 1, 4)
+        );
+        assert_eq!(
+            multipart_ranges(l, &parts, 40, None),
+            Err(ObjectCryptoError::Range)
+        );
+        assert_eq!(
+            multipart_ranges(l, &parts, 3, Some(40)),
+            Err(ObjectCryptoError::Range)
+        );
+        assert_eq!(
+            multipart_ranges(l, &[0], 0, None).unwrap()[0]
+                .range
+                .ciphertext_len,
+            16
+        );
+        assert_eq!(
+            multipart_ranges(l, &[], 0, None),
+            Err(ObjectCryptoError::Range)
+        );
+
+        // End to end: encrypt parts separately, decrypt a cross-part range.
+        let body: Vec<u8> = (0..40u8).collect();
+        let mut stored = Vec::new();
+        let mut off = 0usize;
+        for (i, len) in parts.iter().enumerate() {
+            let c = ObjectCipher::new(&KEY, NONCE, format!("upload/{}", i + 1).as_bytes()).unwrap();
+            stored.extend(encrypt_all(c, l, &body[off..off + *len as usize]).unwrap());
+            off += *len as usize;
+        }
+        let mut out = Vec::new();
+        for p in multipart_ranges(l, &parts, 7, Some(38)).unwrap() {
+            let c = ObjectCipher::new(
+                &KEY,
+                NONCE,
+                format!("upload/{}", p.part_index + 1).as_bytes(),
+            )
+            .unwrap();
+            let from = (p.part_ciphertext_offset + p.range.ciphertext_offset) as usize;
+            let mut dec = Decryptor::new(c, l, p.part_plaintext_len, p.range);
+            dec.update(
+                &stored[from..from + p.range.ciphertext_len as usize],
+                &mut out,
+            )
+            .unwrap();
+            dec.finish().unwrap();
+        }
+        assert_eq!(out, &body[7..=38]);
     }
 
     #[test]
