@@ -352,23 +352,13 @@ impl S3Service {
     }
 }
 
-/// Validates a bucket policy; returns whether it is public.
-///
-/// TODO: validate with `strongbox_policy::Policy::parse(&PolicyKind::Bucket { bucket }, text)`
-/// (MalformedPolicy) and decide publicness with `is_public_policy` once
-/// crates/policy builds; until then only the JSON shape is checked and no
-/// policy is treated as public.
-fn validate_policy(_bucket: &str, text: &str) -> Result<bool, S3Error> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|_| {
-        S3Error::MalformedPolicy(
-            "Policies must be valid JSON and the first byte must be '{'".into(),
-        )
-    })?;
-    let statements = v
-        .get("Statement")
-        .ok_or_else(|| S3Error::MalformedPolicy("Missing required field Statement".into()))?;
-    if !(statements.is_array() || statements.is_object()) {
-        return Err(S3Error::MalformedPolicy("Statement is not valid".into()));
-    }
-    Ok(false)
+/// Validates a bucket policy as PutBucketPolicy does (MalformedPolicy with
+/// AWS's message) and returns whether it is public in the Block Public Access sense.
+fn validate_policy(bucket: &str, text: &str) -> Result<bool, S3Error> {
+    let kind = strongbox_policy::PolicyKind::Bucket {
+        bucket: bucket.to_string(),
+    };
+    let policy = strongbox_policy::Policy::parse(&kind, text)
+        .map_err(|e| S3Error::MalformedPolicy(e.message))?;
+    Ok(strongbox_policy::is_public_policy(&policy))
 }
