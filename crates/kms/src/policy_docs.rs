@@ -1,5 +1,7 @@
 //! Key policy documents: the defaults AWS writes, and validation of given ones.
 
+use strongbox_policy::{Policy, PolicyKind};
+
 use crate::error::KmsError;
 
 /// Longest key policy KMS accepts (32 KiB).
@@ -61,50 +63,20 @@ fn pretty(doc: &serde_json::Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
 }
 
-/// Checks a key policy given to CreateKey / PutKeyPolicy.
-///
-/// Uses the shared policy engine's parser when it is available; until then a
-/// structural check (JSON object, `Statement` present, each statement with an
-/// `Effect` of Allow/Deny, a `Principal`, and an `Action`).
-// TODO: switch to `strongbox_policy::Policy::parse(&PolicyKind::KeyPolicy, text)` once crates/policy exports it.
+/// Checks a key policy given to CreateKey / PutKeyPolicy with the shared
+/// policy engine's strict parser (AWS's validation rules and messages).
 pub fn validate_key_policy(text: &str) -> Result<(), KmsError> {
-    let malformed = |why: &str| KmsError::MalformedPolicyDocument(why.to_string());
-    if text.len() > MAX_POLICY_LEN {
+    // The API's own length constraint on the `Policy` member comes first.
+    if text.is_empty() || text.len() > MAX_POLICY_LEN {
         return Err(KmsError::Validation(format!(
-            "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to {MAX_POLICY_LEN}"
+            "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length between 1 and {MAX_POLICY_LEN}"
         )));
     }
-    let doc: serde_json::Value = serde_json::from_str(text)
-        .map_err(|_| malformed("The new key policy is not valid JSON."))?;
-    let obj = doc
-        .as_object()
-        .ok_or_else(|| malformed("The new key policy is not a JSON object."))?;
-    if let Some(v) = obj.get("Version") {
-        if !matches!(v.as_str(), Some("2012-10-17") | Some("2008-10-17")) {
-            return Err(malformed("The policy contains an invalid Version."));
-        }
+    match Policy::parse(&PolicyKind::KeyPolicy, text) {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == "LimitExceededException" => Err(KmsError::LimitExceeded(e.message)),
+        Err(e) => Err(KmsError::MalformedPolicyDocument(e.message)),
     }
-    let statements = match obj.get("Statement") {
-        Some(serde_json::Value::Array(list)) if !list.is_empty() => list.iter().collect::<Vec<_>>(),
-        Some(s @ serde_json::Value::Object(_)) => vec![s],
-        _ => return Err(malformed("The new key policy contains no statements.")),
-    };
-    for st in statements {
-        let st = st
-            .as_object()
-            .ok_or_else(|| malformed("A policy statement is not a JSON object."))?;
-        match st.get("Effect").and_then(|e| e.as_str()) {
-            Some("Allow") | Some("Deny") => {}
-            _ => return Err(malformed("A policy statement has an invalid Effect.")),
-        }
-        if !st.contains_key("Principal") && !st.contains_key("NotPrincipal") {
-            return Err(malformed("Policy contains a statement with no principal."));
-        }
-        if !st.contains_key("Action") && !st.contains_key("NotAction") {
-            return Err(malformed("Policy contains a statement with no action."));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
-//! Test support: a small stand-in for `strongbox-authz` that evaluates key
-//! policies (principal, action globs, `StringEquals` conditions, explicit
-//! denies), models IAM as a per-principal list of allowed action patterns
-//! (root users allow everything), and records every check.
+//! Test support: an authorizer over the real policy engine
+//! (`strongbox-policy`) with IAM modelled as a per-principal list of allowed
+//! action patterns (root users need none), recording every check.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,6 +9,10 @@ use serde_json::Value;
 use strongbox_core::db::Db;
 use strongbox_core::{
     AccessCheck, Authorizer, Caller, CallerKind, ContextEntry, DenialKind, Denied, RequestMeta,
+};
+use strongbox_policy::{
+    evaluate, Context, Decision, MessageStyle, Policy, PolicyKind, PolicyRef, PolicySet, Principal,
+    Reason,
 };
 
 use crate::{JsonReply, Kms};
@@ -39,32 +42,24 @@ impl Recorded {
 
 #[derive(Default)]
 pub struct TestAuthz {
-    /// IAM: allowed action patterns per principal ARN (root users: everything).
+    /// IAM: allowed action patterns per principal ARN.
     pub iam: Mutex<HashMap<String, Vec<String>>>,
     pub checks: Mutex<Vec<Recorded>>,
 }
 
-pub fn glob(pattern: &str, text: &str) -> bool {
-    fn rec(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => rec(&p[1..], t) || (!t.is_empty() && rec(p, &t[1..])),
-            (Some(b'?'), Some(_)) => rec(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => rec(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    rec(pattern.as_bytes(), text.as_bytes())
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        _ => vec![],
+fn denial_kind(reason: Reason) -> DenialKind {
+    match reason {
+        Reason::ExplicitDenyScp => DenialKind::ExplicitDenyScp,
+        Reason::ExplicitDenyResourcePolicy => DenialKind::ExplicitDenyResourcePolicy,
+        Reason::ExplicitDenyIdentityPolicy => DenialKind::ExplicitDenyIdentityPolicy,
+        Reason::ExplicitDenyPermissionsBoundary => DenialKind::ExplicitDenyPermissionsBoundary,
+        Reason::ExplicitDenySessionPolicy => DenialKind::ExplicitDenySessionPolicy,
+        Reason::NoAllowScp => DenialKind::NoAllowScp,
+        Reason::NoAllowResourcePolicy => DenialKind::NoAllowResourcePolicy,
+        Reason::NoAllowIdentityPolicy => DenialKind::NoAllowIdentityPolicy,
+        Reason::NoAllowPermissionsBoundary => DenialKind::NoAllowPermissionsBoundary,
+        Reason::NoAllowSessionPolicy => DenialKind::NoAllowSessionPolicy,
+        Reason::Allowed => DenialKind::Other,
     }
 }
 
@@ -78,16 +73,6 @@ impl TestAuthz {
             .extend(actions.iter().map(|s| s.to_string()));
     }
 
-    fn iam_allows(&self, caller: &Caller, action: &str) -> bool {
-        caller.is_root()
-            || self
-                .iam
-                .lock()
-                .unwrap()
-                .get(&caller.arn)
-                .is_some_and(|acts| acts.iter().any(|p| glob(p, action)))
-    }
-
     pub fn last(&self, action: &str) -> Recorded {
         self.checks
             .lock()
@@ -97,54 +82,6 @@ impl TestAuthz {
             .find(|c| c.action == action)
             .cloned()
             .unwrap()
-    }
-
-    /// (allowed, delegated-to-IAM) by matching statements of `effect`.
-    fn statements_match(
-        &self,
-        doc: &Value,
-        effect: &str,
-        caller: &Caller,
-        check: &AccessCheck<'_>,
-    ) -> (bool, bool) {
-        let list = match &doc["Statement"] {
-            Value::Array(a) => a.clone(),
-            s @ Value::Object(_) => vec![s.clone()],
-            _ => vec![],
-        };
-        let (mut direct, mut delegated) = (false, false);
-        for st in list.iter().filter(|s| s["Effect"] == effect) {
-            if !strings(&st["Action"]).iter().any(|p| glob(p, check.action)) {
-                continue;
-            }
-            let conds_ok = st["Condition"]["StringEquals"].as_object().is_none_or(|m| {
-                m.iter().all(|(k, want)| {
-                    let have = check
-                        .context
-                        .iter()
-                        .find(|c| c.key == *k)
-                        .map(|c| c.values.clone())
-                        .unwrap_or_default();
-                    strings(want).iter().any(|w| have.contains(w))
-                })
-            });
-            if !conds_ok {
-                continue;
-            }
-            let principals = if st["Principal"] == "*" {
-                vec!["*".to_string()]
-            } else {
-                strings(&st["Principal"]["AWS"])
-            };
-            for p in principals {
-                if p == "*" || p == caller.arn || p == caller.principal_arn {
-                    direct = true;
-                } else if p == format!("arn:aws:iam::{}:root", caller.account_id) {
-                    delegated = true;
-                }
-            }
-        }
-        (direct, delegated)
     }
 }
 
@@ -166,55 +103,55 @@ impl Authorizer for TestAuthz {
                 .collect(),
             context: check.context.to_vec(),
         });
-        let deny = |kind: DenialKind, why: &str| Denied {
-            kind,
-            message: format!(
-                "User: {} is not authorized to perform: {} on resource: {} because {why}",
-                caller.arn, check.action, check.resource
-            ),
-            detailed: true,
+        let principal = Principal::from_arn(&caller.arn, caller.role_arn.as_deref()).unwrap();
+        let identity_doc = self.iam.lock().unwrap().get(&caller.arn).map(|actions| {
+            serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+                .to_string()
+        });
+        let identity = identity_doc.map(|d| Policy::parse(&PolicyKind::Identity, &d).unwrap());
+        let resources: Vec<Policy> = check
+            .resource_policies
+            .iter()
+            .map(|p| Policy::parse_for_evaluation(&PolicyKind::KeyPolicy, p.document).unwrap())
+            .collect();
+        let mut ctx = Context::new();
+        for entry in check.context {
+            ctx.insert_values(entry.key.clone(), entry.values.clone());
+        }
+        let set = PolicySet {
+            identity: identity
+                .iter()
+                .map(|p| PolicyRef {
+                    name: "iam",
+                    policy: p,
+                })
+                .collect(),
+            resource: resources
+                .iter()
+                .map(|p| PolicyRef {
+                    name: "key policy",
+                    policy: p,
+                })
+                .collect(),
+            resource_required: check.resource_policy_required,
+            ..Default::default()
         };
-        let iam = self.iam_allows(caller, check.action);
-        if check.resource_policies.is_empty() {
-            let same = check
-                .resource_account
-                .is_none_or(|a| a == caller.account_id);
-            return if iam && same {
-                Ok(())
-            } else {
-                Err(deny(
-                    DenialKind::NoAllowIdentityPolicy,
-                    "no identity-based policy allows the action",
-                ))
-            };
+        let req = strongbox_policy::Request {
+            principal: &principal,
+            action: check.action,
+            resource: check.resource,
+            resource_account: check.resource_account,
+            context: &ctx,
+        };
+        let eval = evaluate(&req, &set);
+        if eval.decision == Decision::Allow {
+            return Ok(());
         }
-        let mut allowed = false;
-        for p in check.resource_policies {
-            let doc: Value = serde_json::from_str(p.document).unwrap_or(Value::Null);
-            let (deny_direct, deny_deleg) = self.statements_match(&doc, "Deny", caller, check);
-            if deny_direct || deny_deleg {
-                return Err(deny(
-                    DenialKind::ExplicitDenyResourcePolicy,
-                    "of an explicit deny in a resource-based policy",
-                ));
-            }
-            let (direct, delegated) = self.statements_match(&doc, "Allow", caller, check);
-            let cross = check
-                .resource_account
-                .is_some_and(|a| a != caller.account_id);
-            allowed |= (direct && (!cross || iam)) || (delegated && iam);
-        }
-        if allowed {
-            Ok(())
-        } else {
-            Err(deny(
-                DenialKind::NoAllowResourcePolicy,
-                &format!(
-                    "no resource-based policy allows the {} action",
-                    check.action
-                ),
-            ))
-        }
+        Err(Denied {
+            kind: denial_kind(eval.reason),
+            message: eval.message(&req, MessageStyle::Iam),
+            detailed: true,
+        })
     }
 }
 
