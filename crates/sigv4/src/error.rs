@@ -52,6 +52,11 @@ pub enum AuthError {
         server_time: String,
     },
 
+    /// `x-amz-*` headers sent but not covered by the SigV4 signature (code `AccessDenied`);
+    /// `headers` lists them, comma-separated.
+    #[error("There were headers present in the request which were not signed")]
+    HeadersNotSigned { headers: String },
+
     /// Any other `AccessDenied` raised during authentication.
     #[error("{0}")]
     AccessDenied(String),
@@ -168,6 +173,7 @@ impl AuthError {
             AuthError::MissingSecurityHeader { header } => {
                 vec![("MissingHeaderName", header.clone())]
             }
+            AuthError::HeadersNotSigned { headers } => vec![("HeadersNotSigned", headers.clone())],
             _ => Vec::new(),
         }
     }
@@ -194,7 +200,9 @@ impl AwsError for AuthError {
             AuthError::AuthorizationQueryParametersError { .. } => {
                 "AuthorizationQueryParametersError"
             }
-            AuthError::RequestExpired { .. } | AuthError::AccessDenied(_) => "AccessDenied",
+            AuthError::RequestExpired { .. }
+            | AuthError::HeadersNotSigned { .. }
+            | AuthError::AccessDenied(_) => "AccessDenied",
             AuthError::ContentSha256Mismatch { .. } => "XAmzContentSHA256Mismatch",
             AuthError::BadDigest { .. } => "BadDigest",
             AuthError::InvalidDigest => "InvalidDigest",
@@ -213,6 +221,7 @@ impl AwsError for AuthError {
             | AuthError::InvalidAccessKeyId { .. }
             | AuthError::RequestTimeTooSkewed { .. }
             | AuthError::RequestExpired { .. }
+            | AuthError::HeadersNotSigned { .. }
             | AuthError::AccessDenied(_) => 403,
             AuthError::MissingContentLength => 411,
             AuthError::NotImplemented(_) => 501,

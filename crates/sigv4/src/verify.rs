@@ -31,6 +31,9 @@ pub struct VerifyOptions {
     pub path_rules: PathRules,
     /// The largest accepted clock difference (AWS: 15 minutes).
     pub max_skew: SignedDuration,
+    /// Accept S3 requests carrying `x-amz-*` headers outside `SignedHeaders` (AWS refuses
+    /// them with `AccessDenied`; `x-amz-content-sha256` is always tolerated).
+    pub allow_unsigned_amz_headers: bool,
 }
 
 impl Default for VerifyOptions {
@@ -39,6 +42,7 @@ impl Default for VerifyOptions {
             regions: Vec::new(),
             path_rules: PathRules::ByService,
             max_skew: SignedDuration::from_mins(15),
+            allow_unsigned_amz_headers: false,
         }
     }
 }
@@ -210,6 +214,9 @@ fn verify_v4(
         let sts = v4::string_to_sign(&timestamp, &scope, &creq);
         let computed = v4::signature(&key, &sts);
         if constant_time_eq(computed.as_bytes(), a.signature.as_bytes()) {
+            if is_s3 && !opts.allow_unsigned_amz_headers {
+                check_amz_headers_signed(parts.headers, &a.signed_headers)?;
+            }
             let signing = matches!(
                 payload,
                 PayloadMode::StreamingSigned | PayloadMode::StreamingSignedTrailer
@@ -254,6 +261,24 @@ fn verify_v4(
             signature_provided: a.signature.clone(),
         },
     )))
+}
+
+/// S3 refuses `x-amz-*` headers the signature does not cover.
+fn check_amz_headers_signed(headers: &http::HeaderMap, signed: &[String]) -> Result<(), AuthError> {
+    let mut unsigned: Vec<&str> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("x-amz-") && *k != "x-amz-content-sha256")
+        .filter(|k| !signed.iter().any(|s| s == k))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(AuthError::HeadersNotSigned {
+        headers: unsigned.join(","),
+    })
 }
 
 fn check_v4_time(a: &V4Auth, now: Timestamp, opts: &VerifyOptions) -> Result<(), AuthError> {

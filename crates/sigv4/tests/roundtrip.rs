@@ -301,3 +301,54 @@ fn tampering_is_detected() {
         Err(AuthError::SignatureDoesNotMatch(_))
     ));
 }
+
+#[test]
+fn unsigned_amz_headers_are_refused_for_s3() {
+    let creds = Credentials::new(AKID, SECRET);
+    let mut h = host("localhost");
+    sign::sign_request(
+        "PUT",
+        "/b/k",
+        "",
+        &mut h,
+        "UNSIGNED-PAYLOAD",
+        &params(&creds, "s3"),
+    )
+    .unwrap();
+    // Added after signing: S3 refuses it and names it.
+    h.insert("x-amz-acl", "public-read".parse().unwrap());
+    h.insert("x-amzn-trace-id", "Root=1".parse().unwrap());
+    let err = run("PUT", "/b/k", "", &h, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "There were headers present in the request which were not signed"
+    );
+    assert_eq!(strongbox_core::AwsError::code(&err), "AccessDenied");
+    assert_eq!(
+        err.details(),
+        vec![("HeadersNotSigned", "x-amz-acl".to_string())]
+    );
+    let parts = RequestParts {
+        method: "PUT",
+        raw_path: "/b/k",
+        raw_query: "",
+        headers: &h,
+        virtual_host_bucket: None,
+        body: None,
+    };
+    let lenient = VerifyOptions {
+        allow_unsigned_amz_headers: true,
+        ..VerifyOptions::default()
+    };
+    verify(&parse(&parts).unwrap(), &parts, SECRET, now(), &lenient).unwrap();
+
+    // A presigned URL used with an extra x-amz header is refused too.
+    let query = sign::presign_query("GET", "localhost", "/b/k", "", 60, &params(&creds, "s3"));
+    let mut h = host("localhost");
+    run("GET", "/b/k", &query, &h, None).unwrap();
+    h.insert("x-amz-server-side-encryption", "AES256".parse().unwrap());
+    assert!(matches!(
+        run("GET", "/b/k", &query, &h, None),
+        Err(AuthError::HeadersNotSigned { .. })
+    ));
+}
