@@ -152,6 +152,9 @@ pub struct Session {
     /// Session policies as (name, document).
     pub session_policies: Option<Vec<(String, String)>>,
     pub tags: BTreeMap<String, String>,
+    /// Tag keys passed on to sessions this session creates (role chaining).
+    #[serde(default)]
+    pub transitive: Vec<String>,
     pub source_identity: Option<String>,
 }
 

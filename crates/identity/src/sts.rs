@@ -113,6 +113,7 @@ fn new_session(account: &str, kind: SessionKind, seconds: i64) -> Session {
         expires,
         session_policies: None,
         tags: BTreeMap::new(),
+        transitive: Vec::new(),
         source_identity: None,
     }
 }
@@ -190,6 +191,14 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
     }
     let tags = ctx.p.tags("Tags")?;
     let transitive = ctx.p.members("TransitiveTagKeys");
+    if let Some(k) = transitive
+        .iter()
+        .find(|k| !tags.iter().any(|t| t.key.eq_ignore_ascii_case(k)))
+    {
+        return Err(IdentityError::InvalidInput(format!(
+            "The transitive tag key {k} is not one of the session tags."
+        )));
+    }
     if ctx.caller.kind == CallerKind::Root {
         return Err(IdentityError::AccessDenied(
             "Roles may not be assumed by root accounts.".into(),
@@ -322,6 +331,30 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
         .iter()
         .map(|t| (t.key.clone(), t.value.clone()))
         .collect();
+    s.transitive = transitive.clone();
+    // Role chaining: transitive tags of the calling session carry over and cannot be replaced.
+    // <https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_role-chaining>
+    if let Some(parent) = ctx
+        .caller
+        .access_key_id
+        .as_deref()
+        .and_then(|k| st.sessions.get(k))
+    {
+        for key in &parent.transitive {
+            let Some(value) = parent.tags.get(key) else {
+                continue;
+            };
+            if tags.iter().any(|t| t.key.eq_ignore_ascii_case(key)) {
+                return Err(IdentityError::InvalidInput(format!(
+                    "The session tag {key} conflicts with a transitive tag of the calling session."
+                )));
+            }
+            s.tags.insert(key.clone(), value.clone());
+            if !s.transitive.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                s.transitive.push(key.clone());
+            }
+        }
+    }
     s.source_identity = source_identity.map(str::to_string);
     let issued = s.clone();
     ctx.id.store.write(|txn| {

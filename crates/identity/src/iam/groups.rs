@@ -67,7 +67,7 @@ pub fn list_groups(ctx: &Ctx<'_>) -> OpResult {
     let prefix = path_prefix(ctx)?;
     ctx.authorize(
         "iam:ListGroups",
-        &format!("arn:aws:iam::{}:group{prefix}*", ctx.account),
+        &format!("arn:aws:iam::{}:group{prefix}", ctx.account),
         &[],
     )?;
     let st = ctx.id.store.snapshot();

@@ -177,3 +177,28 @@ pub fn delete_access_key(ctx: &Ctx<'_>) -> OpResult {
     })?;
     Ok(None)
 }
+
+/// GetAccessKeyLastUsed: Strongbox does not track last use, so it answers as
+/// AWS does for a key that was never used (`N/A`).
+pub fn get_access_key_last_used(ctx: &Ctx<'_>) -> OpResult {
+    let id = ctx.p.required("AccessKeyId")?;
+    let st = ctx.id.store.snapshot();
+    let key = st.keys.get(id).filter(|k| k.account_id == ctx.account);
+    let resource = match key.and_then(|k| k.user.as_ref()) {
+        Some(name) => st
+            .users
+            .get(&entity_key(&ctx.account, name))
+            .map(|u| arns::user(&ctx.account, &u.path, &u.name))
+            .unwrap_or_else(|| arns::user(&ctx.account, "/", name)),
+        None => arns::root(&ctx.account),
+    };
+    ctx.authorize("iam:GetAccessKeyLastUsed", &resource, &[])?;
+    let key = key.ok_or_else(|| not_found(id))?;
+    let mut x = Xml::new();
+    x.opt("UserName", key.user.as_deref());
+    x.open("AccessKeyLastUsed")
+        .text("ServiceName", "N/A")
+        .text("Region", "N/A")
+        .close("AccessKeyLastUsed");
+    Ok(Some(x))
+}

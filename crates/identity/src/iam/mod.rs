@@ -128,6 +128,7 @@ fn dispatch(ctx: &Ctx<'_>, action: &str) -> OpResult {
         "GetUser" => users::get_user(ctx),
         "ListUsers" => users::list_users(ctx),
         "DeleteUser" => users::delete_user(ctx),
+        "UpdateUser" => users::update_user(ctx),
         "TagUser" => entities::tag(ctx, Kind::User),
         "UntagUser" => entities::untag(ctx, Kind::User),
         "ListUserTags" => entities::list_tags(ctx, Kind::User),
@@ -135,6 +136,8 @@ fn dispatch(ctx: &Ctx<'_>, action: &str) -> OpResult {
         "ListAccessKeys" => keys::list_access_keys(ctx),
         "UpdateAccessKey" => keys::update_access_key(ctx),
         "DeleteAccessKey" => keys::delete_access_key(ctx),
+        "GetAccessKeyLastUsed" => keys::get_access_key_last_used(ctx),
+        "ListAccountAliases" => list_account_aliases(ctx),
         "CreateGroup" => groups::create_group(ctx),
         "GetGroup" => groups::get_group(ctx),
         "ListGroups" => groups::list_groups(ctx),
@@ -316,4 +319,13 @@ pub fn path_prefix<'a>(ctx: &Ctx<'a>) -> Result<&'a str> {
         ));
     }
     Ok(prefix)
+}
+
+/// ListAccountAliases: accounts have no aliases in Strongbox.
+fn list_account_aliases(ctx: &Ctx<'_>) -> OpResult {
+    ctx.authorize("iam:ListAccountAliases", "*", &[])?;
+    let mut x = Xml::new();
+    x.raw("<AccountAliases/>");
+    not_truncated(&mut x);
+    Ok(Some(x))
 }

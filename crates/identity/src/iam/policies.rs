@@ -152,7 +152,7 @@ pub fn list_policies(ctx: &Ctx<'_>) -> OpResult {
     let only_attached = ctx.p.bool("OnlyAttached").unwrap_or(false);
     ctx.authorize(
         "iam:ListPolicies",
-        &format!("arn:aws:iam::{}:policy{prefix}*", ctx.account),
+        &format!("arn:aws:iam::{}:policy{prefix}", ctx.account),
         &[],
     )?;
     let st = ctx.id.store.snapshot();

@@ -131,7 +131,7 @@ pub fn list_roles(ctx: &Ctx<'_>) -> OpResult {
     let prefix = path_prefix(ctx)?;
     ctx.authorize(
         "iam:ListRoles",
-        &format!("arn:aws:iam::{}:role{prefix}*", ctx.account),
+        &format!("arn:aws:iam::{}:role{prefix}", ctx.account),
         &[],
     )?;
     let st = ctx.id.store.snapshot();

@@ -5,7 +5,7 @@ use strongbox_core::{CallerKind, ContextEntry};
 use super::entities::{attachable, locate, Kind};
 use super::{not_truncated, path_prefix, request_tag_context, user_xml, Ctx, OpResult};
 use crate::error::{IdentityError, Result};
-use crate::model::{Perms, User};
+use crate::model::{AccessKey, Group, Perms, Session, SessionKind, User};
 use crate::query::Xml;
 use crate::store::entity_key;
 use crate::{arns, ids, validate};
@@ -115,7 +115,7 @@ pub fn list_users(ctx: &Ctx<'_>) -> OpResult {
     let prefix = path_prefix(ctx)?;
     ctx.authorize(
         "iam:ListUsers",
-        &format!("arn:aws:iam::{}:user{prefix}*", ctx.account),
+        &format!("arn:aws:iam::{}:user{prefix}", ctx.account),
         &[],
     )?;
     let st = ctx.id.store.snapshot();
@@ -172,6 +172,88 @@ pub fn delete_user(ctx: &Ctx<'_>) -> OpResult {
             ));
         }
         txn.remove::<User>(&key);
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+/// UpdateUser: rename (`NewUserName`) and/or move (`NewPath`); keys, group
+/// memberships and sessions follow the user.
+pub fn update_user(ctx: &Ctx<'_>) -> OpResult {
+    let v = locate(ctx, Kind::User, "UpdateUser", Vec::new())?;
+    let new_name = ctx.p.get("NewUserName").map(str::to_string);
+    if let Some(n) = &new_name {
+        validate::name(n, "newUserName", 64)?;
+    }
+    let new_path = ctx.p.get("NewPath").map(str::to_string);
+    if let Some(p) = &new_path {
+        validate::path(p, "newPath")?;
+    }
+    let old_key = entity_key(&ctx.account, &v.name);
+    ctx.id.store.write(|txn| {
+        let mut user = txn
+            .get::<User>(&old_key)
+            .cloned()
+            .ok_or_else(|| Kind::User.not_found(&v.name))?;
+        if let Some(p) = &new_path {
+            user.path = p.clone();
+        }
+        if let Some(n) = &new_name {
+            let new_key = entity_key(&ctx.account, n);
+            if new_key != old_key && txn.get::<User>(&new_key).is_some() {
+                return Err(IdentityError::EntityAlreadyExists(format!(
+                    "User with name {n} already exists."
+                )));
+            }
+            let old_lower = user.name.to_ascii_lowercase();
+            let keys: Vec<String> = txn
+                .state
+                .keys
+                .values()
+                .filter(|k| {
+                    k.account_id == ctx.account
+                        && k.user.as_deref().map(str::to_ascii_lowercase) == Some(old_lower.clone())
+                })
+                .map(|k| k.id.clone())
+                .collect();
+            for id in keys {
+                if let Some(k) = txn.get_mut::<AccessKey>(&id) {
+                    k.user = Some(n.clone());
+                }
+            }
+            let groups: Vec<String> = txn
+                .state
+                .groups
+                .iter()
+                .filter(|(_, g)| g.account_id == ctx.account && g.members.contains(&old_lower))
+                .map(|(key, _)| key.clone())
+                .collect();
+            for key in groups {
+                if let Some(g) = txn.get_mut::<Group>(&key) {
+                    g.members.remove(&old_lower);
+                    g.members.insert(n.to_ascii_lowercase());
+                }
+            }
+            let sessions: Vec<String> = txn
+                .state
+                .sessions
+                .values()
+                .filter(
+                    |s| matches!(&s.kind, SessionKind::User { user_id, .. } if *user_id == user.id),
+                )
+                .map(|s| s.access_key_id.clone())
+                .collect();
+            for id in sessions {
+                if let Some(s) = txn.get_mut::<Session>(&id) {
+                    if let SessionKind::User { user_name, .. } = &mut s.kind {
+                        *user_name = n.clone();
+                    }
+                }
+            }
+            txn.remove::<User>(&old_key);
+            user.name = n.clone();
+        }
+        txn.put(user);
         Ok(())
     })?;
     Ok(None)

@@ -726,3 +726,95 @@ fn authorization_is_asked_and_denials_are_access_denied() {
     assert_eq!(xml_value(&r.body, "Code").as_deref(), Some("InvalidAction"));
     assert!(r.body.contains("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>"));
 }
+
+#[test]
+fn update_user_moves_keys_groups_and_sessions() {
+    let id = identity();
+    let root = root(&id);
+    let alice = user_with_key(&id, &root, "alice");
+    ok(&id, &root, &[("Action", "CreateGroup"), ("GroupName", "g")]);
+    ok(
+        &id,
+        &root,
+        &[
+            ("Action", "AddUserToGroup"),
+            ("GroupName", "g"),
+            ("UserName", "alice"),
+        ],
+    );
+    let key = alice.access_key_id.clone().unwrap();
+    ok(&id, &root, &[("Action", "CreateUser"), ("UserName", "bob")]);
+    assert_eq!(
+        err(
+            &id,
+            &root,
+            &[
+                ("Action", "UpdateUser"),
+                ("UserName", "alice"),
+                ("NewUserName", "Bob")
+            ]
+        )
+        .1,
+        "EntityAlreadyExists"
+    );
+    ok(
+        &id,
+        &root,
+        &[
+            ("Action", "UpdateUser"),
+            ("UserName", "alice"),
+            ("NewUserName", "carol"),
+            ("NewPath", "/x/"),
+        ],
+    );
+    let c = id
+        .lookup_key(&key, None, jiff::Timestamp::now())
+        .unwrap()
+        .caller;
+    assert_eq!(c.user_name.as_deref(), Some("carol"));
+    assert!(c.arn.ends_with(":user/x/carol"));
+    assert_eq!(c.user_id, alice.user_id);
+    assert!(
+        ok(&id, &root, &[("Action", "GetGroup"), ("GroupName", "g")])
+            .contains("<UserName>carol</UserName>")
+    );
+    assert_eq!(
+        err(&id, &root, &[("Action", "GetUser"), ("UserName", "alice")]).1,
+        "NoSuchEntity"
+    );
+    let used = ok(
+        &id,
+        &root,
+        &[("Action", "GetAccessKeyLastUsed"), ("AccessKeyId", &key)],
+    );
+    assert_eq!(xml_value(&used, "UserName").as_deref(), Some("carol"));
+    assert_eq!(xml_value(&used, "ServiceName").as_deref(), Some("N/A"));
+}
+
+#[test]
+fn list_operations_are_authorized_on_aws_resources() {
+    let id = identity();
+    let root = root(&id);
+    let authz = TestAuthz::default();
+    let account = id.management_account_id();
+    for action in ["ListUsers", "ListRoles", "ListGroups", "ListPolicies"] {
+        let r = id.handle_iam(&root, &meta(), &authz, &params(&[("Action", action)]));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let checks = authz.checks.lock().unwrap().clone();
+    assert_eq!(
+        checks,
+        [
+            format!("iam:ListUsers arn:aws:iam::{account}:user/"),
+            format!("iam:ListRoles arn:aws:iam::{account}:role/"),
+            format!("iam:ListGroups arn:aws:iam::{account}:group/"),
+            format!("iam:ListPolicies arn:aws:iam::{account}:policy/"),
+        ]
+    );
+}
+
+#[test]
+fn identity_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Identity>();
+}

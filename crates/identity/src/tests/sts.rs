@@ -258,3 +258,73 @@ fn get_session_token() {
         .caller
         .is_root());
 }
+
+#[test]
+fn transitive_tags_follow_role_chains() {
+    let (id, _root, alice, role_arn) = setup();
+    let r = call(
+        &id,
+        &alice,
+        &[
+            ("Action", "AssumeRole"),
+            ("RoleArn", &role_arn),
+            ("RoleSessionName", "first"),
+            ("Tags.member.1.Key", "project"),
+            ("Tags.member.1.Value", "apollo"),
+            ("Tags.member.2.Key", "temp"),
+            ("Tags.member.2.Value", "t"),
+            ("TransitiveTagKeys.member.1", "project"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = xml_value(&r.body, "AccessKeyId").unwrap();
+    let token = xml_value(&r.body, "SessionToken").unwrap();
+    let first = id
+        .lookup_key(&key, Some(&token), jiff::Timestamp::now())
+        .unwrap()
+        .caller;
+    let r = call(
+        &id,
+        &first,
+        &[
+            ("Action", "AssumeRole"),
+            ("RoleArn", &role_arn),
+            ("RoleSessionName", "second"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = xml_value(&r.body, "AccessKeyId").unwrap();
+    let token = xml_value(&r.body, "SessionToken").unwrap();
+    let second = id
+        .lookup_key(&key, Some(&token), jiff::Timestamp::now())
+        .unwrap()
+        .caller;
+    assert_eq!(
+        second.tags.get("project").map(String::as_str),
+        Some("apollo")
+    );
+    assert!(!second.tags.contains_key("temp"));
+    let r = call(
+        &id,
+        &first,
+        &[
+            ("Action", "AssumeRole"),
+            ("RoleArn", &role_arn),
+            ("RoleSessionName", "third"),
+            ("Tags.member.1.Key", "project"),
+            ("Tags.member.1.Value", "x"),
+        ],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = call(
+        &id,
+        &alice,
+        &[
+            ("Action", "AssumeRole"),
+            ("RoleArn", &role_arn),
+            ("RoleSessionName", "fourth"),
+            ("TransitiveTagKeys.member.1", "nope"),
+        ],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+}
