@@ -13,8 +13,11 @@ const MAX_ENTRIES: usize = 50_000;
 /// makes a new document text), so entries never go stale.
 #[derive(Default)]
 pub struct PolicyCache {
-    entries: RwLock<HashMap<(u64, u8), Vec<Arc<Policy>>>>,
+    entries: RwLock<Entries>,
 }
+
+/// Compiled policies by (hash of the text, kind); a short list guards against hash collisions.
+type Entries = HashMap<(u64, u8), Vec<Arc<Policy>>>;
 
 fn kind_tag(kind: &PolicyKind) -> u8 {
     match kind {
@@ -36,7 +39,10 @@ impl PolicyCache {
         text.hash(&mut hasher);
         let key = (hasher.finish(), kind_tag(kind));
         if let Ok(map) = self.entries.read() {
-            if let Some(found) = map.get(&key).and_then(|v| v.iter().find(|p| p.source() == text)) {
+            if let Some(found) = map
+                .get(&key)
+                .and_then(|v| v.iter().find(|p| p.source() == text))
+            {
                 return Some(found.clone());
             }
         }

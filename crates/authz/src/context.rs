@@ -14,12 +14,25 @@ fn put(map: &mut ContextMap, key: &str, values: Vec<String>) {
 
 /// The global keys for `caller` making `meta`'s request, then `service`'s keys
 /// (a service key of the same name replaces a global one).
-pub fn build(caller: &Caller, meta: &RequestMeta, org_id: Option<&str>, service: &[ContextEntry]) -> ContextMap {
+pub fn build(
+    caller: &Caller,
+    meta: &RequestMeta,
+    org_id: Option<&str>,
+    service: &[ContextEntry],
+) -> ContextMap {
     let mut map = ContextMap::new();
     let now = meta.received_at;
-    put(&mut map, "aws:CurrentTime", vec![now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()]);
+    put(
+        &mut map,
+        "aws:CurrentTime",
+        vec![now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()],
+    );
     put(&mut map, "aws:EpochTime", vec![now.as_second().to_string()]);
-    put(&mut map, "aws:SecureTransport", vec![meta.secure_transport.to_string()]);
+    put(
+        &mut map,
+        "aws:SecureTransport",
+        vec![meta.secure_transport.to_string()],
+    );
     put(&mut map, "aws:RequestedRegion", vec![meta.region.clone()]);
     if let Some(ip) = meta.source_ip {
         put(&mut map, "aws:SourceIp", vec![ip.to_string()]);
@@ -31,8 +44,16 @@ pub fn build(caller: &Caller, meta: &RequestMeta, org_id: Option<&str>, service:
         put(&mut map, "aws:Referer", vec![referer.clone()]);
     }
     if caller.kind != CallerKind::Anonymous {
-        put(&mut map, "aws:PrincipalArn", vec![caller.principal_arn.clone()]);
-        put(&mut map, "aws:PrincipalAccount", vec![caller.account_id.clone()]);
+        put(
+            &mut map,
+            "aws:PrincipalArn",
+            vec![caller.principal_arn.clone()],
+        );
+        put(
+            &mut map,
+            "aws:PrincipalAccount",
+            vec![caller.account_id.clone()],
+        );
         put(&mut map, "aws:userid", vec![caller.user_id.clone()]);
         let principal_type = match caller.kind {
             CallerKind::Root => "Account",
@@ -40,7 +61,11 @@ pub fn build(caller: &Caller, meta: &RequestMeta, org_id: Option<&str>, service:
             CallerKind::AssumedRole => "AssumedRole",
             CallerKind::Anonymous => "Anonymous",
         };
-        put(&mut map, "aws:PrincipalType", vec![principal_type.to_string()]);
+        put(
+            &mut map,
+            "aws:PrincipalType",
+            vec![principal_type.to_string()],
+        );
         if let Some(name) = &caller.user_name {
             put(&mut map, "aws:username", vec![name.clone()]);
         }
@@ -51,8 +76,16 @@ pub fn build(caller: &Caller, meta: &RequestMeta, org_id: Option<&str>, service:
             put(&mut map, "aws:PrincipalOrgID", vec![org.to_string()]);
         }
         if let Some(issued) = caller.token_issue_time {
-            put(&mut map, "aws:TokenIssueTime", vec![issued.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()]);
-            put(&mut map, "aws:MultiFactorAuthPresent", vec![caller.mfa.to_string()]);
+            put(
+                &mut map,
+                "aws:TokenIssueTime",
+                vec![issued.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()],
+            );
+            put(
+                &mut map,
+                "aws:MultiFactorAuthPresent",
+                vec![caller.mfa.to_string()],
+            );
         }
     } else {
         put(&mut map, "aws:PrincipalType", vec!["Anonymous".to_string()]);
@@ -93,7 +126,12 @@ mod tests {
         let mut caller = Caller::root("111122223333", None);
         caller.tags.insert("team".into(), "blue".into());
         let meta = RequestMeta::local("r", "us-east-1");
-        let map = build(&caller, &meta, Some("o-abc"), &[ContextEntry::new("s3:x-amz-acl", "private")]);
+        let map = build(
+            &caller,
+            &meta,
+            Some("o-abc"),
+            &[ContextEntry::new("s3:x-amz-acl", "private")],
+        );
         assert_eq!(map["aws:principaltag/team"].1, vec!["blue".to_string()]);
         assert_eq!(map["aws:principalorgid"].1, vec!["o-abc".to_string()]);
         assert_eq!(map["s3:x-amz-acl"].1, vec!["private".to_string()]);

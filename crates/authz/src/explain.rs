@@ -14,14 +14,24 @@ pub fn render(records: &[DecisionRecord]) -> String {
     let first = &records[0];
     let _ = writeln!(out, "Request {}", first.request_id);
     let _ = writeln!(out, "  at        {}", first.time);
-    let _ = writeln!(out, "  principal {} (account {})", first.principal, display_account(&first.principal_account));
+    let _ = writeln!(
+        out,
+        "  principal {} (account {})",
+        first.principal,
+        display_account(&first.principal_account)
+    );
     for (i, r) in records.iter().enumerate() {
         let _ = writeln!(out);
         let _ = writeln!(out, "Check {}: {} on {}", i + 1, r.action, r.resource);
         if let Some(acct) = &r.resource_account {
             let _ = writeln!(out, "  resource owner account: {acct}");
         }
-        let _ = writeln!(out, "  decision: {} ({})", r.decision.to_uppercase(), r.reason);
+        let _ = writeln!(
+            out,
+            "  decision: {} ({})",
+            r.decision.to_uppercase(),
+            r.reason
+        );
         let _ = writeln!(out, "  message:  {}", r.message);
         match (&r.deciding_policy, &r.deciding_statement) {
             (Some(p), Some(s)) => {

@@ -18,7 +18,10 @@ fn statement_json(caller: Option<&Caller>, action: &str, resource: &str) -> Stri
 
 fn principal_for_grant(caller: &Caller) -> String {
     match caller.kind {
-        CallerKind::AssumedRole => caller.role_arn.clone().unwrap_or_else(|| caller.principal_arn.clone()),
+        CallerKind::AssumedRole => caller
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| caller.principal_arn.clone()),
         CallerKind::Anonymous => "*".to_string(),
         _ => caller.arn.clone(),
     }
@@ -26,7 +29,13 @@ fn principal_for_grant(caller: &Caller) -> String {
 
 fn who(caller: &Caller) -> String {
     match caller.kind {
-        CallerKind::User => format!("user {}", caller.user_name.clone().unwrap_or_else(|| caller.arn.clone())),
+        CallerKind::User => format!(
+            "user {}",
+            caller
+                .user_name
+                .clone()
+                .unwrap_or_else(|| caller.arn.clone())
+        ),
         CallerKind::AssumedRole => format!("role {}", caller.role_arn.clone().unwrap_or_default()),
         CallerKind::Root => format!("the root user of account {}", caller.account_id),
         CallerKind::Anonymous => "anonymous callers".to_string(),
@@ -40,7 +49,13 @@ pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation
     let deciding = evaluation
         .deciding
         .as_ref()
-        .map(|d| format!("statement {} of {}", crate::statement_label(d), d.policy_name))
+        .map(|d| {
+            format!(
+                "statement {} of {}",
+                crate::statement_label(d),
+                d.policy_name
+            )
+        })
         .unwrap_or_else(|| "the denying statement".to_string());
     let resource_policy = question
         .resource_policies

@@ -18,11 +18,13 @@ pub mod s3;
 use std::path::Path;
 use std::sync::Arc;
 
-use strongbox_core::{AccessCheck, Authorizer, Caller, CallerKind, Denied, DenialKind, RequestMeta};
+use strongbox_core::{
+    AccessCheck, Authorizer, Caller, CallerKind, DenialKind, Denied, RequestMeta,
+};
 use strongbox_identity::Identity;
 use strongbox_policy::{
-    evaluate, Context, Decision, Evaluation, MessageStyle, Policy, PolicyKind, PolicyRef, PolicySet, Principal, Reason,
-    Request,
+    evaluate, Context, Decision, Evaluation, MessageStyle, Policy, PolicyKind, PolicyRef,
+    PolicySet, Principal, Reason, Request,
 };
 
 use crate::cache::PolicyCache;
@@ -42,6 +44,16 @@ pub struct CompiledResourcePolicy {
     pub policy: Arc<Policy>,
 }
 
+/// A denial by a rule outside policy evaluation, for the decision log.
+pub struct RuleDenial<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// e.g. `block_public_acls`, `acls_disabled`.
+    pub rule: &'a str,
+    pub message: &'a str,
+    pub fix: &'a str,
+}
+
 /// One decision to take: everything but the caller and the request metadata.
 pub struct Question<'a> {
     pub action: &'a str,
@@ -57,12 +69,20 @@ pub struct Question<'a> {
 impl Authz {
     /// An authorizer over `identity`, recording decisions in `data_dir`.
     pub fn open(identity: Arc<Identity>, data_dir: &Path) -> std::io::Result<Authz> {
-        Ok(Authz { identity, cache: PolicyCache::default(), log: DecisionLog::open(data_dir)? })
+        Ok(Authz {
+            identity,
+            cache: PolicyCache::default(),
+            log: DecisionLog::open(data_dir)?,
+        })
     }
 
     /// An authorizer that records nothing (tests).
     pub fn without_log(identity: Arc<Identity>) -> Authz {
-        Authz { identity, cache: PolicyCache::default(), log: DecisionLog::disabled() }
+        Authz {
+            identity,
+            cache: PolicyCache::default(),
+            log: DecisionLog::disabled(),
+        }
     }
 
     /// The identity service behind this authorizer.
@@ -71,12 +91,27 @@ impl Authz {
     }
 
     /// Compiles a resource-based policy of `kind` (cached).
-    pub fn compile(&self, kind: &PolicyKind, label: &str, text: &str) -> Option<CompiledResourcePolicy> {
-        self.cache.get(kind, text).map(|policy| CompiledResourcePolicy { label: label.to_string(), policy })
+    pub fn compile(
+        &self,
+        kind: &PolicyKind,
+        label: &str,
+        text: &str,
+    ) -> Option<CompiledResourcePolicy> {
+        self.cache
+            .get(kind, text)
+            .map(|policy| CompiledResourcePolicy {
+                label: label.to_string(),
+                policy,
+            })
     }
 
     /// Evaluates `question` for `caller`, records the decision, and answers.
-    pub fn decide(&self, caller: &Caller, meta: &RequestMeta, question: &Question<'_>) -> Result<(), Denied> {
+    pub fn decide(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        question: &Question<'_>,
+    ) -> Result<(), Denied> {
         let caller_policies = if caller.is_anonymous() {
             strongbox_identity::CallerPolicies::default()
         } else {
@@ -84,21 +119,36 @@ impl Authz {
         };
         let compile_all = |kind: &PolicyKind, docs: &[strongbox_core::caller::NamedDocument]| {
             docs.iter()
-                .filter_map(|d| self.cache.get(kind, &d.document).map(|p| (d.name.clone(), p)))
+                .filter_map(|d| {
+                    self.cache
+                        .get(kind, &d.document)
+                        .map(|p| (d.name.clone(), p))
+                })
                 .collect::<Vec<_>>()
         };
         let identity = compile_all(&PolicyKind::Identity, &caller_policies.identity);
-        let boundary = caller_policies
-            .boundary
+        let boundary = caller_policies.boundary.as_ref().and_then(|d| {
+            self.cache
+                .get(&PolicyKind::Boundary, &d.document)
+                .map(|p| (d.name.clone(), p))
+        });
+        let session = caller
+            .session_policies
             .as_ref()
-            .and_then(|d| self.cache.get(&PolicyKind::Boundary, &d.document).map(|p| (d.name.clone(), p)));
-        let session = caller.session_policies.as_ref().map(|docs| compile_all(&PolicyKind::Session, docs));
-        let scps: Option<Vec<Vec<(String, Arc<Policy>)>>> = caller_policies
-            .scps
-            .as_ref()
-            .map(|levels| levels.iter().map(|level| compile_all(&PolicyKind::Scp, level)).collect());
+            .map(|docs| compile_all(&PolicyKind::Session, docs));
+        let scps: Option<Vec<Vec<Named>>> = caller_policies.scps.as_ref().map(|levels| {
+            levels
+                .iter()
+                .map(|level| compile_all(&PolicyKind::Scp, level))
+                .collect()
+        });
 
-        let context_map = context::build(caller, meta, caller_policies.org_id.as_deref(), question.context);
+        let context_map = context::build(
+            caller,
+            meta,
+            caller_policies.org_id.as_deref(),
+            question.context,
+        );
         let mut engine_context = Context::new();
         for (_, (name, values)) in context_map.iter() {
             engine_context.insert_values(name.clone(), values.iter().cloned());
@@ -116,18 +166,33 @@ impl Authz {
             resource: question
                 .resource_policies
                 .iter()
-                .map(|r| PolicyRef { name: &r.label, policy: r.policy.as_ref() })
+                .map(|r| PolicyRef {
+                    name: &r.label,
+                    policy: r.policy.as_ref(),
+                })
                 .collect(),
             resource_required: question.resource_required,
-            boundary: boundary.as_ref().map(|(name, p)| PolicyRef { name, policy: p.as_ref() }),
+            boundary: boundary.as_ref().map(|(name, p)| PolicyRef {
+                name,
+                policy: p.as_ref(),
+            }),
             session: session.as_ref().map(|s| refs(s)),
-            scp: scps.as_ref().map(|levels| levels.iter().map(|l| refs(l)).collect()),
+            scp: scps
+                .as_ref()
+                .map(|levels| levels.iter().map(|l| refs(l)).collect()),
         };
         let evaluation = evaluate(&request, &set);
         let message = evaluation.message(&request, question.style);
-        let detailed = !caller.is_anonymous() && question.resource_account.is_none_or(|a| a == caller.account_id);
+        let detailed = !caller.is_anonymous()
+            && question
+                .resource_account
+                .is_none_or(|a| a == caller.account_id);
         let mut policy_names: Vec<String> = Vec::new();
-        policy_names.extend(identity.iter().map(|(n, _)| format!("identity-based policy {n}")));
+        policy_names.extend(
+            identity
+                .iter()
+                .map(|(n, _)| format!("identity-based policy {n}")),
+        );
         policy_names.extend(question.resource_policies.iter().map(|r| r.label.clone()));
         if let Some((n, _)) = &boundary {
             policy_names.push(format!("permissions boundary {n}"));
@@ -137,43 +202,50 @@ impl Authz {
         }
         if let Some(levels) = &scps {
             for (i, level) in levels.iter().enumerate() {
-                policy_names.extend(level.iter().map(|(n, _)| format!("SCP {n} (level {})", i + 1)));
+                policy_names.extend(
+                    level
+                        .iter()
+                        .map(|(n, _)| format!("SCP {n} (level {})", i + 1)),
+                );
             }
         }
-        self.record(caller, meta, question, &evaluation, &message, policy_names, &context_map);
+        self.record(
+            caller,
+            meta,
+            question,
+            &evaluation,
+            &message,
+            policy_names,
+            &context_map,
+        );
         match evaluation.decision {
             Decision::Allow => Ok(()),
-            Decision::Deny => Err(Denied { kind: denial_kind(evaluation.reason), message, detailed }),
+            Decision::Deny => Err(Denied {
+                kind: denial_kind(evaluation.reason),
+                message,
+                detailed,
+            }),
         }
     }
 
     /// Records a denial decided outside policy evaluation (Block Public Access, ACLs disabled, …).
-    pub fn record_rule_denial(
-        &self,
-        caller: &Caller,
-        meta: &RequestMeta,
-        action: &str,
-        resource: &str,
-        rule: &str,
-        message: &str,
-        fix: &str,
-    ) {
+    pub fn record_rule_denial(&self, caller: &Caller, meta: &RequestMeta, denial: &RuleDenial<'_>) {
         self.log.append(&DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),
             principal_account: caller.account_id.clone(),
-            action: action.to_string(),
-            resource: resource.to_string(),
+            action: denial.action.to_string(),
+            resource: denial.resource.to_string(),
             resource_account: None,
             decision: "Deny".to_string(),
-            reason: rule.to_string(),
-            message: message.to_string(),
+            reason: denial.rule.to_string(),
+            message: denial.message.to_string(),
             deciding_policy: None,
             deciding_statement: None,
             policies: Vec::new(),
             context: Default::default(),
-            fix: Some(fix.to_string()),
+            fix: Some(denial.fix.to_string()),
             trace: None,
         });
     }
@@ -194,8 +266,16 @@ impl Authz {
             Some(d) => (Some(d.policy_name.clone()), Some(statement_label(d))),
             None => (None, None),
         };
-        let trace = if denied { serde_json::to_value(&evaluation.trace).ok() } else { None };
-        let fix = if denied { Some(fix::suggest(caller, question, evaluation)) } else { None };
+        let trace = if denied {
+            serde_json::to_value(&evaluation.trace).ok()
+        } else {
+            None
+        };
+        let fix = if denied {
+            Some(fix::suggest(caller, question, evaluation))
+        } else {
+            None
+        };
         self.log.append(&DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
@@ -206,19 +286,34 @@ impl Authz {
             resource_account: question.resource_account.map(str::to_string),
             decision: if denied { "Deny" } else { "Allow" }.to_string(),
             reason: evaluation.reason.code().to_string(),
-            message: if denied { message.to_string() } else { String::new() },
+            message: if denied {
+                message.to_string()
+            } else {
+                String::new()
+            },
             deciding_policy,
             deciding_statement,
             policies,
-            context: context_map.values().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            context: context_map
+                .values()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             fix,
             trace,
         });
     }
 }
 
-fn refs(list: &[(String, Arc<Policy>)]) -> Vec<PolicyRef<'_>> {
-    list.iter().map(|(name, p)| PolicyRef { name, policy: p.as_ref() }).collect()
+/// A compiled policy with the name the trace shows.
+type Named = (String, Arc<Policy>);
+
+fn refs(list: &[Named]) -> Vec<PolicyRef<'_>> {
+    list.iter()
+        .map(|(name, p)| PolicyRef {
+            name,
+            policy: p.as_ref(),
+        })
+        .collect()
 }
 
 /// How a decision record names a statement: its Sid, or its position.
@@ -233,11 +328,19 @@ pub fn statement_label(d: &strongbox_policy::DecidingStatement) -> String {
 pub fn principal_of(caller: &Caller) -> Principal {
     match caller.kind {
         CallerKind::Anonymous => Principal::Anonymous,
-        CallerKind::Root => Principal::Root { account: caller.account_id.clone() },
-        CallerKind::User => Principal::User { arn: caller.arn.clone(), account: caller.account_id.clone() },
+        CallerKind::Root => Principal::Root {
+            account: caller.account_id.clone(),
+        },
+        CallerKind::User => Principal::User {
+            arn: caller.arn.clone(),
+            account: caller.account_id.clone(),
+        },
         CallerKind::AssumedRole => Principal::AssumedRole {
             session_arn: caller.arn.clone(),
-            role_arn: caller.role_arn.clone().unwrap_or_else(|| caller.principal_arn.clone()),
+            role_arn: caller
+                .role_arn
+                .clone()
+                .unwrap_or_else(|| caller.principal_arn.clone()),
             account: caller.account_id.clone(),
         },
     }
@@ -276,14 +379,23 @@ pub fn resource_policy_kind(action: &str, resource: &str) -> PolicyKind {
 }
 
 impl Authorizer for Authz {
-    fn check(&self, caller: &Caller, meta: &RequestMeta, check: &AccessCheck<'_>) -> Result<(), Denied> {
+    fn check(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &AccessCheck<'_>,
+    ) -> Result<(), Denied> {
         let kind = resource_policy_kind(check.action, check.resource);
         let resource_policies = check
             .resource_policies
             .iter()
             .filter_map(|r| self.compile(&kind, r.label, r.document))
             .collect();
-        let style = if check.action.starts_with("s3:") { MessageStyle::S3 } else { MessageStyle::Iam };
+        let style = if check.action.starts_with("s3:") {
+            MessageStyle::S3
+        } else {
+            MessageStyle::Iam
+        };
         let question = Question {
             action: check.action,
             resource: check.resource,
@@ -297,27 +409,111 @@ impl Authorizer for Authz {
     }
 }
 
-/// Flattens an engine trace (JSON) into readable lines for `strongbox explain`.
+/// Renders an engine trace (as JSON) as readable lines for `strongbox explain`:
+/// every policy and statement considered, what matched, and the condition
+/// values of the policy beside those of the request.
 pub fn trace_lines(trace: &serde_json::Value) -> Vec<String> {
-    let mut lines = Vec::new();
-    flatten(trace, "", &mut lines);
-    lines
-}
-
-fn flatten(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                flatten(v, &p, out);
-            }
+    use serde_json::Value;
+    fn list(v: &Value) -> String {
+        match v {
+            Value::Array(items) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::Null => "(absent)".to_string(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
         }
-        serde_json::Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                flatten(v, &format!("{prefix}[{i}]"), out);
-            }
-        }
-        serde_json::Value::Null => {}
-        other => out.push(format!("{prefix}: {other}")),
     }
+    fn mark(v: &Value) -> &'static str {
+        if v.get("matched").and_then(Value::as_bool).unwrap_or(false) {
+            "matches"
+        } else {
+            "does not match"
+        }
+    }
+    let mut lines = Vec::new();
+    for policy in trace
+        .get("policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let kind = policy
+            .get("policy_type")
+            .and_then(Value::as_str)
+            .unwrap_or("policy");
+        let name = policy.get("name").and_then(Value::as_str).unwrap_or("");
+        lines.push(format!("{kind} policy {name}:"));
+        let statements = policy.get("statements").and_then(Value::as_array);
+        if statements.is_none_or(|s| s.is_empty()) {
+            lines.push("  (no statements)".to_string());
+        }
+        for st in statements.into_iter().flatten() {
+            let index = st.get("index").and_then(Value::as_u64).unwrap_or(0) + 1;
+            let sid = st
+                .get("sid")
+                .and_then(Value::as_str)
+                .map(|s| format!(" \"{s}\""))
+                .unwrap_or_default();
+            let effect = st.get("effect").and_then(Value::as_str).unwrap_or("?");
+            let applies = st.get("applies").and_then(Value::as_bool).unwrap_or(false);
+            lines.push(format!(
+                "  statement #{index}{sid} ({effect}): {}",
+                if applies { "APPLIES" } else { "does not apply" }
+            ));
+            for element in ["principal", "action", "resource"] {
+                if let Some(e) = st.get(element) {
+                    let negated = e.get("negated").and_then(Value::as_bool).unwrap_or(false);
+                    let label = match (element, negated) {
+                        ("principal", true) => "NotPrincipal",
+                        ("principal", false) => "Principal",
+                        ("action", true) => "NotAction",
+                        ("action", false) => "Action",
+                        ("resource", true) => "NotResource",
+                        _ => "Resource",
+                    };
+                    lines.push(format!(
+                        "    {label} [{}] {} {}",
+                        list(e.get("policy").unwrap_or(&Value::Null)),
+                        mark(e),
+                        list(e.get("request").unwrap_or(&Value::Null))
+                    ));
+                }
+            }
+            for c in st
+                .get("conditions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                lines.push(format!(
+                    "    Condition {} {}: policy [{}] vs request [{}] -> {}",
+                    c.get("operator").and_then(Value::as_str).unwrap_or("?"),
+                    c.get("key").and_then(Value::as_str).unwrap_or("?"),
+                    list(c.get("policy_values").unwrap_or(&Value::Null)),
+                    list(c.get("request_values").unwrap_or(&Value::Null)),
+                    if c.get("matched").and_then(Value::as_bool).unwrap_or(false) {
+                        "true"
+                    } else {
+                        "false"
+                    }
+                ));
+            }
+        }
+    }
+    for note in trace
+        .get("notes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        lines.push(format!("note: {}", list(note)));
+    }
+    lines
 }

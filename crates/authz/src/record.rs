@@ -52,32 +52,45 @@ impl DecisionLog {
     /// Opens (appending to) the log in `data_dir`.
     pub fn open(data_dir: &Path) -> std::io::Result<DecisionLog> {
         let path = data_dir.join(DECISIONS_FILE);
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
         let (sender, receiver) = mpsc::channel::<String>();
-        std::thread::Builder::new().name("decision-log".into()).spawn(move || {
-            let mut out = BufWriter::new(file);
-            while let Ok(line) = receiver.recv() {
-                let _ = out.write_all(line.as_bytes());
-                let _ = out.write_all(b"\n");
-                // Drain what is queued, then flush once.
-                while let Ok(line) = receiver.try_recv() {
+        std::thread::Builder::new()
+            .name("decision-log".into())
+            .spawn(move || {
+                let mut out = BufWriter::new(file);
+                while let Ok(line) = receiver.recv() {
                     let _ = out.write_all(line.as_bytes());
                     let _ = out.write_all(b"\n");
+                    // Drain what is queued, then flush once.
+                    while let Ok(line) = receiver.try_recv() {
+                        let _ = out.write_all(line.as_bytes());
+                        let _ = out.write_all(b"\n");
+                    }
+                    let _ = out.flush();
                 }
-                let _ = out.flush();
-            }
-        })?;
-        Ok(DecisionLog { sender: Mutex::new(Some(sender)), path })
+            })?;
+        Ok(DecisionLog {
+            sender: Mutex::new(Some(sender)),
+            path,
+        })
     }
 
     /// A log that keeps nothing (tests, one-off tools).
     pub fn disabled() -> DecisionLog {
-        DecisionLog { sender: Mutex::new(None), path: PathBuf::new() }
+        DecisionLog {
+            sender: Mutex::new(None),
+            path: PathBuf::new(),
+        }
     }
 
     /// Queues `record` for writing.
     pub fn append(&self, record: &DecisionRecord) {
-        let Ok(line) = serde_json::to_string(record) else { return };
+        let Ok(line) = serde_json::to_string(record) else {
+            return;
+        };
         if let Ok(guard) = self.sender.lock() {
             if let Some(sender) = guard.as_ref() {
                 let _ = sender.send(line);

@@ -34,14 +34,26 @@ pub fn resource_arn(check: &S3Check<'_>) -> String {
 /// Whether an action reads or manages an existing object, so that the object
 /// owner's ACL (not the bucket owner's policy) must grant it.
 fn is_object_owner_action(action: &str) -> bool {
-    action.starts_with("s3:GetObject") || action == "s3:PutObjectAcl" || action == "s3:PutObjectVersionAcl"
+    action.starts_with("s3:GetObject")
+        || action == "s3:PutObjectAcl"
+        || action == "s3:PutObjectVersionAcl"
 }
 
 fn bucket_actions(permission: Permission) -> (&'static [&'static str], &'static [&'static str]) {
     // (actions on the bucket ARN, actions on the objects of the bucket)
     match permission {
-        Permission::Read => (&["s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"], &[]),
-        Permission::Write => (&[], &["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]),
+        Permission::Read => (
+            &[
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+                "s3:ListBucketMultipartUploads",
+            ],
+            &[],
+        ),
+        Permission::Write => (
+            &[],
+            &["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+        ),
         Permission::ReadAcp => (&["s3:GetBucketAcl"], &[]),
         Permission::WriteAcp => (&["s3:PutBucketAcl"], &[]),
         Permission::FullControl => (
@@ -76,16 +88,28 @@ fn object_actions(permission: Permission) -> &'static [&'static str] {
 
 /// The `Principal` and extra `Condition` a grantee stands for; `None` for
 /// grantees that never match a request here (LogDelivery, unknown ids).
-fn grantee_principal(authz: &Authz, grantee: &Grantee, ignore_public: bool) -> Option<(Value, Option<Value>)> {
+fn grantee_principal(
+    authz: &Authz,
+    grantee: &Grantee,
+    ignore_public: bool,
+) -> Option<(Value, Option<Value>)> {
     match grantee {
         Grantee::CanonicalUser { id, account_id } => {
-            let account = account_id.clone().or_else(|| authz.identity().account_for_canonical_id(id))?;
-            Some((json!({ "AWS": format!("arn:aws:iam::{account}:root") }), None))
+            let account = account_id
+                .clone()
+                .or_else(|| authz.identity().account_for_canonical_id(id))?;
+            Some((
+                json!({ "AWS": format!("arn:aws:iam::{account}:root") }),
+                None,
+            ))
         }
         Grantee::Group(uri) if uri == ALL_USERS && !ignore_public => Some((json!("*"), None)),
         Grantee::Group(uri) if uri == AUTHENTICATED_USERS && !ignore_public => {
             // Any signed request: anonymous requests have no aws:PrincipalAccount.
-            Some((json!("*"), Some(json!({ "Null": { "aws:PrincipalAccount": "false" } }))))
+            Some((
+                json!("*"),
+                Some(json!({ "Null": { "aws:PrincipalAccount": "false" } })),
+            ))
         }
         Grantee::Group(_) => None,
     }
@@ -101,8 +125,15 @@ fn acl_document(
 ) -> Option<String> {
     let mut statements = Vec::new();
     for (i, grant) in acl.grants.iter().enumerate() {
-        let Some((principal, condition)) = grantee_principal(authz, &grant.grantee, ignore_public) else { continue };
-        let sid = format!("AclGrant{}{}", i + 1, grant.permission.as_str().replace('_', ""));
+        let Some((principal, condition)) = grantee_principal(authz, &grant.grantee, ignore_public)
+        else {
+            continue;
+        };
+        let sid = format!(
+            "AclGrant{}{}",
+            i + 1,
+            grant.permission.as_str().replace('_', "")
+        );
         let mut push = |actions: &[&str], resource: String| {
             if actions.is_empty() {
                 return;
@@ -114,7 +145,10 @@ fn acl_document(
             statements.push(st);
         };
         match object_key {
-            Some(key) => push(object_actions(grant.permission), format!("arn:aws:s3:::{bucket}/{key}")),
+            Some(key) => push(
+                object_actions(grant.permission),
+                format!("arn:aws:s3:::{bucket}/{key}"),
+            ),
             None => {
                 let (on_bucket, on_objects) = bucket_actions(grant.permission);
                 push(on_bucket, format!("arn:aws:s3:::{bucket}"));
@@ -137,8 +171,10 @@ fn deny_statements_only(text: &str) -> Option<String> {
         single @ Value::Object(_) => vec![single.clone()],
         _ => return None,
     };
-    let denies: Vec<Value> =
-        statements.into_iter().filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Deny")).collect();
+    let denies: Vec<Value> = statements
+        .into_iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Deny"))
+        .collect();
     if denies.is_empty() {
         return None;
     }
@@ -147,21 +183,34 @@ fn deny_statements_only(text: &str) -> Option<String> {
 }
 
 impl Authz {
-    fn s3_question_policies(&self, caller: &Caller, check: &S3Check<'_>, bucket: &BucketInfo) -> (Vec<CompiledResourcePolicy>, String) {
-        let kind = PolicyKind::Bucket { bucket: bucket.name.clone() };
+    fn s3_question_policies(
+        &self,
+        caller: &Caller,
+        check: &S3Check<'_>,
+        bucket: &BucketInfo,
+    ) -> (Vec<CompiledResourcePolicy>, String) {
+        let kind = PolicyKind::Bucket {
+            bucket: bucket.name.clone(),
+        };
         let bucket_pab = bucket.public_access_block.unwrap_or_default();
         let account_pab = bucket.account_public_access_block.unwrap_or_default();
         let ignore_public_acls = bucket_pab.ignore_public_acls || account_pab.ignore_public_acls;
-        let restrict_public = bucket_pab.restrict_public_buckets || account_pab.restrict_public_buckets;
+        let restrict_public =
+            bucket_pab.restrict_public_buckets || account_pab.restrict_public_buckets;
         let object_owner = check
             .object
-            .filter(|o| !bucket.acls_disabled() && o.owner_account != bucket.owner_account && is_object_owner_action(check.action))
+            .filter(|o| {
+                !bucket.acls_disabled()
+                    && o.owner_account != bucket.owner_account
+                    && is_object_owner_action(check.action)
+            })
             .map(|o| o.owner_account.clone());
         let mut policies = Vec::new();
         if let Some(text) = &bucket.policy {
             if let Some(compiled) = self.compile(&kind, "bucket policy", text) {
-                let public_restricted =
-                    restrict_public && caller.account_id != bucket.owner_account && is_public_policy(&compiled.policy);
+                let public_restricted = restrict_public
+                    && caller.account_id != bucket.owner_account
+                    && is_public_policy(&compiled.policy);
                 if object_owner.is_some() || public_restricted {
                     // Its Allow statements cannot grant here; its Deny statements still apply.
                     let label = if public_restricted {
@@ -181,14 +230,22 @@ impl Authz {
         }
         if !bucket.acls_disabled() {
             if object_owner.is_none() {
-                if let Some(doc) = acl_document(self, &bucket.acl, &bucket.name, None, ignore_public_acls) {
+                if let Some(doc) =
+                    acl_document(self, &bucket.acl, &bucket.name, None, ignore_public_acls)
+                {
                     if let Some(c) = self.compile(&kind, "bucket ACL", &doc) {
                         policies.push(c);
                     }
                 }
             }
             if let (Some(object), Some(key)) = (check.object, check.key) {
-                if let Some(doc) = acl_document(self, &object.acl, &bucket.name, Some(key), ignore_public_acls) {
+                if let Some(doc) = acl_document(
+                    self,
+                    &object.acl,
+                    &bucket.name,
+                    Some(key),
+                    ignore_public_acls,
+                ) {
                     if let Some(c) = self.compile(&kind, "object ACL", &doc) {
                         policies.push(c);
                     }
@@ -201,7 +258,12 @@ impl Authz {
 }
 
 impl S3Access for Authz {
-    fn authorize(&self, caller: &Caller, meta: &RequestMeta, check: &S3Check<'_>) -> Result<(), Denied> {
+    fn authorize(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &S3Check<'_>,
+    ) -> Result<(), Denied> {
         let resource = resource_arn(check);
         let (resource_policies, resource_account) = match check.bucket {
             Some(bucket) => self.s3_question_policies(caller, check, bucket),
@@ -211,7 +273,11 @@ impl S3Access for Authz {
         let question = Question {
             action: check.action,
             resource: &resource,
-            resource_account: if resource_account.is_empty() { None } else { Some(&resource_account) },
+            resource_account: if resource_account.is_empty() {
+                None
+            } else {
+                Some(&resource_account)
+            },
             resource_policies,
             resource_required: false,
             context: &check.context,

@@ -76,17 +76,33 @@ fn decode(s: &str) -> String {
 pub fn resolve(domains: &Domains, host: Option<&str>, raw_path: &str) -> S3Address {
     let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
     if let Some(bucket) = host.and_then(|h| domains.bucket_from_host(h)) {
-        let key = if path.is_empty() { None } else { Some(decode(path)) };
-        return S3Address { bucket: Some(bucket.clone()), key, virtual_host_bucket: Some(bucket) };
+        let key = if path.is_empty() {
+            None
+        } else {
+            Some(decode(path))
+        };
+        return S3Address {
+            bucket: Some(bucket.clone()),
+            key,
+            virtual_host_bucket: Some(bucket),
+        };
     }
     if path.is_empty() {
-        return S3Address { bucket: None, key: None, virtual_host_bucket: None };
+        return S3Address {
+            bucket: None,
+            key: None,
+            virtual_host_bucket: None,
+        };
     }
     let (bucket, key) = match path.split_once('/') {
         Some((b, k)) => (b, if k.is_empty() { None } else { Some(decode(k)) }),
         None => (path, None),
     };
-    S3Address { bucket: Some(decode(bucket)), key, virtual_host_bucket: None }
+    S3Address {
+        bucket: Some(decode(bucket)),
+        key,
+        virtual_host_bucket: None,
+    }
 }
 
 #[cfg(test)]

@@ -69,7 +69,11 @@ fn route(auth: &ParsedAuth, path: &str) -> Option<Service> {
 
 impl App {
     /// Serves one HTTP request. Every response carries `x-amz-request-id` and `x-amz-id-2`.
-    pub async fn handle(self: Arc<Self>, req: Request<Incoming>, peer: SocketAddr) -> Response<ResponseBody> {
+    pub async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<ResponseBody> {
         let request_id = ids::request_id();
         let mut resp = self.dispatch(req, peer, &request_id).await;
         let headers = resp.headers_mut();
@@ -83,12 +87,21 @@ impl App {
         resp
     }
 
-    async fn dispatch(&self, req: Request<Incoming>, peer: SocketAddr, request_id: &str) -> Response<ResponseBody> {
+    async fn dispatch(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> Response<ResponseBody> {
         let (parts, body) = req.into_parts();
         let head = parts.method == http::Method::HEAD;
         let raw_path = parts.uri.path().to_string();
         let raw_query = parts.uri.query().unwrap_or("").to_string();
-        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string);
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string);
         let address = addressing::resolve(&self.domains, host.as_deref(), &raw_path);
         let request_parts = RequestParts {
             method: parts.method.as_str(),
@@ -105,12 +118,12 @@ impl App {
         let Some(service) = route(&parsed, &raw_path) else {
             return errors::render(
                 Protocol::RestXml,
-                400,
-                "InvalidRequest",
-                "The credential scope names a service this endpoint does not serve.",
+                &errors::ErrorSpec::new(
+                    400,
+                    "InvalidRequest",
+                    "The credential scope names a service this endpoint does not serve.",
+                ),
                 request_id,
-                None,
-                &[],
                 head,
             );
         };
@@ -120,26 +133,43 @@ impl App {
                 Ok(a) => a,
                 Err(err) => return auth_error_for(service, protocol, &err, request_id, head),
             };
-            return self.services.s3_request(service == Service::S3Control, auth, parts, body, address).await;
+            return self
+                .services
+                .s3_request(service == Service::S3Control, auth, parts, body, address)
+                .await;
         }
         // The other APIs take small bodies, read whole before the signature check
         // (their clients sign the body hash without sending x-amz-content-sha256).
         let bytes = match forms::read_limited(body, forms::MAX_API_BODY).await {
             Ok(b) => b,
             Err(err) => {
-                return errors::render(protocol, 400, "ValidationError", &err.to_string(), request_id, None, &[], head)
+                return errors::render(
+                    protocol,
+                    &errors::ErrorSpec::new(400, "ValidationError", &err.to_string()),
+                    request_id,
+                    head,
+                )
             }
         };
-        let request_parts = RequestParts { body: Some(&bytes), ..request_parts };
+        let request_parts = RequestParts {
+            body: Some(&bytes),
+            ..request_parts
+        };
         let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
             Ok(a) => a,
             Err(err) => return auth_error_for(service, protocol, &err, request_id, head),
         };
         match service {
             Service::Iam | Service::Sts => {
-                self.services.query_request(service == Service::Iam, auth, &parts, bytes).await
+                self.services
+                    .query_request(service == Service::Iam, auth, &parts, bytes)
+                    .await
             }
-            _ => self.services.json_request(service == Service::Kms, auth, &parts, bytes).await,
+            _ => {
+                self.services
+                    .json_request(service == Service::Kms, auth, &parts, bytes)
+                    .await
+            }
         }
     }
 
@@ -152,7 +182,13 @@ impl App {
         request_id: &str,
     ) -> Result<Authenticated, AuthFailure> {
         let now = jiff::Timestamp::now();
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let mut meta = RequestMeta {
             request_id: request_id.to_string(),
             region: self.region.clone(),
@@ -170,20 +206,33 @@ impl App {
             if service != Service::S3 {
                 return Err(AuthFailure::MissingAuthentication);
             }
-            return Ok(Authenticated { caller: Caller::anonymous(), meta, verified: None });
+            return Ok(Authenticated {
+                caller: Caller::anonymous(),
+                meta,
+                verified: None,
+            });
         };
         let found = self
             .services
             .identity
             .lookup_key(access_key_id, parsed.session_token(), now)
             .map_err(AuthFailure::Identity)?;
-        let verified =
-            strongbox_sigv4::verify(parsed, parts, &found.secret, now, &VerifyOptions::for_region(&self.region))
-                .map_err(AuthFailure::Signature)?;
+        let verified = strongbox_sigv4::verify(
+            parsed,
+            parts,
+            &found.secret,
+            now,
+            &VerifyOptions::for_region(&self.region),
+        )
+        .map_err(AuthFailure::Signature)?;
         meta.signature_version = Some(verified.signature_version.to_string());
         meta.auth_type = Some(verified.auth_type.to_string());
         meta.signature_age_ms = Some(verified.signature_age_ms);
-        Ok(Authenticated { caller: found.caller, meta, verified: Some(verified) })
+        Ok(Authenticated {
+            caller: found.caller,
+            meta,
+            verified: Some(verified),
+        })
     }
 }
 
@@ -198,11 +247,26 @@ pub enum AuthFailure {
     Signature(AuthError),
 }
 
-fn auth_error(protocol: Protocol, err: &AuthError, request_id: &str, head: bool) -> Response<ResponseBody> {
+fn auth_error(
+    protocol: Protocol,
+    err: &AuthError,
+    request_id: &str,
+    head: bool,
+) -> Response<ResponseBody> {
     use strongbox_core::AwsError;
     let details = err.details();
     let extra: Vec<(&str, String)> = details.into_iter().collect();
-    errors::render(protocol, err.status(), err.code(), &err.message(), request_id, None, &extra, head)
+    errors::render(
+        protocol,
+        &errors::ErrorSpec {
+            status: err.status(),
+            code: err.code(),
+            message: &err.message(),
+            extra: &extra,
+        },
+        request_id,
+        head,
+    )
 }
 
 fn auth_error_for(
@@ -224,12 +288,19 @@ fn auth_error_for(
                     (Service::Kms, code) => (400, code),
                     (_, code) => (err.status(), code),
                 };
-                errors::render(protocol, status, code, &err.message(), request_id, None, &[], head)
+                errors::render(
+                    protocol,
+                    &errors::ErrorSpec::new(status, code, &err.message()),
+                    request_id,
+                    head,
+                )
             }
         }
         AuthFailure::Identity(err) => {
             let (status, code, message) = match service {
-                Service::S3 | Service::S3Control => (err.status(), err.code().to_string(), err.message()),
+                Service::S3 | Service::S3Control => {
+                    (err.status(), err.code().to_string(), err.message())
+                }
                 Service::Kms if err.code() == "InvalidAccessKeyId" => (
                     400,
                     "UnrecognizedClientException".to_string(),
@@ -242,16 +313,21 @@ fn auth_error_for(
                 ),
                 _ => (err.status(), err.code().to_string(), err.message()),
             };
-            errors::render(protocol, status, &code, &message, request_id, None, &[], head)
+            errors::render(
+                protocol,
+                &errors::ErrorSpec::new(status, &code, &message),
+                request_id,
+                head,
+            )
         }
         AuthFailure::MissingAuthentication => errors::render(
             protocol,
-            if service == Service::Kms { 400 } else { 403 },
-            "MissingAuthenticationToken",
-            "Request is missing Authentication Token",
+            &errors::ErrorSpec::new(
+                if service == Service::Kms { 400 } else { 403 },
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
+            ),
             request_id,
-            None,
-            &[],
             head,
         ),
     }

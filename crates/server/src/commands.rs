@@ -20,19 +20,34 @@ pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
         access_key_id: config.root.access_key_id.clone(),
         secret: config.root.secret_access_key.clone(),
     };
-    let identity =
-        Arc::new(strongbox_identity::Identity::open(db.clone(), &config.region, root_key).map_err(|e| e.to_string())?);
-    let authz =
-        Arc::new(strongbox_authz::Authz::open(identity.clone(), &config.data_dir).map_err(|e| e.to_string())?);
-    let master = std::env::var("STRONGBOX_MASTER_KEY").ok();
-    let kms = Arc::new(
-        strongbox_kms::Kms::open(db.clone(), &config.data_dir, &config.region, master.as_deref())
+    let identity = Arc::new(
+        strongbox_identity::Identity::open(db.clone(), &config.region, root_key)
             .map_err(|e| e.to_string())?,
     );
-    let s3 = Arc::new(
-        strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region).map_err(|e| e.to_string())?,
+    let authz = Arc::new(
+        strongbox_authz::Authz::open(identity.clone(), &config.data_dir)
+            .map_err(|e| e.to_string())?,
     );
-    Ok(Services { identity, authz, s3, kms })
+    let master = std::env::var("STRONGBOX_MASTER_KEY").ok();
+    let kms = Arc::new(
+        strongbox_kms::Kms::open(
+            db.clone(),
+            &config.data_dir,
+            &config.region,
+            master.as_deref(),
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let s3 = Arc::new(
+        strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region)
+            .map_err(|e| e.to_string())?,
+    );
+    Ok(Services {
+        identity,
+        authz,
+        s3,
+        kms,
+    })
 }
 
 /// `strongbox policy …`
@@ -81,7 +96,9 @@ pub fn policy(command: PolicyCommand) -> ExitCode {
                     }
                 } else {
                     match outcome {
-                        Ok(o) => println!("{}", serde_json::to_string_pretty(&o).unwrap_or_default()),
+                        Ok(o) => {
+                            println!("{}", serde_json::to_string_pretty(&o).unwrap_or_default())
+                        }
                         Err(err) => {
                             eprintln!("{}: {err}", file.display());
                             failed += 1;
@@ -119,7 +136,10 @@ pub fn explain(request_id: &str, data_dir: &Path, json: bool) -> ExitCode {
             }
         }
         Err(err) => {
-            eprintln!("cannot read the decision log in {}: {err}", data_dir.display());
+            eprintln!(
+                "cannot read the decision log in {}: {err}",
+                data_dir.display()
+            );
             ExitCode::FAILURE
         }
     }
@@ -142,7 +162,10 @@ pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> Exit
     let db = match Db::open(&data_dir.join(METADATA_DB)) {
         Ok(db) => Arc::new(db),
         Err(err) => {
-            eprintln!("cannot open {}: {err}", data_dir.join(METADATA_DB).display());
+            eprintln!(
+                "cannot open {}: {err}",
+                data_dir.join(METADATA_DB).display()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -165,7 +188,10 @@ pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> Exit
             return ExitCode::FAILURE;
         }
     };
-    let root_key = strongbox_identity::RootKey { access_key_id: root.access_key_id, secret: root.secret_access_key };
+    let root_key = strongbox_identity::RootKey {
+        access_key_id: root.access_key_id,
+        secret: root.secret_access_key,
+    };
     let identity = match strongbox_identity::Identity::open(db, region, root_key) {
         Ok(i) => i,
         Err(err) => {
@@ -187,17 +213,19 @@ pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> Exit
             }
             ExitCode::SUCCESS
         }
-        AccountsCommand::ResetRootKey { account_id } => match identity.reset_root_key(&account_id) {
-            Ok((key, secret)) => {
-                println!("New root credentials for account {account_id}:");
-                println!("  AWS_ACCESS_KEY_ID={key}");
-                println!("  AWS_SECRET_ACCESS_KEY={secret}");
-                ExitCode::SUCCESS
+        AccountsCommand::ResetRootKey { account_id } => {
+            match identity.reset_root_key(&account_id) {
+                Ok((key, secret)) => {
+                    println!("New root credentials for account {account_id}:");
+                    println!("  AWS_ACCESS_KEY_ID={key}");
+                    println!("  AWS_SECRET_ACCESS_KEY={secret}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("cannot reset the root key of {account_id}: {err}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(err) => {
-                eprintln!("cannot reset the root key of {account_id}: {err}");
-                ExitCode::FAILURE
-            }
-        },
+        }
     }
 }

@@ -24,7 +24,10 @@ pub fn root_credentials(
 ) -> std::io::Result<RootCredentials> {
     if let (Some(access_key_id), Some(secret_access_key)) = (env_key, env_secret) {
         if !access_key_id.is_empty() && !secret_access_key.is_empty() {
-            return Ok(RootCredentials { access_key_id, secret_access_key });
+            return Ok(RootCredentials {
+                access_key_id,
+                secret_access_key,
+            });
         }
     }
     let path = data_dir.join(ROOT_CREDENTIALS_FILE);
@@ -37,7 +40,12 @@ pub fn root_credentials(
         access_key_id: strongbox_core::ids::aws_id("AKIA"),
         secret_access_key: strongbox_core::ids::secret_access_key(),
     };
-    write_private(&path, serde_json::to_string_pretty(&creds).unwrap_or_default().as_bytes())?;
+    write_private(
+        &path,
+        serde_json::to_string_pretty(&creds)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
     println!(
         "Generated root credentials for the management account (stored in {}):\n  AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}",
         path.display(),

@@ -34,34 +34,69 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
-/// An error response in `protocol`, with `extra` XML elements (S3 only; e.g.
-/// `StringToSign` for SignatureDoesNotMatch). HEAD responses carry no body.
+/// One error to send: AWS's code, HTTP status and message.
+pub struct ErrorSpec<'a> {
+    pub status: u16,
+    pub code: &'a str,
+    pub message: &'a str,
+    /// Extra XML elements (S3 only; e.g. `StringToSign` for SignatureDoesNotMatch).
+    pub extra: &'a [(&'a str, String)],
+}
+
+impl<'a> ErrorSpec<'a> {
+    /// An error without extra elements.
+    pub fn new(status: u16, code: &'a str, message: &'a str) -> ErrorSpec<'a> {
+        ErrorSpec {
+            status,
+            code,
+            message,
+            extra: &[],
+        }
+    }
+}
+
+/// An error response in `protocol`. HEAD responses carry no body.
 pub fn render(
     protocol: Protocol,
-    status: u16,
-    code: &str,
-    message: &str,
+    spec: &ErrorSpec<'_>,
     request_id: &str,
-    resource: Option<&str>,
-    extra: &[(&str, String)],
     head: bool,
 ) -> Response<ResponseBody> {
+    let (status, code, message, extra, resource): (
+        u16,
+        &str,
+        &str,
+        &[(&str, String)],
+        Option<&str>,
+    ) = (spec.status, spec.code, spec.message, spec.extra, None);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (content_type, text) = match protocol {
         Protocol::RestXml => {
             let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-            s.push_str(&format!("<Code>{}</Code><Message>{}</Message>", xml_escape(code), xml_escape(message)));
+            s.push_str(&format!(
+                "<Code>{}</Code><Message>{}</Message>",
+                xml_escape(code),
+                xml_escape(message)
+            ));
             if let Some(r) = resource {
                 s.push_str(&format!("<Resource>{}</Resource>", xml_escape(r)));
             }
             for (name, value) in extra {
                 s.push_str(&format!("<{name}>{}</{name}>", xml_escape(value)));
             }
-            s.push_str(&format!("<RequestId>{}</RequestId><HostId>{}</HostId></Error>", request_id, host_id(request_id)));
+            s.push_str(&format!(
+                "<RequestId>{}</RequestId><HostId>{}</HostId></Error>",
+                request_id,
+                host_id(request_id)
+            ));
             ("application/xml", s)
         }
         Protocol::Query => {
-            let kind = if status.is_server_error() { "Receiver" } else { "Sender" };
+            let kind = if status.is_server_error() {
+                "Receiver"
+            } else {
+                "Sender"
+            };
             let s = format!(
                 "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
                 xml_escape(code),
@@ -70,11 +105,16 @@ pub fn render(
             ("text/xml", s)
         }
         Protocol::Json => {
-            let s = serde_json::json!({ "__type": code, "message": message, "Message": message }).to_string();
+            let s = serde_json::json!({ "__type": code, "message": message, "Message": message })
+                .to_string();
             ("application/x-amz-json-1.1", s)
         }
     };
-    let body = if head { body::empty() } else { body::full(Bytes::from(text)) };
+    let body = if head {
+        body::empty()
+    } else {
+        body::full(Bytes::from(text))
+    };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     if !head {

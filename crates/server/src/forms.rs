@@ -44,7 +44,9 @@ pub fn parse_form(text: &str) -> Vec<(String, String)> {
 
 fn decode_component(s: &str) -> String {
     let replaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&replaced).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&replaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Decodes a URL query string (`+` is kept as `+` only when encoded; S3 clients encode spaces as %20).

@@ -64,7 +64,12 @@ enum Command {
         command: commands::AccountsCommand,
         #[arg(long, global = true, default_value = "./strongbox-data")]
         data_dir: PathBuf,
-        #[arg(long, global = true, env = "STRONGBOX_REGION", default_value = "us-east-1")]
+        #[arg(
+            long,
+            global = true,
+            env = "STRONGBOX_REGION",
+            default_value = "us-east-1"
+        )]
         region: String,
     },
 }
@@ -79,10 +84,23 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, region, domains } => serve(listen, data_dir, region, domains),
+        Command::Serve {
+            listen,
+            data_dir,
+            region,
+            domains,
+        } => serve(listen, data_dir, region, domains),
         Command::Policy { command } => commands::policy(command),
-        Command::Explain { request_id, data_dir, json } => commands::explain(&request_id, &data_dir, json),
-        Command::Accounts { command, data_dir, region } => commands::accounts(command, &data_dir, &region),
+        Command::Explain {
+            request_id,
+            data_dir,
+            json,
+        } => commands::explain(&request_id, &data_dir, json),
+        Command::Accounts {
+            command,
+            data_dir,
+            region,
+        } => commands::accounts(command, &data_dir, &region),
     }
 }
 
@@ -102,11 +120,20 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<Str
             return ExitCode::FAILURE;
         }
     };
-    let config = config::ServeConfig { listen, data_dir, region, domains, root };
+    let config = config::ServeConfig {
+        listen,
+        data_dir,
+        region,
+        domains,
+        root,
+    };
     let services = match commands::open_services(&config) {
         Ok(s) => s,
         Err(err) => {
-            eprintln!("cannot open the data dir {}: {err}", config.data_dir.display());
+            eprintln!(
+                "cannot open the data dir {}: {err}",
+                config.data_dir.display()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -115,7 +142,10 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<Str
         domains: addressing::Domains::new(&config.region, &config.domains),
         services,
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("cannot start the runtime: {err}");

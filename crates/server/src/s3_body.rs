@@ -17,19 +17,26 @@ enum Decoder {
     /// A signed SHA-256 payload: hashed as it streams, compared at the end.
     Hashed(PayloadVerifier),
     /// aws-chunked framing.
-    Chunked(ChunkedDecoder),
+    Chunked(Box<ChunkedDecoder>),
 }
+
+/// Where the trailing headers go once the body has been read.
+type TrailerSlot = Arc<Mutex<Option<Vec<(String, String)>>>>;
 
 struct State {
     incoming: Incoming,
     decoder: Option<Decoder>,
-    trailers: Arc<Mutex<Option<Vec<(String, String)>>>>,
+    trailers: TrailerSlot,
 }
 
 fn body_error(err: AuthError) -> BodyError {
     match err {
         AuthError::IncompleteBody => BodyError::IncompleteBody,
-        other => BodyError::Other { code: other.code().to_string(), status: other.status(), message: other.message() },
+        other => BodyError::Other {
+            code: other.code().to_string(),
+            status: other.status(),
+            message: other.message(),
+        },
     }
 }
 
@@ -37,27 +44,53 @@ fn body_error(err: AuthError) -> BodyError {
 pub fn request_body(
     incoming: Incoming,
     verified: Option<&Verified>,
+    headers: &http::HeaderMap,
     content_length: Option<u64>,
 ) -> Result<RequestBody, AuthError> {
     let (decoder, decoded_length) = match verified {
-        None => (Decoder::Plain, content_length),
+        // Unsigned requests may still frame their body as aws-chunked with a checksum trailer.
+        None => match PayloadMode::from_headers(headers)? {
+            PayloadMode::StreamingUnsignedTrailer => {
+                let declared = headers
+                    .get("x-amz-decoded-content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok());
+                let decoder =
+                    ChunkedDecoder::new(&PayloadMode::StreamingUnsignedTrailer, None, declared)?;
+                (Decoder::Chunked(Box::new(decoder)), declared)
+            }
+            _ => (Decoder::Plain, content_length),
+        },
         Some(v) => match &v.payload {
             PayloadMode::Unsigned => (Decoder::Plain, content_length),
-            PayloadMode::SignedSha256(_) => (Decoder::Hashed(PayloadVerifier::new(&v.payload)), content_length),
+            PayloadMode::SignedSha256(_) => (
+                Decoder::Hashed(PayloadVerifier::new(&v.payload)),
+                content_length,
+            ),
             mode => {
-                let decoder = ChunkedDecoder::new(mode, v.signing.clone(), v.decoded_content_length)?;
-                (Decoder::Chunked(decoder), v.decoded_content_length)
+                let decoder =
+                    ChunkedDecoder::new(mode, v.signing.clone(), v.decoded_content_length)?;
+                (
+                    Decoder::Chunked(Box::new(decoder)),
+                    v.decoded_content_length,
+                )
             }
         },
     };
     let trailers = Arc::new(Mutex::new(None));
-    let state = State { incoming, decoder: Some(decoder), trailers: trailers.clone() };
+    let state = State {
+        incoming,
+        decoder: Some(decoder),
+        trailers: trailers.clone(),
+    };
     let stream = futures_util::stream::unfold(state, |mut state| async move {
         loop {
             let decoder = state.decoder.as_mut()?;
             match state.incoming.frame().await {
                 Some(Ok(frame)) => {
-                    let Ok(data) = frame.into_data() else { continue };
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
                     match decoder {
                         Decoder::Plain => {
                             if !data.is_empty() {
@@ -104,5 +137,9 @@ pub fn request_body(
             }
         }
     });
-    Ok(RequestBody { stream: Box::pin(stream), trailers, decoded_length })
+    Ok(RequestBody {
+        stream: Box::pin(stream),
+        trailers,
+        decoded_length,
+    })
 }

@@ -39,20 +39,29 @@ fn reply(status: u16, content_type: &str, text: String) -> Response<ResponseBody
 
 /// Checks a small API body against its signed SHA-256 (if any).
 fn check_api_body(
-    bytes: Bytes,
+    bytes: &Bytes,
     verified: Option<&Verified>,
-    protocol: Protocol,
-    request_id: &str,
-) -> Result<Bytes, Response<ResponseBody>> {
+) -> Result<(), strongbox_sigv4::AuthError> {
     if let Some(v) = verified {
         let mut verifier = PayloadVerifier::new(&v.payload);
-        verifier.update(&bytes);
-        if let Err(err) = verifier.finish() {
-            use strongbox_core::AwsError;
-            return Err(errors::render(protocol, err.status(), err.code(), &err.message(), request_id, None, &[], false));
-        }
+        verifier.update(bytes);
+        verifier.finish()?;
     }
-    Ok(bytes)
+    Ok(())
+}
+
+fn body_error(
+    protocol: Protocol,
+    err: &strongbox_sigv4::AuthError,
+    request_id: &str,
+) -> Response<ResponseBody> {
+    use strongbox_core::AwsError;
+    errors::render(
+        protocol,
+        &errors::ErrorSpec::new(err.status(), err.code(), &err.message()),
+        request_id,
+        false,
+    )
 }
 
 impl Services {
@@ -71,18 +80,19 @@ impl Services {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let request_body = match s3_body::request_body(incoming, auth.verified.as_ref(), content_length) {
+        let request_body = match s3_body::request_body(
+            incoming,
+            auth.verified.as_ref(),
+            &parts.headers,
+            content_length,
+        ) {
             Ok(b) => b,
             Err(err) => {
                 use strongbox_core::AwsError;
                 return errors::render(
                     Protocol::RestXml,
-                    err.status(),
-                    err.code(),
-                    &err.message(),
+                    &errors::ErrorSpec::new(err.status(), err.code(), &err.message()),
                     &auth.meta.request_id,
-                    None,
-                    &[],
                     head,
                 );
             }
@@ -90,7 +100,9 @@ impl Services {
         let canonical_user_id = if auth.caller.is_anonymous() {
             String::new()
         } else {
-            self.identity.canonical_user_id(&auth.caller.account_id).unwrap_or_default()
+            self.identity
+                .canonical_user_id(&auth.caller.account_id)
+                .unwrap_or_default()
         };
         let req = S3Request {
             meta: auth.meta,
@@ -104,8 +116,14 @@ impl Services {
             body: request_body,
             access: self.authz.clone(),
         };
-        let resp = if control { self.s3.handle_control(req).await } else { self.s3.handle(req).await };
-        resp.map(|b| http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(b, |e| e.into())))
+        let resp = if control {
+            self.s3.handle_control(req).await
+        } else {
+            self.s3.handle(req).await
+        };
+        resp.map(|b| {
+            http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(b, |e| e.into()))
+        })
     }
 
     /// IAM and STS: the Query protocol.
@@ -116,17 +134,18 @@ impl Services {
         parts: &Parts,
         bytes: Bytes,
     ) -> Response<ResponseBody> {
-        let bytes = match check_api_body(bytes, auth.verified.as_ref(), Protocol::Query, &auth.meta.request_id) {
-            Ok(b) => b,
-            Err(resp) => return resp,
-        };
+        if let Err(err) = check_api_body(&bytes, auth.verified.as_ref()) {
+            return body_error(Protocol::Query, &err, &auth.meta.request_id);
+        }
         let mut params = forms::parse_query(parts.uri.query().unwrap_or(""));
         params.extend(forms::parse_form(&String::from_utf8_lossy(&bytes)));
         let authz: &dyn Authorizer = self.authz.as_ref();
         let out = if iam {
-            self.identity.handle_iam(&auth.caller, &auth.meta, authz, &params)
+            self.identity
+                .handle_iam(&auth.caller, &auth.meta, authz, &params)
         } else {
-            self.identity.handle_sts(&auth.caller, &auth.meta, authz, &params)
+            self.identity
+                .handle_sts(&auth.caller, &auth.meta, authz, &params)
         };
         reply(out.status, out.content_type, out.body)
     }
@@ -139,17 +158,29 @@ impl Services {
         parts: &Parts,
         bytes: Bytes,
     ) -> Response<ResponseBody> {
-        let bytes = match check_api_body(bytes, auth.verified.as_ref(), Protocol::Json, &auth.meta.request_id) {
-            Ok(b) => b,
-            Err(resp) => return resp,
-        };
-        let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        if let Err(err) = check_api_body(&bytes, auth.verified.as_ref()) {
+            return body_error(Protocol::Json, &err, &auth.meta.request_id);
+        }
+        let target = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let authz: &dyn Authorizer = self.authz.as_ref();
         if kms {
-            let out = self.kms.handle(&auth.caller, &auth.meta, authz, &target, &bytes);
+            let out = self
+                .kms
+                .handle(&auth.caller, &auth.meta, authz, &target, &bytes);
             reply(out.status, strongbox_kms::CONTENT_TYPE, out.body)
         } else {
-            let out = self.identity.handle_organizations(&auth.caller, &auth.meta, authz, &target, &bytes);
+            let out = self.identity.handle_organizations(
+                &auth.caller,
+                &auth.meta,
+                authz,
+                &target,
+                &bytes,
+            );
             reply(out.status, out.content_type, out.body)
         }
     }
