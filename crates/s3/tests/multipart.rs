@@ -237,3 +237,91 @@ async fn upload_part_copy_with_range() {
     done.assert(200);
     assert_eq!(get(&h, "bkt", "dst").await.text(), "2345");
 }
+
+#[tokio::test]
+async fn multipart_checksums() {
+    use strongbox_store::ChecksumAlgorithm as A;
+    let h = Harness::new("mpu-sums");
+    make_bucket(&h, "bkt").await;
+    let p1 = vec![7u8; 5 * MIB];
+    let p2 = b"end".to_vec();
+    let mut whole = p1.clone();
+    whole.extend_from_slice(&p2);
+    for (alg, kind) in [
+        ("CRC32", "FULL_OBJECT"),
+        ("CRC64NVME", ""),
+        ("SHA256", ""),
+        ("CRC32C", ""),
+    ] {
+        let a = A::parse(alg).unwrap();
+        let mut create = req("POST", Some("bkt"), Some("k"))
+            .q("uploads", "")
+            .h("x-amz-checksum-algorithm", alg);
+        if !kind.is_empty() {
+            create = create.h("x-amz-checksum-type", kind);
+        }
+        let c = create.send(&h).await;
+        c.assert(200);
+        let id = c.first("UploadId").unwrap();
+        let mut parts = Vec::new();
+        for (n, data) in [(1u32, &p1), (2, &p2)] {
+            let r = req("PUT", Some("bkt"), Some("k"))
+                .q("partNumber", &n.to_string())
+                .q("uploadId", &id)
+                .body(data.clone())
+                .send(&h)
+                .await;
+            r.assert(200);
+            assert_eq!(r.header(a.header()), Some(a.compute(data).as_str()));
+            parts.push((n, r.header("etag").unwrap().to_string(), a.compute(data)));
+        }
+        let inner: String = parts
+            .iter()
+            .map(|(n, e, s)| {
+                format!(
+                    "<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag><{x}>{s}</{x}></Part>",
+                    x = a.xml_name()
+                )
+            })
+            .collect();
+        let done = req("POST", Some("bkt"), Some("k"))
+            .q("uploadId", &id)
+            .body(format!(
+                "<CompleteMultipartUpload>{inner}</CompleteMultipartUpload>"
+            ))
+            .send(&h)
+            .await;
+        done.assert(200);
+        let g = req("GET", Some("bkt"), Some("k"))
+            .h("x-amz-checksum-mode", "ENABLED")
+            .send(&h)
+            .await;
+        let value = g.header(a.header()).unwrap().to_string();
+        match g.header("x-amz-checksum-type") {
+            Some("FULL_OBJECT") => assert_eq!(value, a.compute(&whole), "{alg}"),
+            Some("COMPOSITE") => assert!(value.ends_with("-2"), "{alg}: {value}"),
+            other => panic!("{alg}: {other:?}"),
+        }
+        assert_eq!(
+            alg == "CRC32" || alg == "CRC64NVME",
+            g.header("x-amz-checksum-type") == Some("FULL_OBJECT")
+        );
+    }
+    req("POST", Some("bkt"), Some("k"))
+        .q("uploads", "")
+        .h("x-amz-checksum-algorithm", "SHA1")
+        .h("x-amz-checksum-type", "FULL_OBJECT")
+        .send(&h)
+        .await
+        .assert_err(400, "InvalidRequest");
+    // A PUT without a checksum gets CRC64NVME.
+    put(&h, "bkt", "plain", b"hello").await.assert(200);
+    let g = req("GET", Some("bkt"), Some("plain"))
+        .h("x-amz-checksum-mode", "ENABLED")
+        .send(&h)
+        .await;
+    assert_eq!(
+        g.header("x-amz-checksum-crc64nvme"),
+        Some(A::Crc64Nvme.compute(b"hello").as_str())
+    );
+}

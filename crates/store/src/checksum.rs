@@ -89,6 +89,39 @@ impl ChecksumAlgorithm {
     }
 }
 
+/// The full-object CRC of an object made of parts, from the parts' CRCs
+/// (base64) and sizes: `None` for SHA algorithms, which cannot be combined.
+pub fn combine_crcs(algorithm: ChecksumAlgorithm, parts: &[(String, u64)]) -> Option<String> {
+    use base64::Engine as _;
+    let crc = match algorithm {
+        ChecksumAlgorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
+        ChecksumAlgorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
+        ChecksumAlgorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
+        _ => return None,
+    };
+    let mut combined: Option<u64> = None;
+    for (value, len) in parts {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .ok()?;
+        if raw.len() != algorithm.digest_len() {
+            return None;
+        }
+        let v = raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        combined = Some(match combined {
+            None => v,
+            Some(c) => crc_fast::checksum_combine(crc, c, v, *len),
+        });
+    }
+    let v = combined?;
+    let bytes = if algorithm == ChecksumAlgorithm::Crc64Nvme {
+        v.to_be_bytes().to_vec()
+    } else {
+        (v as u32).to_be_bytes().to_vec()
+    };
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
 /// A running checksum.
 pub enum ChecksumHasher {
     Crc(ChecksumAlgorithm, Box<crc_fast::Digest>),
@@ -176,6 +209,26 @@ mod tests {
             "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="
         );
         assert_eq!(ChecksumAlgorithm::Crc64Nvme.compute(b"").len(), 12);
+    }
+
+    #[test]
+    fn combining_part_crcs_gives_the_whole_object_crc() {
+        for a in [
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Crc64Nvme,
+        ] {
+            let parts: Vec<(String, u64)> = [&b"hello "[..], b"wide ", b"world"]
+                .iter()
+                .map(|p| (a.compute(p), p.len() as u64))
+                .collect();
+            assert_eq!(
+                combine_crcs(a, &parts).unwrap(),
+                a.compute(b"hello wide world"),
+                "{a:?}"
+            );
+        }
+        assert!(combine_crcs(ChecksumAlgorithm::Sha256, &[("x".into(), 1)]).is_none());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use checksum::{ChecksumAlgorithm, ChecksumHasher};
+pub use checksum::{combine_crcs, ChecksumAlgorithm, ChecksumHasher};
 pub use error::StoreError;
 pub use files::{FileStore, ObjectReader, ObjectWriter, WrittenFile};
 pub use meta::MetaStore;

@@ -186,6 +186,8 @@ pub struct Upload {
     pub acl: Option<String>,
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     pub encryption: Option<String>,
+    /// `COMPOSITE` or `FULL_OBJECT` (with a checksum algorithm).
+    pub checksum_type: Option<String>,
 }
 
 /// An uploaded part.

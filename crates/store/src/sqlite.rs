@@ -90,6 +90,8 @@ CREATE TABLE s3_account_settings (
 );
 ";
 
+const SCHEMA_V2: &str = "ALTER TABLE s3_uploads ADD COLUMN checksum_type TEXT;";
+
 /// Rows fetched per listing query.
 const BATCH: usize = 1000;
 
@@ -191,7 +193,7 @@ fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
 
 const UPLOAD_COLUMNS: &str =
     "id, upload_id, bucket, key, initiated_ms, owner_account, initiator_arn, initiator_id, \
-     headers, metadata, tags, acl, checksum_algorithm, encryption";
+     headers, metadata, tags, acl, checksum_algorithm, encryption, checksum_type";
 
 fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Upload)> {
     let algorithm: Option<String> = r.get(12)?;
@@ -213,6 +215,7 @@ fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, Upload)> {
                 .as_deref()
                 .and_then(crate::ChecksumAlgorithm::parse),
             encryption: r.get(13)?,
+            checksum_type: r.get(14)?,
         },
     ))
 }
@@ -337,7 +340,7 @@ fn start_cursor(query: &ListQuery, marker_id: Option<i64>) -> Cursor {
 impl SqliteMeta {
     /// Registers the schema and opens the backend.
     pub fn open(db: Arc<Db>) -> Result<SqliteMeta, StoreError> {
-        db.migrate("s3", &[SCHEMA_V1])?;
+        db.migrate("s3", &[SCHEMA_V1, SCHEMA_V2])?;
         Ok(SqliteMeta { db })
     }
 
@@ -802,7 +805,7 @@ impl MetaStore for SqliteMeta {
             bucket_versioning(tx, &u.bucket)?;
             tx.execute(
                 &format!(
-                    "INSERT INTO s3_uploads ({UPLOAD_COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                    "INSERT INTO s3_uploads ({UPLOAD_COLUMNS}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
                 ),
                 params![
                     u.upload_id,
@@ -818,6 +821,7 @@ impl MetaStore for SqliteMeta {
                     u.acl,
                     u.checksum_algorithm.map(|a| a.as_str()),
                     u.encryption,
+                    u.checksum_type,
                 ],
             )?;
             Ok(())

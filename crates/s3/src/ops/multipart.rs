@@ -2,7 +2,8 @@
 //! ListParts, ListMultipartUploads.
 
 use strongbox_store::{
-    ListQuery, Listed, NewObject, Part, Segment, StoredChecksum, Upload, Versioning,
+    combine_crcs, ChecksumAlgorithm, ListQuery, Listed, NewObject, Part, Segment, StoredChecksum,
+    Upload, Versioning,
 };
 
 use super::object::{check_write_conditions, composite_checksum, multipart_etag, new_object_acl};
@@ -35,6 +36,41 @@ fn part_number(req: &S3Request) -> Result<u32, S3Error> {
         })
 }
 
+/// `x-amz-checksum-type` of CreateMultipartUpload. Amazon S3 User Guide,
+/// "Checking object integrity": CRC64NVME supports only FULL_OBJECT, SHA1 and
+/// SHA256 only COMPOSITE, CRC32 and CRC32C both (COMPOSITE by default).
+fn upload_checksum_type(
+    req: &S3Request,
+    algorithm: Option<ChecksumAlgorithm>,
+) -> Result<Option<String>, S3Error> {
+    let requested = req
+        .header("x-amz-checksum-type")
+        .map(|t| t.trim().to_ascii_uppercase());
+    let Some(a) = algorithm else {
+        if requested.is_some() {
+            return Err(S3Error::InvalidRequest(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let full_only = a == ChecksumAlgorithm::Crc64Nvme;
+    let composite_only = matches!(a, ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256);
+    let t = match requested.as_deref() {
+        None if full_only => "FULL_OBJECT",
+        None => "COMPOSITE",
+        Some("FULL_OBJECT") if !composite_only => "FULL_OBJECT",
+        Some("COMPOSITE") if !full_only => "COMPOSITE",
+        Some(other) => {
+            return Err(S3Error::InvalidRequest(format!(
+                "The {other} checksum type cannot be used with the {} checksum algorithm.",
+                a.as_str().to_ascii_lowercase()
+            )))
+        }
+    };
+    Ok(Some(t.to_string()))
+}
+
 impl S3Service {
     /// The upload named by `uploadId`, which must belong to this bucket and key.
     fn upload_of(&self, req: &S3Request, bucket: &str, key: &str) -> S3Result<Upload> {
@@ -60,6 +96,7 @@ impl S3Service {
         };
         tags::validate(&tags, OBJECT_TAGS)?;
         let checksum = checksum_request(&req.headers, None)?;
+        let checksum_type = upload_checksum_type(req, checksum.as_ref().map(|c| c.algorithm))?;
         authorize(
             req,
             Op::CreateMultipartUpload,
@@ -82,6 +119,7 @@ impl S3Service {
             acl: Some(acl.to_json()),
             checksum_algorithm: checksum.as_ref().map(|c| c.algorithm),
             encryption: None,
+            checksum_type,
         };
         self.store.meta.create_upload(&upload)?;
         let mut w = XmlWriter::new("InitiateMultipartUploadResult");
@@ -231,14 +269,18 @@ impl S3Service {
         if doc.name != "CompleteMultipartUpload" {
             return Err(S3Error::MalformedXml.into());
         }
-        let mut requested: Vec<(u32, String)> = Vec::new();
+        let mut requested: Vec<(u32, String, Vec<(ChecksumAlgorithm, String)>)> = Vec::new();
         for p in doc.children_named("Part") {
             let n = p
                 .text_of("PartNumber")
                 .and_then(|n| n.trim().parse::<u32>().ok())
                 .ok_or(S3Error::MalformedXml)?;
             let etag = p.text_of("ETag").ok_or(S3Error::MalformedXml)?;
-            requested.push((n, etag.trim().trim_matches('"').to_string()));
+            let sums = ChecksumAlgorithm::ALL
+                .into_iter()
+                .filter_map(|a| p.text_of(a.xml_name()).map(|v| (a, v.trim().to_string())))
+                .collect();
+            requested.push((n, etag.trim().trim_matches('"').to_string(), sums));
         }
         if requested.is_empty() {
             return Err(S3Error::MalformedXml.into());
@@ -251,9 +293,20 @@ impl S3Service {
             .meta
             .list_parts(&upload.upload_id, 0, MAX_PARTS as usize)?;
         let mut chosen: Vec<&Part> = Vec::with_capacity(requested.len());
-        for (n, etag) in &requested {
+        for (n, etag, sums) in &requested {
             match stored.iter().find(|p| p.part_number == *n) {
-                Some(p) if p.etag == *etag => chosen.push(p),
+                Some(p) if p.etag == *etag => {
+                    // A part checksum named in the request must match the stored one.
+                    let matches = sums.iter().all(|(a, v)| {
+                        p.checksum
+                            .as_ref()
+                            .is_none_or(|c| c.algorithm != *a || c.value == *v)
+                    });
+                    if !matches {
+                        return Err(S3Error::InvalidPart.into());
+                    }
+                    chosen.push(p)
+                }
                 _ => return Err(S3Error::InvalidPart.into()),
             }
         }
@@ -267,20 +320,30 @@ impl S3Service {
         let etags: Vec<String> = chosen.iter().map(|p| p.etag.clone()).collect();
         let etag = multipart_etag(&etags);
         let checksum = upload.checksum_algorithm.and_then(|a| {
-            let values: Option<Vec<String>> = chosen
+            let values: Option<Vec<(String, u64)>> = chosen
                 .iter()
                 .map(|p| {
-                    p.checksum
-                        .as_ref()
-                        .filter(|c| c.algorithm == a)
-                        .map(|c| c.value.clone())
+                    let c = p.checksum.as_ref().filter(|c| c.algorithm == a)?;
+                    Some((c.value.clone(), p.size))
                 })
                 .collect();
-            composite_checksum(a, &values?).map(|value| StoredChecksum {
-                algorithm: a,
-                value,
-                kind: "COMPOSITE".into(),
-            })
+            let values = values?;
+            if upload.checksum_type.as_deref() == Some("FULL_OBJECT") {
+                let value = combine_crcs(a, &values)?;
+                Some(StoredChecksum {
+                    algorithm: a,
+                    value,
+                    kind: "FULL_OBJECT".into(),
+                })
+            } else {
+                let only: Vec<String> = values.into_iter().map(|(v, _)| v).collect();
+                let value = composite_checksum(a, &only)?;
+                Some(StoredChecksum {
+                    algorithm: a,
+                    value,
+                    kind: "COMPOSITE".into(),
+                })
+            }
         });
         let size: u64 = chosen.iter().map(|p| p.size).sum();
         let object = NewObject {

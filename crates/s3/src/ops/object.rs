@@ -154,7 +154,11 @@ impl S3Service {
         tags::validate(&tags, OBJECT_TAGS)?;
         let headers = stored_headers(&req.headers);
         let metadata = user_metadata(&req.headers)?;
-        let checksum = checksum_request(&req.headers, None)?;
+        // Without a checksum from the client, S3 computes CRC64NVME (User Guide, "Checking object integrity").
+        let checksum = checksum_request(
+            &req.headers,
+            Some(strongbox_store::ChecksumAlgorithm::Crc64Nvme),
+        )?;
         authorize(req, Op::PutObject, Some(&bucket), Some(key), None)?;
         let (owner, acl) = new_object_acl(req, &bucket)?;
         check_write_conditions(self, req, bucket_name, key)?;
@@ -681,7 +685,8 @@ impl S3Service {
         let (owner, acl) = new_object_acl(req, &bucket)?;
         let algorithm = checksum_request(&req.headers, None)?
             .map(|c| c.algorithm)
-            .or(source.checksum.as_ref().map(|c| c.algorithm));
+            .or(source.checksum.as_ref().map(|c| c.algorithm))
+            .or(Some(strongbox_store::ChecksumAlgorithm::Crc64Nvme));
         let written = self.copy_bytes(&source, 0, source.size, algorithm).await?;
         let etag = super::hex(&written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {

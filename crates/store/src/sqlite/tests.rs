@@ -275,6 +275,7 @@ fn multipart() {
         acl: None,
         checksum_algorithm: None,
         encryption: None,
+        checksum_type: None,
     };
     m.create_upload(&up).unwrap();
     m.create_upload(&Upload {
