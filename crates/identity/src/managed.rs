@@ -6,8 +6,10 @@
 //! PowerUserAccess (v12). ReadOnlyAccess is abbreviated to its IAM, KMS,
 //! Organizations and S3 parts (the real document lists every service).
 //! The root-task policies (<https://docs.aws.amazon.com/IAM/latest/UserGuide/security-iam-awsmanpol.html>)
-//! are used only as AssumeRoot task policies; S3UnlockBucketPolicy is AWS's
-//! document, the IAM/SQS ones are reproduced from the task descriptions.
+//! are used only as AssumeRoot task policies. Their action sets (and those of
+//! the abbreviated ReadOnlyAccess) were checked against a public listing
+//! generated from AWS's documents (github.com/badele/aws-policies-analyzer-docs);
+//! statement layout and Sids of the root-task documents are ours.
 
 /// An AWS managed IAM policy.
 #[derive(Clone, Copy, Debug)]
@@ -103,7 +105,7 @@ const POWER_USER_ACCESS: &str = r#"{
   ]
 }"#;
 
-/// Abbreviated: the IAM, KMS, Organizations, S3 and STS entries of AWS's ReadOnlyAccess.
+/// Abbreviated: the IAM, KMS, Organizations, S3, S3 Object Lambda and STS entries of AWS's ReadOnlyAccess.
 const READ_ONLY_ACCESS: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [
@@ -119,11 +121,21 @@ const READ_ONLY_ACCESS: &str = r#"{
         "kms:List*",
         "organizations:Describe*",
         "organizations:List*",
-        "s3:Describe*",
+        "s3:DescribeJob",
         "s3:Get*",
         "s3:List*",
-        "s3-object-lambda:Get*",
-        "s3-object-lambda:List*",
+        "s3-object-lambda:GetObject",
+        "s3-object-lambda:GetObjectAcl",
+        "s3-object-lambda:GetObjectLegalHold",
+        "s3-object-lambda:GetObjectRetention",
+        "s3-object-lambda:GetObjectTagging",
+        "s3-object-lambda:GetObjectVersion",
+        "s3-object-lambda:GetObjectVersionAcl",
+        "s3-object-lambda:GetObjectVersionTagging",
+        "s3-object-lambda:ListBucket",
+        "s3-object-lambda:ListBucketMultipartUploads",
+        "s3-object-lambda:ListBucketVersions",
+        "s3-object-lambda:ListMultipartUploadParts",
         "sts:GetAccessKeyInfo",
         "sts:GetCallerIdentity",
         "sts:GetSessionToken"
@@ -157,8 +169,8 @@ const SQS_UNLOCK_QUEUE_POLICY: &str = r#"{
       "Sid": "AllowSQSUnlockQueuePolicy",
       "Effect": "Allow",
       "Action": [
-        "sqs:DeleteQueuePolicy",
         "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
         "sqs:ListQueues",
         "sqs:SetQueueAttributes"
       ],
@@ -174,7 +186,7 @@ const IAM_AUDIT_ROOT_USER_CREDENTIALS: &str = r#"{
       "Sid": "AllowIAMAuditRootUserCredentials",
       "Effect": "Allow",
       "Action": [
-        "iam:GetAccountSummary",
+        "iam:GetAccessKeyLastUsed",
         "iam:GetLoginProfile",
         "iam:GetUser",
         "iam:ListAccessKeys",
@@ -212,6 +224,8 @@ const IAM_DELETE_ROOT_USER_CREDENTIALS: &str = r#"{
         "iam:DeleteAccessKey",
         "iam:DeleteLoginProfile",
         "iam:DeleteSigningCertificate",
+        "iam:DeleteVirtualMFADevice",
+        "iam:GetAccessKeyLastUsed",
         "iam:GetLoginProfile",
         "iam:GetUser",
         "iam:ListAccessKeys",
