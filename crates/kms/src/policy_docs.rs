@@ -9,20 +9,24 @@ pub const MAX_POLICY_LEN: usize = 32 * 1024;
 
 /// The default key policy of a key created without `Policy`: the account's
 /// root principal may do everything, which delegates access to IAM policies.
+/// Laid out as KMS returns it from GetKeyPolicy.
 /// See <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>.
 pub fn default_key_policy(account_id: &str) -> String {
-    let doc = serde_json::json!({
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [{
-            "Sid": "Enable IAM User Permissions",
-            "Effect": "Allow",
-            "Principal": { "AWS": format!("arn:aws:iam::{account_id}:root") },
-            "Action": "kms:*",
-            "Resource": "*"
-        }]
-    });
-    pretty(&doc)
+    format!(
+        r#"{{
+  "Version" : "2012-10-17",
+  "Id" : "key-default-1",
+  "Statement" : [ {{
+    "Sid" : "Enable IAM User Permissions",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "arn:aws:iam::{account_id}:root"
+    }},
+    "Action" : "kms:*",
+    "Resource" : "*"
+  }} ]
+}}"#
+    )
 }
 
 /// The key policy of the AWS managed key `aws/s3`: principals of the account
@@ -30,37 +34,35 @@ pub fn default_key_policy(account_id: &str) -> String {
 /// metadata. See <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>
 /// ("AWS managed keys") and the policy shown for `aws/s3` in the console.
 pub fn aws_s3_managed_key_policy(account_id: &str, region: &str) -> String {
-    let doc = serde_json::json!({
-        "Version": "2012-10-17",
-        "Id": "auto-s3-2",
-        "Statement": [
-            {
-                "Sid": "Allow access through S3 for all principals in the account that are authorized to use S3",
-                "Effect": "Allow",
-                "Principal": { "AWS": "*" },
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:CallerAccount": account_id,
-                        "kms:ViaService": format!("s3.{region}.amazonaws.com")
-                    }
-                }
-            },
-            {
-                "Sid": "Allow direct access to key metadata to the account",
-                "Effect": "Allow",
-                "Principal": { "AWS": format!("arn:aws:iam::{account_id}:root") },
-                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
-                "Resource": "*"
-            }
-        ]
-    });
-    pretty(&doc)
-}
-
-fn pretty(doc: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(doc).unwrap_or_else(|_| doc.to_string())
+    format!(
+        r#"{{
+  "Version" : "2012-10-17",
+  "Id" : "auto-s3-2",
+  "Statement" : [ {{
+    "Sid" : "Allow access through S3 for all principals in the account that are authorized to use S3",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "*"
+    }},
+    "Action" : [ "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey" ],
+    "Resource" : "*",
+    "Condition" : {{
+      "StringEquals" : {{
+        "kms:CallerAccount" : "{account_id}",
+        "kms:ViaService" : "s3.{region}.amazonaws.com"
+      }}
+    }}
+  }}, {{
+    "Sid" : "Allow direct access to key metadata to the account",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "arn:aws:iam::{account_id}:root"
+    }},
+    "Action" : [ "kms:Describe*", "kms:Get*", "kms:List*" ],
+    "Resource" : "*"
+  }} ]
+}}"#
+    )
 }
 
 /// Checks a key policy given to CreateKey / PutKeyPolicy with the shared
