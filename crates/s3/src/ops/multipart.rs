@@ -36,6 +36,9 @@ fn part_number(req: &S3Request) -> Result<u32, S3Error> {
         })
 }
 
+/// A part named in CompleteMultipartUpload: number, ETag, checksums.
+type RequestedPart = (u32, String, Vec<(ChecksumAlgorithm, String)>);
+
 /// `x-amz-checksum-type` of CreateMultipartUpload. Amazon S3 User Guide,
 /// "Checking object integrity": CRC64NVME supports only FULL_OBJECT, SHA1 and
 /// SHA256 only COMPOSITE, CRC32 and CRC32C both (COMPOSITE by default).
@@ -269,7 +272,7 @@ impl S3Service {
         if doc.name != "CompleteMultipartUpload" {
             return Err(S3Error::MalformedXml.into());
         }
-        let mut requested: Vec<(u32, String, Vec<(ChecksumAlgorithm, String)>)> = Vec::new();
+        let mut requested: Vec<RequestedPart> = Vec::new();
         for p in doc.children_named("Part") {
             let n = p
                 .text_of("PartNumber")
