@@ -809,3 +809,31 @@ fn rotation_keeps_old_ciphertexts_decryptable() {
     let (code, _) = h.err(&root, "RotateKeyOnDemand", json!({"KeyId": id}));
     assert_eq!(code, "DisabledException");
 }
+
+#[test]
+fn lockout_check_reads_the_key_policy_only() {
+    let h = Harness::new();
+    let alice = user(A, "alice");
+    h.authz.allow_iam(&alice.arn, &["kms:CreateKey"]);
+    // Delegating to the account root keeps alice able to manage the key (through IAM).
+    let delegating = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:root")}, "Action": "kms:*", "Resource": "*"}]}).to_string();
+    h.ok(&alice, "CreateKey", json!({"Policy": delegating}));
+    // A policy for someone else only locks her out.
+    let other = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:user/bob")}, "Action": "kms:*", "Resource": "*"}]}).to_string();
+    let (code, _) = h.err(&alice, "CreateKey", json!({"Policy": other}));
+    assert_eq!(code, "MalformedPolicyDocumentException");
+    // An explicit deny of PutKeyPolicy for her does too.
+    let deny = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": alice.arn}, "Action": "kms:PutKeyPolicy", "Resource": "*"}]}).to_string();
+    let (code, _) = h.err(&alice, "CreateKey", json!({"Policy": deny}));
+    assert_eq!(code, "MalformedPolicyDocumentException");
+    // No decision is recorded for the safety check itself.
+    assert!(h
+        .authz
+        .checks
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|c| c.action != "kms:PutKeyPolicy"));
+}

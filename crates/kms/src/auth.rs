@@ -4,6 +4,9 @@
 //! Condition keys: <https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html>.
 
 use strongbox_core::{AccessCheck, ContextEntry, DenialKind, ResourcePolicy};
+use strongbox_policy::{
+    evaluate, Context, Decision, Policy, PolicyKind, PolicyRef, PolicySet, Principal,
+};
 
 use crate::ciphertext::EncryptionContext;
 use crate::error::KmsError;
@@ -152,8 +155,10 @@ impl Kms {
             .map_err(|d| KmsError::AccessDenied(d.message))
     }
 
-    /// The key policy lockout safety check: would `policy` still let the
-    /// caller call PutKeyPolicy on the key?
+    /// The key policy lockout safety check: does `policy` itself still let
+    /// the caller call PutKeyPolicy on the key (directly, or through the
+    /// account's root principal, which delegates to IAM)? Evaluated on the key
+    /// policy alone, without writing a decision record.
     /// See <https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-bypass-policy-lockout-safety-check>.
     pub(crate) fn lockout_check(
         &self,
@@ -162,24 +167,48 @@ impl Kms {
         account: &str,
         policy: &str,
     ) -> Result<(), KmsError> {
-        let policies = [ResourcePolicy {
-            label: "key policy",
-            document: policy,
-        }];
-        let ctx = self.base_context(req);
-        let check = AccessCheck {
-            action: "kms:PutKeyPolicy",
-            resource: key_arn,
-            resource_account: Some(account),
-            resource_policies: &policies,
-            resource_policy_required: true,
-            context: &ctx,
-        };
-        req.authz.check(req.caller, req.meta, &check).map_err(|_| {
+        let locked_out = || {
             KmsError::MalformedPolicyDocument(
                 "The new key policy will not allow you to update the key policy in the future."
                     .to_string(),
             )
-        })
+        };
+        let principal = Principal::from_arn(&req.caller.arn, req.caller.role_arn.as_deref())
+            .ok_or_else(locked_out)?;
+        let key_policy = Policy::parse_for_evaluation(&PolicyKind::KeyPolicy, policy)
+            .map_err(|_| locked_out())?;
+        // Stands in for "IAM allows": the check is about the key policy only.
+        let everything = Policy::parse(
+            &PolicyKind::Identity,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )
+        .map_err(|e| KmsError::Internal(e.message))?;
+        let mut ctx = Context::new();
+        for entry in self.base_context(req) {
+            ctx.insert_values(entry.key, entry.values);
+        }
+        let set = PolicySet {
+            identity: vec![PolicyRef {
+                name: "caller",
+                policy: &everything,
+            }],
+            resource: vec![PolicyRef {
+                name: "key policy",
+                policy: &key_policy,
+            }],
+            resource_required: true,
+            ..Default::default()
+        };
+        let request = strongbox_policy::Request {
+            principal: &principal,
+            action: "kms:PutKeyPolicy",
+            resource: key_arn,
+            resource_account: Some(account),
+            context: &ctx,
+        };
+        match evaluate(&request, &set).decision {
+            Decision::Allow => Ok(()),
+            Decision::Deny => Err(locked_out()),
+        }
     }
 }

@@ -206,3 +206,22 @@ fn sse_s3_wrap_and_object_roundtrip() {
         body
     );
 }
+
+#[test]
+fn describe_key_on_predefined_alias_creates_aws_s3_key() {
+    let h = Harness::new();
+    let root = Caller::root(A, None);
+    let meta = h.ok(&root, "DescribeKey", json!({"KeyId": "alias/aws/s3"}))["KeyMetadata"].clone();
+    assert_eq!(meta["KeyManager"], "AWS");
+    assert_eq!(
+        meta["Description"],
+        "Default master key that protects my S3 objects when no other key is defined"
+    );
+    assert_eq!(
+        h.kms.aws_managed_s3_key_arn(A).unwrap(),
+        meta["Arn"].as_str().unwrap()
+    );
+    // Other predefined-looking aliases are not invented.
+    let (code, _) = h.err(&root, "DescribeKey", json!({"KeyId": "alias/aws/ebs"}));
+    assert_eq!(code, "NotFoundException");
+}

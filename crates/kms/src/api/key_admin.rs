@@ -10,7 +10,9 @@ use super::tags::{validate_tags, TagInput};
 use super::{paginate, range_error, required, with_page};
 use crate::auth::GrantRule;
 use crate::error::KmsError;
-use crate::keys::{epoch_seconds, now_ms, require_not_pending_deletion, NewKey};
+use crate::keys::{
+    epoch_seconds, now_ms, parse_key_ref, require_not_pending_deletion, KeyRef, NewKey,
+};
 use crate::policy_docs::{default_key_policy, validate_key_policy};
 use crate::store::{self, KeyRecord, KeyState};
 use crate::{Kms, Request};
@@ -167,7 +169,20 @@ pub(crate) fn describe_key(
     req: &Request<'_>,
     input: KeyIdInput,
 ) -> Result<Value, KmsError> {
-    let resolved = kms.resolve(&required(input.key_id, "keyId")?, &req.caller.account_id)?;
+    let key_id = required(input.key_id, "keyId")?;
+    // A predefined AWS alias gets its AWS managed key on first DescribeKey.
+    // <https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html>
+    let account = req.caller.account_id.as_str();
+    if let Ok(KeyRef::Alias {
+        account: alias_account,
+        name,
+    }) = parse_key_ref(&key_id, account, &kms.region)
+    {
+        if name == crate::s3::AWS_S3_ALIAS && alias_account == account {
+            kms.aws_s3_key(account)?;
+        }
+    }
+    let resolved = kms.resolve(&key_id, account)?;
     let empty = Default::default();
     kms.authorize_key(
         req,
