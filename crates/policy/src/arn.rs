@@ -61,6 +61,12 @@ impl ArnMatcher {
             }
         }
         let globs: Vec<Glob> = segments.into_iter().map(Glob::from_tokens).collect();
+        // With wildcards only in the resource segment, one match over the whole
+        // string is equivalent (the literal prefix fixes the first five segments)
+        // and cheaper.
+        if globs.len() == 6 && globs[..5].iter().all(|g| !g.has_wildcard()) {
+            return ArnMatcher::Whole(glob);
+        }
         match <[Glob; 6]>::try_from(globs) {
             Ok(arr) => ArnMatcher::Segments(Box::new(arr)),
             Err(_) => ArnMatcher::Whole(glob),

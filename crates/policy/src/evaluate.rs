@@ -230,6 +230,8 @@ pub(crate) struct Env<'a> {
     /// `aws:PrincipalArn`.
     pub(crate) principal_arn: Option<&'a str>,
     pub(crate) has_boundary: bool,
+    /// The request action in lower case.
+    pub(crate) action_lower: String,
 }
 
 impl<'a> Env<'a> {
@@ -271,7 +273,7 @@ pub(crate) fn check_statement(st: &Statement, index: usize, env: &Env<'_>) -> St
             (Some(applies), applies.then_some(Grant::Direct))
         }
     };
-    let action = action_matches(&st.action, req.action);
+    let action = action_matches(&st.action, &env.action_lower);
     let resource = resource_matches(&st.resource, req.resource, env);
     let mut trace = StatementTrace {
         index,
@@ -304,11 +306,12 @@ pub(crate) fn check_statement(st: &Statement, index: usize, env: &Env<'_>) -> St
     trace
 }
 
-/// Action names compare without case; `*` and `?` are wildcards.
+/// Action names compare without case; `*` and `?` are wildcards. `action`
+/// is the lower-cased request action (patterns are compiled in lower case).
 pub(crate) fn action_matches(spec: &ActionSpec, action: &str) -> bool {
     match spec {
-        ActionSpec::Action(globs) => globs.iter().any(|g| g.matches(action, true)),
-        ActionSpec::NotAction(globs) => !globs.iter().any(|g| g.matches(action, true)),
+        ActionSpec::Action(globs) => globs.iter().any(|g| g.matches(action, false)),
+        ActionSpec::NotAction(globs) => !globs.iter().any(|g| g.matches(action, false)),
         ActionSpec::Missing => false,
     }
 }
@@ -424,8 +427,14 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
         req,
         principal_arn,
         has_boundary: set.boundary.is_some(),
+        action_lower: req.action.to_ascii_lowercase(),
     };
-    let mut traces = Vec::new();
+    let policy_count = set.identity.len()
+        + set.resource.len()
+        + usize::from(set.boundary.is_some())
+        + set.session.as_ref().map_or(0, Vec::len)
+        + set.scp.as_ref().map_or(0, |l| l.iter().map(Vec::len).sum());
+    let mut traces = Vec::with_capacity(policy_count);
     let mut notes: Vec<&'static str> = Vec::new();
 
     // Which Deny applies in each policy type, and what each allows.

@@ -45,14 +45,18 @@ impl Glob {
     }
 
     /// Whether `text` matches; `ignore_case` compares ASCII letters without case.
+    #[inline]
     pub(crate) fn matches(&self, text: &str, ignore_case: bool) -> bool {
         match self {
             Glob::Any => true,
             Glob::Exact(s) => {
+                if s.len() != text.len() {
+                    return false;
+                }
                 if ignore_case {
                     s.eq_ignore_ascii_case(text)
                 } else {
-                    s == text
+                    bytes_eq(s.as_bytes(), text.as_bytes())
                 }
             }
             Glob::Pattern(tokens) => tokens_match(tokens, text, ignore_case),
@@ -100,6 +104,28 @@ pub(crate) fn normalize(tokens: Vec<Token>) -> Vec<Token> {
     out
 }
 
+/// Byte equality for the short strings of policies, inlined (a library
+/// `memcmp` call costs more than the comparison itself here).
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ac = a.chunks_exact(8);
+    let mut bc = b.chunks_exact(8);
+    for (x, y) in (&mut ac).zip(&mut bc) {
+        let x = u64::from_ne_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]);
+        let y = u64::from_ne_bytes([y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]]);
+        if x != y {
+            return false;
+        }
+    }
+    ac.remainder()
+        .iter()
+        .zip(bc.remainder())
+        .all(|(x, y)| x == y)
+}
+
 fn char_len_at(text: &str, pos: usize) -> usize {
     text[pos..].chars().next().map_or(1, char::len_utf8)
 }
@@ -110,10 +136,16 @@ fn literal_at(text: &str, pos: usize, lit: &str, ignore_case: bool) -> bool {
         return false;
     }
     let slice = &text.as_bytes()[pos..end];
+    // Cheap first-byte check before the full comparison.
+    if let (Some(a), Some(b)) = (slice.first(), lit.as_bytes().first()) {
+        if a != b && !(ignore_case && a.eq_ignore_ascii_case(b)) {
+            return false;
+        }
+    }
     if ignore_case {
         slice.eq_ignore_ascii_case(lit.as_bytes())
     } else {
-        slice == lit.as_bytes()
+        bytes_eq(slice, lit.as_bytes())
     }
 }
 

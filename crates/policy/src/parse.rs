@@ -66,6 +66,11 @@ fn parse_inner(kind: &PolicyKind, text: &str, strict: bool) -> Result<Policy, Pr
         }
     }
     let version = match doc.get("Version") {
+        // AWS Organizations, "SCP syntax": every SCP must have `"Version": "2012-10-17"`.
+        None if strict && *kind == PolicyKind::Scp => return Err(Problem::BadVersion),
+        Some(Value::String(v)) if strict && *kind == PolicyKind::Scp && v != "2012-10-17" => {
+            return Err(Problem::BadVersion)
+        }
         None => None,
         Some(Value::String(v)) if v == "2012-10-17" || v == "2008-10-17" => Some(v.clone()),
         Some(Value::String(v)) if !strict => Some(v.clone()),
@@ -320,7 +325,12 @@ impl Parser<'_> {
                 self.check_action(a)?;
             }
         }
-        let globs = actions.iter().map(|a| Glob::new(a)).collect();
+        // Action names compare without case: patterns are kept in lower case and
+        // matched against the lower-cased request action.
+        let globs = actions
+            .iter()
+            .map(|a| Glob::new(&a.to_ascii_lowercase()))
+            .collect();
         Ok(if negated {
             ActionSpec::NotAction(globs)
         } else {
@@ -344,6 +354,14 @@ impl Parser<'_> {
                 .all(|b| b.is_ascii_alphanumeric() || b"*?-_".contains(&b));
         if !prefix_ok || !name_ok {
             return Err(bad());
+        }
+        if *self.kind == PolicyKind::Scp {
+            // AWS Organizations, "SCP syntax": in Action and NotAction a wildcard
+            // can be used only by itself or at the end of the string.
+            let wild = action.find(['*', '?']);
+            if wild.is_some_and(|i| i + 1 != action.len()) {
+                return Err(bad());
+            }
         }
         if let PolicyKind::Bucket { .. } = self.kind {
             // Amazon S3 accepts only Amazon S3 actions in a bucket policy.
@@ -619,13 +637,22 @@ mod tests {
             ResourceSpec::Missing { matches_all: false }
         );
         assert_eq!(code(&k, "nope"), Some("MalformedPolicyDocumentException"));
-        assert_eq!(
-            code(
-                &PolicyKind::Scp,
-                r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*",}]}"#
-            ),
-            Some("MalformedPolicyDocumentException")
-        );
+        let scp = PolicyKind::Scp;
+        let ok = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:Get*","Resource":"*"}]}"#;
+        assert!(Policy::parse(&scp, ok).is_ok());
+        let bad = [
+            ok.replace("s3:Get*", "s3:*Object"),
+            ok.replace(r#""Resource":"*"}"#, r#""Resource":"*",}"#),
+            ok.replace(r#""Version":"2012-10-17","#, ""),
+            ok.replace(r#""Effect""#, r#""Principal":"*","Effect""#),
+        ];
+        for doc in bad {
+            assert_eq!(
+                code(&scp, &doc),
+                Some("MalformedPolicyDocumentException"),
+                "{doc}"
+            );
+        }
     }
 
     #[test]
