@@ -106,6 +106,8 @@ pub enum S3Error {
     UnexpectedContent,
     #[error("Your request was missing a required header")]
     MissingSecurityHeader,
+    #[error("The storage class you specified is not valid")]
+    InvalidStorageClass,
     #[error("{0}")]
     Body(BodyError),
 }
@@ -159,6 +161,7 @@ impl AwsError for S3Error {
             S3Error::MetadataTooLarge => "MetadataTooLarge",
             S3Error::UnexpectedContent => "UnexpectedContent",
             S3Error::MissingSecurityHeader => "MissingSecurityHeader",
+            S3Error::InvalidStorageClass => "InvalidStorageClass",
             S3Error::Body(b) => b.code(),
         }
     }

@@ -8,7 +8,8 @@ use crate::error::{S3Error, S3Result};
 use crate::{S3Request, S3Service};
 
 /// Sub-resources this server does not implement (answered with NotImplemented).
-const UNSUPPORTED: [&str; 18] = [
+const UNSUPPORTED: [&str; 19] = [
+    "torrent",
     "accelerate",
     "analytics",
     "cors",
@@ -81,6 +82,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::GET if q("uploadId") => Op::ListParts,
             Method::GET if q("tagging") => Op::GetObjectTagging,
             Method::GET if q("acl") => Op::GetObjectAcl,
+            Method::GET if q("attributes") => Op::GetObjectAttributes,
             Method::GET => Op::GetObject,
             Method::HEAD => Op::HeadObject,
             Method::PUT if q("uploadId") || q("partNumber") => {
@@ -148,6 +150,7 @@ impl S3Service {
             Op::PutObject => self.put_object(req, b, k).await?,
             Op::CopyObject => self.copy_object(req, b, k).await?,
             Op::DeleteObject => self.delete_object(req, b, k)?,
+            Op::GetObjectAttributes => self.get_object_attributes(req, b, k)?,
             Op::GetObjectTagging => self.get_object_tagging(req, b, k)?,
             Op::PutObjectTagging => self.put_object_tagging(req, b, k).await?,
             Op::DeleteObjectTagging => self.delete_object_tagging(req, b, k)?,

@@ -428,3 +428,77 @@ async fn copy_object() {
         .await
         .assert_err(403, "AccessDenied");
 }
+
+#[tokio::test]
+async fn object_attributes() {
+    let h = Harness::new("attributes");
+    make_bucket(&h, "bkt").await;
+    put(&h, "bkt", "k", b"hello").await.assert(200);
+    let r = req("GET", Some("bkt"), Some("k"))
+        .q("attributes", "")
+        .h(
+            "x-amz-object-attributes",
+            "ETag,ObjectSize,StorageClass,Checksum",
+        )
+        .send(&h)
+        .await;
+    r.assert(200);
+    assert_eq!(r.first("ETag"), Some(md5_hex(b"hello")));
+    assert_eq!(r.first("ObjectSize").as_deref(), Some("5"));
+    assert_eq!(r.first("StorageClass").as_deref(), Some("STANDARD"));
+    assert!(r.first("ChecksumCRC64NVME").is_some());
+    req("GET", Some("bkt"), Some("k"))
+        .q("attributes", "")
+        .h("x-amz-object-attributes", "Color")
+        .send(&h)
+        .await
+        .assert_err(400, "InvalidArgument");
+    req("GET", Some("bkt"), Some("nope"))
+        .q("attributes", "")
+        .h("x-amz-object-attributes", "ETag")
+        .send(&h)
+        .await
+        .assert_err(404, "NoSuchKey");
+}
+
+#[tokio::test]
+async fn storage_class_and_expected_owner() {
+    let h = Harness::new("class");
+    make_bucket(&h, "bkt").await;
+    req("PUT", Some("bkt"), Some("k"))
+        .h("x-amz-storage-class", "STANDARD_IA")
+        .body(b"x".to_vec())
+        .send(&h)
+        .await
+        .assert(200);
+    assert_eq!(
+        get(&h, "bkt", "k").await.header("x-amz-storage-class"),
+        Some("STANDARD_IA")
+    );
+    let l = req("GET", Some("bkt"), None)
+        .q("list-type", "2")
+        .send(&h)
+        .await;
+    assert_eq!(l.first("StorageClass").as_deref(), Some("STANDARD_IA"));
+    req("PUT", Some("bkt"), Some("k"))
+        .h("x-amz-storage-class", "COLD")
+        .body(b"x".to_vec())
+        .send(&h)
+        .await
+        .assert_err(400, "InvalidStorageClass");
+    put(&h, "bkt", "s", b"x").await;
+    assert_eq!(
+        get(&h, "bkt", "s").await.header("x-amz-storage-class"),
+        None
+    );
+    req("GET", Some("bkt"), Some("s"))
+        .h("x-amz-expected-bucket-owner", OWNER)
+        .send(&h)
+        .await
+        .assert(200);
+    req("GET", Some("bkt"), Some("s"))
+        .h("x-amz-expected-bucket-owner", OTHER)
+        .send(&h)
+        .await
+        .assert_err(403, "AccessDenied");
+}

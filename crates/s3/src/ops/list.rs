@@ -131,7 +131,8 @@ impl S3Service {
                         .elem("DisplayName", &name)
                         .close("Owner");
                 }
-                w.elem("StorageClass", "STANDARD").close("Contents");
+                w.elem("StorageClass", super::storage_class(&o.headers))
+                    .close("Contents");
             }
         }
         for e in &page.entries {
@@ -225,7 +226,7 @@ impl S3Service {
                         .elem("DisplayName", &name)
                         .close("Owner");
                     if !o.delete_marker {
-                        w.elem("StorageClass", "STANDARD");
+                        w.elem("StorageClass", super::storage_class(&o.headers));
                     }
                     w.close(element);
                 }

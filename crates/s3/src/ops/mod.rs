@@ -44,6 +44,12 @@ impl S3Service {
             .meta
             .get_bucket(name)?
             .ok_or(S3Error::NoSuchBucket)?;
+        // x-amz-expected-bucket-owner: a different owner is 403 AccessDenied.
+        if let Some(expected) = req.header("x-amz-expected-bucket-owner") {
+            if expected.trim() != b.owner_account {
+                return Err(S3Error::AccessDenied("Access Denied".into()));
+            }
+        }
         self.bucket_info(req, b)
     }
 
@@ -114,9 +120,42 @@ pub(crate) fn check_key(key: &str) -> Result<(), S3Error> {
     Ok(())
 }
 
+/// Storage classes S3 accepts in `x-amz-storage-class` (stored and reported;
+/// every class is served from the same local disk).
+pub const STORAGE_CLASSES: [&str; 11] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
+
+/// The storage class of a stored object (`STANDARD` unless another was requested).
+pub(crate) fn storage_class(headers: &[(String, String)]) -> &str {
+    headers
+        .iter()
+        .find(|(k, _)| k == "x-amz-storage-class")
+        .map_or("STANDARD", |(_, v)| v.as_str())
+}
+
 /// The stored content headers of a PUT / CreateMultipartUpload.
-pub(crate) fn stored_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn stored_headers(headers: &HeaderMap) -> Result<Vec<(String, String)>, S3Error> {
     let mut out = Vec::new();
+    if let Some(class) = headers.get("x-amz-storage-class") {
+        let class = class.to_str().unwrap_or("").trim();
+        if !STORAGE_CLASSES.contains(&class) {
+            return Err(S3Error::InvalidStorageClass);
+        }
+        if class != "STANDARD" {
+            out.push(("x-amz-storage-class".to_string(), class.to_string()));
+        }
+    }
     for name in STORED_HEADERS {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             out.push((name.to_string(), v.to_string()));
@@ -131,7 +170,7 @@ pub(crate) fn stored_headers(headers: &HeaderMap) -> Vec<(String, String)> {
             ),
         );
     }
-    out
+    Ok(out)
 }
 
 /// `x-amz-meta-*` headers (names lower-case, without the prefix), within the 2 KB limit.

@@ -116,7 +116,7 @@ impl S3Service {
             owner_account: owner,
             initiator_arn: req.caller.arn.clone(),
             initiator_id: req.caller.user_id.clone(),
-            headers: stored_headers(&req.headers),
+            headers: stored_headers(&req.headers)?,
             metadata: user_metadata(&req.headers)?,
             tags,
             acl: Some(acl.to_json()),
@@ -448,7 +448,7 @@ impl S3Service {
             .elem("ID", &owner_id)
             .elem("DisplayName", &owner_name)
             .close("Owner");
-        w.elem("StorageClass", "STANDARD");
+        w.elem("StorageClass", super::storage_class(&upload.headers));
         w.elem("PartNumberMarker", &marker.to_string());
         if let Some(last) = parts.last() {
             w.elem("NextPartNumberMarker", &last.part_number.to_string());
@@ -542,7 +542,7 @@ impl S3Service {
                     .elem("ID", &owner_id)
                     .elem("DisplayName", &owner_name)
                     .close("Owner");
-                w.elem("StorageClass", "STANDARD")
+                w.elem("StorageClass", super::storage_class(&u.headers))
                     .elem("Initiated", &iso8601(u.initiated));
                 if let Some(a) = u.checksum_algorithm {
                     w.elem("ChecksumAlgorithm", a.as_str());

@@ -152,7 +152,7 @@ impl S3Service {
             None => Vec::new(),
         };
         tags::validate(&tags, OBJECT_TAGS)?;
-        let headers = stored_headers(&req.headers);
+        let headers = stored_headers(&req.headers)?;
         let metadata = user_metadata(&req.headers)?;
         // Without a checksum from the client, S3 computes CRC64NVME (User Guide, "Checking object integrity").
         let checksum = checksum_request(
@@ -668,7 +668,7 @@ impl S3Service {
             .into());
         }
         let (headers, metadata) = if directive == "REPLACE" {
-            (stored_headers(&req.headers), user_metadata(&req.headers)?)
+            (stored_headers(&req.headers)?, user_metadata(&req.headers)?)
         } else {
             (source.headers.clone(), source.metadata.clone())
         };

@@ -9,6 +9,77 @@ use crate::xml;
 use crate::{S3Request, S3Service};
 
 impl S3Service {
+    /// GetObjectAttributes (`x-amz-object-attributes`: ETag, Checksum, ObjectParts, StorageClass, ObjectSize).
+    pub(crate) fn get_object_attributes(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+    ) -> S3Result<Reply> {
+        let bucket = self.load_bucket(req, bucket_name)?;
+        let wanted: Vec<String> = req
+            .headers
+            .get_all("x-amz-object-attributes")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        const KNOWN: [&str; 5] = [
+            "ETag",
+            "Checksum",
+            "ObjectParts",
+            "StorageClass",
+            "ObjectSize",
+        ];
+        if wanted.is_empty() || wanted.iter().any(|w| !KNOWN.contains(&w.as_str())) {
+            return Err(
+                S3Error::InvalidArgument("Invalid attribute name specified.".into()).into(),
+            );
+        }
+        let version = req.query_value("versionId");
+        let (o, _) = self.object_for_read(
+            req,
+            &bucket,
+            key,
+            version.as_deref(),
+            Op::GetObjectAttributes,
+        )?;
+        let has = |n: &str| wanted.iter().any(|w| w == n);
+        let mut w = crate::xml::XmlWriter::new("GetObjectAttributesResponse");
+        if has("ETag") {
+            w.elem("ETag", &o.etag);
+        }
+        if has("Checksum") {
+            if let Some(c) = &o.checksum {
+                w.open("Checksum")
+                    .elem(c.algorithm.xml_name(), &c.value)
+                    .elem("ChecksumType", &c.kind)
+                    .close("Checksum");
+            }
+        }
+        if has("ObjectParts") && !o.parts.is_empty() {
+            w.open("ObjectParts")
+                .elem("PartsCount", &o.parts.len().to_string())
+                .close("ObjectParts");
+        }
+        if has("StorageClass") {
+            w.elem("StorageClass", super::storage_class(&o.headers));
+        }
+        if has("ObjectSize") {
+            w.elem("ObjectSize", &o.size.to_string());
+        }
+        let versioned = bucket.versioning != strongbox_store::Versioning::Unversioned;
+        Ok(Reply::ok()
+            .header("last-modified", &crate::dates::http_date(o.last_modified))
+            .opt_header(
+                "x-amz-version-id",
+                versioned.then_some(o.version_id.as_str()),
+            )
+            .xml(w.finish("GetObjectAttributesResponse")))
+    }
+
     /// GetObjectTagging.
     pub(crate) fn get_object_tagging(
         &self,
