@@ -160,6 +160,7 @@ fn dispatch(ctx: &Orgs<'_>, op: &str) -> Result<Value> {
         "ListOrganizationalUnitsForParent" => list_ous_for_parent(ctx),
         "CreateAccount" => create_account(ctx),
         "DescribeCreateAccountStatus" => describe_create_account_status(ctx),
+        "ListCreateAccountStatus" => list_create_account_status(ctx),
         "ListAccounts" => list_accounts(ctx, None),
         "ListAccountsForParent" => list_accounts(ctx, Some("ParentId")),
         "DescribeAccount" => describe_account(ctx),
@@ -648,6 +649,25 @@ fn describe_create_account_status(ctx: &Orgs<'_>) -> Result<Value> {
         err("CreateAccountStatusNotFoundException", "We can't find a create account request with the CreateAccountRequestId that you specified.")
     })?;
     Ok(json!({"CreateAccountStatus": status_json(s)}))
+}
+
+fn list_create_account_status(ctx: &Orgs<'_>) -> Result<Value> {
+    let st = ctx.id.store.snapshot();
+    ctx.managed_org(&st)?;
+    ctx.authorize("ListCreateAccountStatus", "*")?;
+    let states: Vec<&str> = ctx
+        .body
+        .get("States")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut list: Vec<&CreateAccountStatus> = st
+        .create_status
+        .values()
+        .filter(|s| states.is_empty() || states.contains(&s.state.as_str()))
+        .collect();
+    list.sort_by_key(|s| s.requested);
+    Ok(json!({"CreateAccountStatuses": list.into_iter().map(status_json).collect::<Vec<_>>()}))
 }
 
 fn list_accounts(ctx: &Orgs<'_>, parent_param: Option<&str>) -> Result<Value> {

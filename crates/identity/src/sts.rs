@@ -57,6 +57,7 @@ impl Identity {
                 "AssumeRole" => assume_role(&ctx),
                 "GetSessionToken" => get_session_token(&ctx),
                 "AssumeRoot" => assume_root(&ctx),
+                "GetAccessKeyInfo" => get_access_key_info(&ctx),
                 "" => Err(IdentityError::MissingParameter(
                     "The request must contain the parameter Action".into(),
                 )),
@@ -481,5 +482,38 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
     })?;
     let mut x = Xml::new();
     credentials_xml(&mut x, &issued);
+    Ok(x)
+}
+
+/// GetAccessKeyInfo: the account an access key (long-term or temporary) belongs to.
+/// <https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html>
+fn get_access_key_info(ctx: &Sts<'_>) -> Result<Xml> {
+    let key = ctx.p.required("AccessKeyId")?;
+    let check = AccessCheck {
+        action: "sts:GetAccessKeyInfo",
+        resource: "*",
+        resource_account: None,
+        resource_policies: &[],
+        resource_policy_required: false,
+        context: &[],
+    };
+    ctx.authz
+        .check(ctx.caller, ctx.meta, &check)
+        .map_err(|d| IdentityError::AccessDenied(d.message))?;
+    let st = ctx.id.store.snapshot();
+    let account = st
+        .keys
+        .get(key)
+        .map(|k| k.account_id.clone())
+        .or_else(|| st.sessions.get(key).map(|s| s.account_id.clone()))
+        .ok_or_else(|| {
+            constraint(
+                key,
+                "accessKeyId",
+                "Member must be an existing access key id",
+            )
+        })?;
+    let mut x = Xml::new();
+    x.text("Account", &account);
     Ok(x)
 }

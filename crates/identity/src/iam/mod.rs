@@ -190,10 +190,16 @@ fn dispatch(ctx: &Ctx<'_>, action: &str) -> OpResult {
         "SetDefaultPolicyVersion" => policies::set_default_policy_version(ctx),
         "ListEntitiesForPolicy" => policies::list_entities_for_policy(ctx),
         "EnableOrganizationsRootCredentialsManagement" => {
-            org_features::enable(ctx, org_features::Feature::Credentials)
+            org_features::set(ctx, org_features::Feature::Credentials, true)
         }
         "EnableOrganizationsRootSessions" => {
-            org_features::enable(ctx, org_features::Feature::Sessions)
+            org_features::set(ctx, org_features::Feature::Sessions, true)
+        }
+        "DisableOrganizationsRootCredentialsManagement" => {
+            org_features::set(ctx, org_features::Feature::Credentials, false)
+        }
+        "DisableOrganizationsRootSessions" => {
+            org_features::set(ctx, org_features::Feature::Sessions, false)
         }
         "ListOrganizationsFeatures" => org_features::list(ctx),
         "" => Err(IdentityError::MissingParameter(

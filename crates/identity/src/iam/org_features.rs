@@ -50,11 +50,14 @@ fn check_org(ctx: &Ctx<'_>, org: Option<&Organization>) -> Result<Organization, 
     Ok(org.clone())
 }
 
-pub fn enable(ctx: &Ctx<'_>, feature: Feature) -> OpResult {
+/// Enable… (`on`) or Disable… (`!on`) a centralized root access feature.
+pub fn set(ctx: &Ctx<'_>, feature: Feature, on: bool) -> OpResult {
+    let verb = if on { "Enable" } else { "Disable" };
     let action = match feature {
-        Feature::Credentials => "iam:EnableOrganizationsRootCredentialsManagement",
-        Feature::Sessions => "iam:EnableOrganizationsRootSessions",
+        Feature::Credentials => format!("iam:{verb}OrganizationsRootCredentialsManagement"),
+        Feature::Sessions => format!("iam:{verb}OrganizationsRootSessions"),
     };
+    let action = action.as_str();
     ctx.authorize(action, "*", &[])?;
     let org = ctx.id.store.write(|txn| {
         check_org(ctx, txn.get::<Organization>("org"))?;
@@ -62,8 +65,8 @@ pub fn enable(ctx: &Ctx<'_>, feature: Feature) -> OpResult {
             .get_mut::<Organization>("org")
             .ok_or_else(|| IdentityError::ServiceFailure("no org".into()))?;
         match feature {
-            Feature::Credentials => org.root_credentials_management = true,
-            Feature::Sessions => org.root_sessions = true,
+            Feature::Credentials => org.root_credentials_management = on,
+            Feature::Sessions => org.root_sessions = on,
         }
         Ok(org.clone())
     })?;

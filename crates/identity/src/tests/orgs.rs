@@ -484,6 +484,25 @@ fn assume_root_requires_centralized_root_access() {
         xml_value(&r.body, "Code").as_deref(),
         Some("ValidationError")
     );
+    // Disabling root sessions stops AssumeRoot again.
+    let body = iam(
+        &id,
+        &root,
+        &[("Action", "DisableOrganizationsRootSessions")],
+    );
+    assert!(!body.contains("<member>RootSessions</member>"));
+    assert_eq!(assume(&admin).status, 403);
+    iam(&id, &root, &[("Action", "EnableOrganizationsRootSessions")]);
+    let statuses = ok(
+        &id,
+        &root,
+        "ListCreateAccountStatus",
+        json!({"States": ["SUCCEEDED"]}),
+    );
+    assert_eq!(
+        statuses["CreateAccountStatuses"][0]["AccountId"],
+        json!(member)
+    );
     let mgmt = id.management_account_id();
     let r = sts(
         &id,

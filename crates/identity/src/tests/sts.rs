@@ -328,3 +328,24 @@ fn transitive_tags_follow_role_chains() {
     );
     assert_eq!(r.status, 400, "{}", r.body);
 }
+
+#[test]
+fn get_access_key_info() {
+    let (id, root, alice, _) = setup();
+    let key = alice.access_key_id.clone().unwrap();
+    let r = call(
+        &id,
+        &root,
+        &[("Action", "GetAccessKeyInfo"), ("AccessKeyId", &key)],
+    );
+    assert_eq!(
+        xml_value(&r.body, "Account"),
+        Some(id.management_account_id())
+    );
+    let r = call(
+        &id,
+        &root,
+        &[("Action", "GetAccessKeyInfo"), ("AccessKeyId", "AKIANOPE")],
+    );
+    assert_eq!(r.status, 400);
+}
