@@ -99,8 +99,9 @@ impl S3Service {
     }
 
     /// Handles an S3 Control request (account-level Block Public Access).
-    /// The server passes the request path in `key` (e.g.
-    /// `/v20180820/configuration/publicAccessBlock`) and leaves `bucket` empty.
+    /// The server may pass the request path in `key` (e.g.
+    /// `/v20180820/configuration/publicAccessBlock`); `key: None` addresses the
+    /// public access block. The account is the `x-amz-account-id` header.
     pub async fn handle_control(&self, mut req: S3Request) -> http::Response<S3Body> {
         let head = req.method == http::Method::HEAD;
         let resource = req.key.clone().unwrap_or_default();

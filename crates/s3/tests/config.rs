@@ -196,7 +196,16 @@ async fn object_writer_public_acls_and_block_public_access() {
         .control(&h)
         .await
         .assert_err(400, "InvalidRequest");
-    ctl("DELETE").control(&h).await.assert(204);
+    req("DELETE", None, None)
+        .h("x-amz-account-id", OWNER)
+        .control(&h)
+        .await
+        .assert(204);
+    req("GET", None, Some("/v20180820/jobs"))
+        .h("x-amz-account-id", OWNER)
+        .control(&h)
+        .await
+        .assert_err(501, "NotImplemented");
     req("PUT", Some("bkt"), Some("k2"))
         .h("x-amz-acl", "public-read")
         .body(b"x".to_vec())

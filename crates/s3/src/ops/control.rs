@@ -10,14 +10,19 @@ use crate::error::{Failure, S3Error, S3Result};
 use crate::response::Reply;
 use crate::{S3Request, S3Service};
 
+/// The path of the account-level public access block configuration.
+const PAB_PATH: &str = "v20180820/configuration/publicAccessBlock";
+
 /// The S3 Control XML namespace.
 pub const CONTROL_NS: &str = "http://awss3control.amazonaws.com/doc/2018-08-20/";
 
 impl S3Service {
     pub(crate) async fn control(&self, req: &mut S3Request) -> S3Result<Response<S3Body>> {
-        let path = req.key.clone().unwrap_or_default();
+        // The only S3 Control operation served is the account's public access block;
+        // a request without a path (`key: None`) is taken to address it.
+        let path = req.key.clone().unwrap_or_else(|| PAB_PATH.to_string());
         let path = path.trim_start_matches('/').trim_end_matches('/');
-        if path != "v20180820/configuration/publicAccessBlock" {
+        if path != PAB_PATH {
             return Err(S3Error::NotImplemented(
                 "This S3 Control operation is not implemented by this server".into(),
             )
