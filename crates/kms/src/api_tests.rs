@@ -123,6 +123,8 @@ fn errors_for_unknown_keys_and_bad_requests() {
         .kms
         .handle(&root, &h.meta, &h.authz, "TrentService.Nope", b"{}");
     assert!(r.body.contains("UnknownOperationException"));
+    let (code, _) = h.err(&root, "Sign", json!({}));
+    assert_eq!(code, "UnsupportedOperationException");
     let (code, _) = h.err(&root, "CreateKey", json!({"KeySpec": "RSA_2048"}));
     assert_eq!(code, "UnsupportedOperationException");
     let (code, _) = h.err(

@@ -51,7 +51,12 @@ pub(crate) fn parse_key_ref(
             return Err(invalid());
         }
         if *arn_region != region {
-            return Err(KmsError::NotFound(format!("Invalid arn {text}")));
+            // A well-formed ARN of another region names nothing this KMS holds.
+            return Err(if resource.starts_with("alias/") {
+                KmsError::NotFound(format!("Alias {text} is not found."))
+            } else {
+                KmsError::NotFound(format!("Key '{text}' does not exist"))
+            });
         }
         if let Some(id) = resource.strip_prefix("key/") {
             return Ok(KeyRef::Key {

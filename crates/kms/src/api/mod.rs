@@ -60,11 +60,36 @@ pub(crate) fn dispatch(
         "TagResource" => tags::tag_resource(kms, req, parse(body)?),
         "UntagResource" => tags::untag_resource(kms, req, parse(body)?),
         "ListResourceTags" => tags::list_resource_tags(kms, req, parse(body)?),
-        other => Err(KmsError::UnknownOperation(format!(
-            "Operation {other} is not supported."
+        other if UNIMPLEMENTED.contains(&other) => Err(KmsError::UnsupportedOperation(format!(
+            "{other} is not supported by this KMS: it holds only symmetric encryption keys with AWS_KMS key material."
         ))),
+        other => Err(KmsError::UnknownOperation(format!("Operation {other} is not supported."))),
     }
 }
+
+/// Real KMS operations this KMS does not offer (asymmetric and HMAC keys,
+/// imported material, multi-Region keys, custom key stores).
+const UNIMPLEMENTED: &[&str] = &[
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+    "GetParametersForImport",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
+    "ReplicateKey",
+    "UpdatePrimaryRegion",
+    "CreateCustomKeyStore",
+    "ConnectCustomKeyStore",
+    "DeleteCustomKeyStore",
+    "DescribeCustomKeyStores",
+    "DisconnectCustomKeyStore",
+    "UpdateCustomKeyStore",
+];
 
 /// Parses a request body (an empty body is `{}`).
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsError> {
