@@ -36,7 +36,12 @@ impl Evaluation {
             .map(|t| t.label())
             .unwrap_or("identity-based policy");
         let because = if self.reason.is_explicit_deny() {
-            format!("with an explicit deny in a {label}")
+            let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("with an explicit deny in {article} {label}")
         } else {
             format!("because no {label} allows the {} action", req.action)
         };

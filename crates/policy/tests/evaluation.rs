@@ -1,0 +1,680 @@
+//! One test per evaluation rule, through the public API.
+
+use strongbox_policy::{
+    evaluate, Context, Decision, Evaluation, MessageStyle, Policy, PolicyKind, PolicyRef,
+    PolicySet, PolicyType, Principal, Reason, Request,
+};
+
+const A: &str = "111122223333";
+const B: &str = "444455556666";
+const OBJ: &str = "arn:aws:s3:::example-bucket/reports/q1.csv";
+
+fn user(account: &str, name: &str) -> Principal {
+    Principal::User {
+        arn: format!("arn:aws:iam::{account}:user/{name}"),
+        account: account.into(),
+    }
+}
+
+fn session(account: &str, role: &str, name: &str) -> Principal {
+    Principal::AssumedRole {
+        session_arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{name}"),
+        role_arn: format!("arn:aws:iam::{account}:role/{role}"),
+        account: account.into(),
+    }
+}
+
+fn id(statements: &str) -> Policy {
+    Policy::parse(
+        &PolicyKind::Identity,
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#),
+    )
+    .unwrap()
+}
+
+fn bucket(statements: &str) -> Policy {
+    let kind = PolicyKind::Bucket {
+        bucket: "example-bucket".into(),
+    };
+    Policy::parse(
+        &kind,
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#),
+    )
+    .unwrap()
+}
+
+fn key(statements: &str) -> Policy {
+    Policy::parse(
+        &PolicyKind::KeyPolicy,
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#),
+    )
+    .unwrap()
+}
+
+const ALLOW_GET: &str =
+    r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::example-bucket/*"}"#;
+const ALLOW_ALL: &str = r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#;
+
+fn grant(principal: &str) -> String {
+    format!(
+        r#"{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::example-bucket/*"}}"#
+    )
+}
+
+#[derive(Default)]
+struct Setup {
+    identity: Vec<Policy>,
+    resource: Option<Policy>,
+    required: bool,
+    boundary: Option<Policy>,
+    session: Option<Policy>,
+    scp: Option<Vec<Vec<Policy>>>,
+}
+
+fn run(
+    p: &Principal,
+    action: &str,
+    resource: &str,
+    owner: &str,
+    ctx: &Context,
+    s: &Setup,
+) -> Evaluation {
+    let set = PolicySet {
+        identity: s
+            .identity
+            .iter()
+            .map(|p| PolicyRef {
+                name: "identity",
+                policy: p,
+            })
+            .collect(),
+        resource: s
+            .resource
+            .iter()
+            .map(|p| PolicyRef {
+                name: "resource",
+                policy: p,
+            })
+            .collect(),
+        resource_required: s.required,
+        boundary: s.boundary.as_ref().map(|p| PolicyRef {
+            name: "boundary",
+            policy: p,
+        }),
+        session: s.session.as_ref().map(|p| {
+            vec![PolicyRef {
+                name: "session",
+                policy: p,
+            }]
+        }),
+        scp: s.scp.as_ref().map(|levels| {
+            levels
+                .iter()
+                .map(|l| {
+                    l.iter()
+                        .map(|p| PolicyRef {
+                            name: "scp",
+                            policy: p,
+                        })
+                        .collect()
+                })
+                .collect()
+        }),
+    };
+    let req = Request {
+        principal: p,
+        action,
+        resource,
+        resource_account: Some(owner),
+        context: ctx,
+    };
+    evaluate(&req, &set)
+}
+
+fn get(p: &Principal, s: &Setup) -> (Decision, Reason) {
+    let e = run(p, "s3:GetObject", OBJ, A, &Context::new(), s);
+    (e.decision, e.reason)
+}
+
+const ALLOWED: (Decision, Reason) = (Decision::Allow, Reason::Allowed);
+
+fn denied(r: Reason) -> (Decision, Reason) {
+    (Decision::Deny, r)
+}
+
+#[test]
+fn default_deny_and_identity_allow() {
+    let alice = user(A, "alice");
+    assert_eq!(
+        get(&alice, &Setup::default()),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    assert_eq!(
+        get(
+            &alice,
+            &Setup {
+                identity: vec![id(ALLOW_GET)],
+                ..Default::default()
+            }
+        ),
+        ALLOWED
+    );
+}
+
+#[test]
+fn explicit_deny_beats_allow_and_reports_in_order() {
+    let alice = user(A, "alice");
+    let deny = r#"{"Effect":"Deny","Action":"s3:*","Resource":"*"}"#;
+    let s = Setup {
+        identity: vec![id(&format!("{ALLOW_ALL},{deny}"))],
+        resource: Some(bucket(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::example-bucket/*"}"#,
+        )),
+        ..Default::default()
+    };
+    let e = run(&alice, "s3:GetObject", OBJ, A, &Context::new(), &s);
+    assert_eq!(e.reason, Reason::ExplicitDenyResourcePolicy);
+    assert_eq!(e.also, vec![Reason::ExplicitDenyIdentityPolicy]);
+    let d = e.deciding.unwrap();
+    assert_eq!(
+        (d.policy_type, d.statement_index),
+        (PolicyType::Resource, 0)
+    );
+}
+
+#[test]
+fn same_account_resource_grants() {
+    let alice = user(A, "alice");
+    let with = |p: &str, boundary: Option<Policy>| Setup {
+        resource: Some(bucket(&grant(p))),
+        boundary,
+        ..Default::default()
+    };
+    let cw_only = || {
+        Some(id(
+            r#"{"Effect":"Allow","Action":"cloudwatch:*","Resource":"*"}"#,
+        ))
+    };
+    // A grant to the user ARN needs no identity policy and ignores the boundary's implicit deny.
+    assert_eq!(
+        get(
+            &alice,
+            &with(
+                r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#,
+                cw_only()
+            )
+        ),
+        ALLOWED
+    );
+    // A grant to the account only delegates to IAM.
+    assert_eq!(
+        get(&alice, &with(r#"{"AWS":"111122223333"}"#, None)),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    // Role ARN: covers the session but is limited by the boundary and the session policy.
+    let s1 = session(A, "app", "s1");
+    assert_eq!(
+        get(
+            &s1,
+            &with(r#"{"AWS":"arn:aws:iam::111122223333:role/app"}"#, None)
+        ),
+        ALLOWED
+    );
+    assert_eq!(
+        get(
+            &s1,
+            &with(r#"{"AWS":"arn:aws:iam::111122223333:role/app"}"#, cw_only())
+        ),
+        denied(Reason::NoAllowPermissionsBoundary)
+    );
+    let limited = Setup {
+        resource: Some(bucket(&grant(
+            r#"{"AWS":"arn:aws:iam::111122223333:role/app"}"#,
+        ))),
+        session: Some(id(
+            r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}"#,
+        )),
+        ..Default::default()
+    };
+    assert_eq!(get(&s1, &limited), denied(Reason::NoAllowSessionPolicy));
+    // Session ARN: not limited.
+    let exact = Setup {
+        resource: Some(bucket(&grant(
+            r#"{"AWS":"arn:aws:sts::111122223333:assumed-role/app/s1"}"#,
+        ))),
+        session: Some(id(
+            r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}"#,
+        )),
+        boundary: cw_only(),
+        ..Default::default()
+    };
+    assert_eq!(get(&s1, &exact), ALLOWED);
+    assert_eq!(
+        get(&session(A, "app", "s2"), &exact),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+}
+
+#[test]
+fn cross_account_needs_both_sides() {
+    let dave = user(B, "dave");
+    let both = Setup {
+        identity: vec![id(ALLOW_GET)],
+        resource: Some(bucket(&grant(r#"{"AWS":"444455556666"}"#))),
+        ..Default::default()
+    };
+    assert_eq!(get(&dave, &both), ALLOWED);
+    let only_bucket = Setup {
+        resource: Some(bucket(&grant(r#"{"AWS":"*"}"#))),
+        ..Default::default()
+    };
+    assert_eq!(
+        get(&dave, &only_bucket),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    let only_identity = Setup {
+        identity: vec![id(ALLOW_GET)],
+        ..Default::default()
+    };
+    assert_eq!(
+        get(&dave, &only_identity),
+        denied(Reason::NoAllowResourcePolicy)
+    );
+    let e = run(
+        &dave,
+        "s3:GetObject",
+        OBJ,
+        A,
+        &Context::new(),
+        &Setup::default(),
+    );
+    assert_eq!(
+        (e.reason, e.also),
+        (
+            Reason::NoAllowResourcePolicy,
+            vec![Reason::NoAllowIdentityPolicy]
+        )
+    );
+    // The root user of the other account needs only the grant.
+    let root_b = Principal::Root { account: B.into() };
+    assert_eq!(
+        get(
+            &root_b,
+            &Setup {
+                resource: Some(bucket(&grant(r#"{"AWS":"444455556666"}"#))),
+                ..Default::default()
+            }
+        ),
+        ALLOWED
+    );
+}
+
+#[test]
+fn scp_levels_and_root() {
+    let alice = user(A, "alice");
+    let full = || id(ALLOW_ALL);
+    let ec2 = || id(r#"{"Effect":"Allow","Action":"ec2:*","Resource":"*"}"#);
+    let s = Setup {
+        identity: vec![full()],
+        scp: Some(vec![vec![full()], vec![ec2()]]),
+        ..Default::default()
+    };
+    assert_eq!(get(&alice, &s), denied(Reason::NoAllowScp));
+    let s = Setup {
+        identity: vec![full()],
+        scp: Some(vec![vec![full()], vec![ec2(), full()]]),
+        ..Default::default()
+    };
+    assert_eq!(get(&alice, &s), ALLOWED);
+    let root = Principal::Root { account: A.into() };
+    assert_eq!(get(&root, &Setup::default()), ALLOWED);
+    assert_eq!(
+        get(
+            &root,
+            &Setup {
+                scp: Some(vec![vec![ec2()]]),
+                ..Default::default()
+            }
+        ),
+        denied(Reason::NoAllowScp)
+    );
+    // The root user derives aws:PrincipalArn.
+    let deny_root = id(
+        r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}"#,
+    );
+    assert_eq!(
+        get(
+            &root,
+            &Setup {
+                scp: Some(vec![vec![full(), deny_root]]),
+                ..Default::default()
+            }
+        ),
+        denied(Reason::ExplicitDenyScp)
+    );
+}
+
+#[test]
+fn bucket_owner_root_can_always_manage_the_bucket_policy() {
+    let root = Principal::Root { account: A.into() };
+    let lockout = Setup {
+        resource: Some(bucket(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::example-bucket","arn:aws:s3:::example-bucket/*"]}"#,
+        )),
+        ..Default::default()
+    };
+    let b = "arn:aws:s3:::example-bucket";
+    for action in [
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:GetBucketPolicy",
+    ] {
+        assert_eq!(
+            run(&root, action, b, A, &Context::new(), &lockout).decision,
+            Decision::Allow,
+            "{action}"
+        );
+    }
+    assert_eq!(
+        run(&root, "s3:GetObject", OBJ, A, &Context::new(), &lockout).reason,
+        Reason::ExplicitDenyResourcePolicy
+    );
+    // Another account's root user gets no such exception.
+    let other = Principal::Root { account: B.into() };
+    assert_eq!(
+        run(
+            &other,
+            "s3:PutBucketPolicy",
+            b,
+            A,
+            &Context::new(),
+            &lockout
+        )
+        .decision,
+        Decision::Deny
+    );
+}
+
+#[test]
+fn kms_key_policy_must_allow() {
+    let alice = user(A, "alice");
+    let k = "arn:aws:kms:us-east-1:111122223333:key/1234";
+    let iam_kms = || id(r#"{"Effect":"Allow","Action":"kms:*","Resource":"*"}"#);
+    let enable_iam = || {
+        key(
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#,
+        )
+    };
+    let names_bob = || {
+        key(
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"kms:*","Resource":"*"}"#,
+        )
+    };
+    let ctx = Context::new();
+    let r = |s: &Setup| {
+        let e = run(&alice, "kms:Decrypt", k, A, &ctx, s);
+        (e.decision, e.reason)
+    };
+    assert_eq!(
+        r(&Setup {
+            identity: vec![iam_kms()],
+            resource: Some(enable_iam()),
+            required: true,
+            ..Default::default()
+        }),
+        ALLOWED
+    );
+    assert_eq!(
+        r(&Setup {
+            resource: Some(enable_iam()),
+            required: true,
+            ..Default::default()
+        }),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    assert_eq!(
+        r(&Setup {
+            identity: vec![iam_kms()],
+            resource: Some(names_bob()),
+            required: true,
+            ..Default::default()
+        }),
+        denied(Reason::NoAllowResourcePolicy)
+    );
+    // A statement without Resource applies to nothing.
+    let no_resource = key(
+        r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"kms:*"}"#,
+    );
+    assert_eq!(
+        r(&Setup {
+            resource: Some(no_resource),
+            required: true,
+            ..Default::default()
+        }),
+        denied(Reason::NoAllowResourcePolicy)
+    );
+}
+
+#[test]
+fn not_principal_deny() {
+    let np = r#"{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::444455556666:user/Bob","arn:aws:iam::444455556666:root"]},"Action":"s3:*","Resource":"arn:aws:s3:::example-bucket/*"}"#;
+    let s = |boundary: Option<Policy>| Setup {
+        identity: vec![id(ALLOW_GET)],
+        resource: Some(bucket(&format!(
+            "{np},{}",
+            grant(r#"{"AWS":"444455556666"}"#)
+        ))),
+        boundary,
+        ..Default::default()
+    };
+    assert_eq!(get(&user(B, "Bob"), &s(None)), ALLOWED);
+    assert_eq!(
+        get(&user(B, "Carol"), &s(None)),
+        denied(Reason::ExplicitDenyResourcePolicy)
+    );
+    assert_eq!(
+        get(&user(B, "Bob"), &s(Some(id(ALLOW_ALL)))),
+        denied(Reason::ExplicitDenyResourcePolicy)
+    );
+}
+
+#[test]
+fn anonymous_and_services() {
+    let public = Setup {
+        resource: Some(bucket(&grant(r#""*""#))),
+        ..Default::default()
+    };
+    assert_eq!(get(&Principal::Anonymous, &public), ALLOWED);
+    let account = Setup {
+        resource: Some(bucket(&grant(r#"{"AWS":"111122223333"}"#))),
+        ..Default::default()
+    };
+    assert_eq!(get(&Principal::Anonymous, &account).0, Decision::Deny);
+    let svc = Principal::Service {
+        name: "logging.s3.amazonaws.com".into(),
+    };
+    let to_service = Setup {
+        resource: Some(bucket(&grant(r#"{"Service":"logging.s3.amazonaws.com"}"#))),
+        ..Default::default()
+    };
+    assert_eq!(get(&svc, &to_service), ALLOWED);
+    assert_eq!(get(&svc, &account).0, Decision::Deny);
+}
+
+#[test]
+fn trust_policy_same_and_cross_account() {
+    let trust = |p: &str| {
+        Policy::parse(&PolicyKind::Trust, &format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{p},"Action":"sts:AssumeRole"}}]}}"#)).unwrap()
+    };
+    let role = "arn:aws:iam::111122223333:role/app";
+    let ctx = Context::new();
+    let assume = |p: &Principal, s: &Setup| run(p, "sts:AssumeRole", role, A, &ctx, s).reason;
+    let direct = Setup {
+        resource: Some(trust(r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#)),
+        required: true,
+        ..Default::default()
+    };
+    assert_eq!(assume(&user(A, "alice"), &direct), Reason::Allowed);
+    assert_eq!(
+        assume(&user(A, "bob"), &direct),
+        Reason::NoAllowResourcePolicy
+    );
+    let account_b = Setup {
+        resource: Some(trust(r#"{"AWS":"444455556666"}"#)),
+        required: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        assume(&user(B, "dave"), &account_b),
+        Reason::NoAllowIdentityPolicy
+    );
+    let with_iam = Setup {
+        identity: vec![id(
+            r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#,
+        )],
+        resource: Some(trust(r#"{"AWS":"444455556666"}"#)),
+        required: true,
+        ..Default::default()
+    };
+    assert_eq!(assume(&user(B, "dave"), &with_iam), Reason::Allowed);
+    let svc = Setup {
+        resource: Some(trust(r#"{"Service":"ec2.amazonaws.com"}"#)),
+        required: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        assume(
+            &Principal::Service {
+                name: "ec2.amazonaws.com".into()
+            },
+            &svc
+        ),
+        Reason::Allowed
+    );
+}
+
+#[test]
+fn variables_and_context() {
+    let alice = user(A, "alice");
+    let home = id(
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::example-bucket/home/${aws:username}/*"}"#,
+    );
+    let s = Setup {
+        identity: vec![home],
+        ..Default::default()
+    };
+    let ctx = Context::new();
+    assert_eq!(
+        run(
+            &alice,
+            "s3:GetObject",
+            "arn:aws:s3:::example-bucket/home/alice/x",
+            A,
+            &ctx,
+            &s
+        )
+        .decision,
+        Decision::Allow
+    );
+    assert_eq!(
+        run(
+            &alice,
+            "s3:GetObject",
+            "arn:aws:s3:::example-bucket/home/bob/x",
+            A,
+            &ctx,
+            &s
+        )
+        .decision,
+        Decision::Deny
+    );
+    let team = id(
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::example-bucket/${aws:PrincipalTag/team, 'shared'}/*"}"#,
+    );
+    let s = Setup {
+        identity: vec![team],
+        ..Default::default()
+    };
+    let tagged = Context::new().with("aws:principaltag/TEAM", "blue");
+    assert_eq!(
+        run(
+            &alice,
+            "s3:GetObject",
+            "arn:aws:s3:::example-bucket/blue/x",
+            A,
+            &tagged,
+            &s
+        )
+        .decision,
+        Decision::Allow
+    );
+    assert_eq!(
+        run(
+            &alice,
+            "s3:GetObject",
+            "arn:aws:s3:::example-bucket/shared/x",
+            A,
+            &ctx,
+            &s
+        )
+        .decision,
+        Decision::Allow
+    );
+}
+
+#[test]
+fn messages() {
+    let alice = user(A, "alice");
+    let ctx = Context::new();
+    let req = Request {
+        principal: &alice,
+        action: "s3:PutObject",
+        resource: OBJ,
+        resource_account: Some(A),
+        context: &ctx,
+    };
+    let e = evaluate(&req, &PolicySet::default());
+    assert_eq!(
+        e.message(&req, MessageStyle::S3),
+        format!("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: \"{OBJ}\" because no identity-based policy allows the s3:PutObject action")
+    );
+    let deny = id(r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#);
+    let set = PolicySet {
+        identity: vec![PolicyRef {
+            name: "d",
+            policy: &deny,
+        }],
+        ..Default::default()
+    };
+    let e = evaluate(&req, &set);
+    assert_eq!(
+        e.message(&req, MessageStyle::Iam),
+        format!("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:PutObject on resource: {OBJ} with an explicit deny in an identity-based policy")
+    );
+}
+
+#[test]
+fn trace_explains_conditions() {
+    let alice = user(A, "alice");
+    let p = id(
+        r#"{"Sid":"OnlyVpce","Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}"#,
+    );
+    let s = Setup {
+        identity: vec![p],
+        ..Default::default()
+    };
+    let ctx = Context::new().with("aws:SourceVpce", "vpce-2");
+    let e = run(&alice, "s3:GetObject", OBJ, A, &ctx, &s);
+    assert_eq!(e.reason, Reason::NoAllowIdentityPolicy);
+    let json = serde_json::to_value(&e.trace).unwrap();
+    let c = &json["policies"][0]["statements"][0]["conditions"][0];
+    assert_eq!(c["operator"], "StringEquals");
+    assert_eq!(c["request_values"][0], "vpce-2");
+    assert_eq!(c["policy_values"][0], "vpce-1");
+    assert_eq!(c["matched"], false);
+    assert_eq!(json["policies"][0]["statements"][0]["sid"], "OnlyVpce");
+    assert!(e
+        .trace
+        .to_text()
+        .contains("condition StringEquals aws:SourceVpce"));
+}
