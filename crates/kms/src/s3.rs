@@ -7,6 +7,18 @@
 //!   managed key `aws/s3` is used (created on first use); its policy admits
 //!   only principals of that account calling through S3.
 //! * SSE-S3: data keys wrapped by the server's own key; no caller authorization.
+//!
+//! Suggested wiring (the S3 side owns the metadata):
+//! * PutObject: get a data key (SSE-S3, SSE-KMS, or the SSE-C customer key),
+//!   pick [`crate::object_crypto::random_base_nonce`], encrypt the body with
+//!   [`crate::object_crypto::Encryptor`] bound to [`object_binding`]; store the
+//!   wrapped data key / KMS ciphertext blob, the nonce, the key ARN and the
+//!   encryption context with the object.
+//! * Multipart: one data key per upload (CreateMultipartUpload), unwrapped again
+//!   for every UploadPart (SSE-KMS: `kms:Decrypt` as the caller, as in AWS); each
+//!   part encrypted separately with its own nonce and [`part_binding`]; GET maps
+//!   ranges with [`crate::object_crypto::multipart_ranges`].
+//! * CopyObject re-encrypts under the destination's key, binding and nonce.
 
 use strongbox_core::{Authorizer, Caller, RequestMeta};
 use zeroize::Zeroize as _;
@@ -48,6 +60,45 @@ impl std::fmt::Debug for S3DataKey {
             .field("key_arn", &self.key_arn)
             .finish_non_exhaustive()
     }
+}
+
+/// The AAD binding of a single-PUT object: bucket, key and version id
+/// (`null` when unversioned), NUL-separated.
+pub fn object_binding(bucket: &str, key: &str, version_id: Option<&str>) -> Vec<u8> {
+    [bucket, key, version_id.unwrap_or("null")]
+        .join("\0")
+        .into_bytes()
+}
+
+/// The AAD binding of one part of a multipart upload.
+pub fn part_binding(upload_id: &str, part_number: u32) -> Vec<u8> {
+    format!("{upload_id}\0part\0{part_number}").into_bytes()
+}
+
+/// The SSE-KMS encryption context of an object: the caller's
+/// `x-amz-server-side-encryption-context` (base64 of a JSON object of strings),
+/// if any, plus `aws:s3:arn` = `resource_arn` (the object ARN, or the bucket
+/// ARN with S3 Bucket Keys), as S3 adds it.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#encryption-context>
+pub fn s3_encryption_context(
+    header: Option<&str>,
+    resource_arn: &str,
+) -> Result<Vec<(String, String)>, KmsError> {
+    use base64::Engine as _;
+    let mut context = EncryptionContext::new();
+    if let Some(header) = header {
+        let invalid = || {
+            KmsError::Validation(
+                "The encryption context is not valid base64-encoded JSON.".to_string(),
+            )
+        };
+        let json = base64::engine::general_purpose::STANDARD
+            .decode(header.trim())
+            .map_err(|_| invalid())?;
+        context = serde_json::from_slice(&json).map_err(|_| invalid())?;
+    }
+    context.insert("aws:s3:arn".to_string(), resource_arn.to_string());
+    Ok(context.into_iter().collect())
 }
 
 fn to_key32(bytes: &[u8]) -> Result<[u8; 32], KmsError> {

@@ -225,3 +225,41 @@ fn describe_key_on_predefined_alias_creates_aws_s3_key() {
     let (code, _) = h.err(&root, "DescribeKey", json!({"KeyId": "alias/aws/ebs"}));
     assert_eq!(code, "NotFoundException");
 }
+
+#[test]
+fn bindings_and_encryption_context() {
+    use crate::s3::{object_binding, part_binding, s3_encryption_context};
+    assert_eq!(object_binding("b", "k", None), b"b\0k\0null");
+    assert_ne!(
+        object_binding("b", "k", Some("v1")),
+        object_binding("b", "k", Some("v2"))
+    );
+    // Separators keep ("ab", "c") apart from ("a", "bc").
+    assert_ne!(
+        object_binding("ab", "c", None),
+        object_binding("a", "bc", None)
+    );
+    assert_ne!(part_binding("u", 1), part_binding("u", 2));
+    let ctx = s3_encryption_context(None, "arn:aws:s3:::b/k").unwrap();
+    assert_eq!(
+        ctx,
+        vec![("aws:s3:arn".to_string(), "arn:aws:s3:::b/k".to_string())]
+    );
+    use base64::Engine as _;
+    let header = base64::engine::general_purpose::STANDARD
+        .encode(r#"{"project":"x","aws:s3:arn":"spoofed"}"#);
+    let ctx = s3_encryption_context(Some(&header), "arn:aws:s3:::b/k").unwrap();
+    assert_eq!(
+        ctx,
+        vec![
+            ("aws:s3:arn".to_string(), "arn:aws:s3:::b/k".to_string()),
+            ("project".to_string(), "x".to_string())
+        ]
+    );
+    assert!(matches!(
+        s3_encryption_context(Some("!!"), "x"),
+        Err(KmsError::Validation(_))
+    ));
+    let not_strings = base64::engine::general_purpose::STANDARD.encode(r#"{"n":1}"#);
+    assert!(s3_encryption_context(Some(&not_strings), "x").is_err());
+}
