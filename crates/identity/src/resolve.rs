@@ -187,7 +187,7 @@ impl Identity {
                 caller,
             });
         }
-        let Some(session) = st.sessions.get(access_key_id) else {
+        let Some(session) = self.store.session(access_key_id) else {
             return Err(IdentityError::InvalidAccessKeyId(UNKNOWN_KEY.to_string()));
         };
         let Some(token) = session_token else {
@@ -204,11 +204,12 @@ impl Identity {
                 Caller::root(&session.account_id, Some(session.access_key_id.clone()))
             }
             SessionKind::User { user_name, user_id } => {
-                match st
+                // By name first; a renamed user is found by its unique id.
+                let by_name = st
                     .users
                     .get(&entity_key(&session.account_id, user_name))
-                    .filter(|u| &u.id == user_id)
-                {
+                    .filter(|u| &u.id == user_id);
+                match by_name.or_else(|| st.users.values().find(|u| &u.id == user_id)) {
                     Some(user) => user_caller(user, Some(session.access_key_id.clone())),
                     None => return Err(IdentityError::InvalidToken(BAD_TOKEN.to_string())),
                 }

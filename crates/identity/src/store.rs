@@ -6,8 +6,11 @@
 //! snapshot into a [`Txn`], mutates it, commits the touched rows in one SQLite
 //! transaction and only then publishes the new snapshot, so the cache is never
 //! stale and a failed write changes nothing.
+//!
+//! Temporary sessions are many and independent, so they live apart in their
+//! own map (written through to the same table) and are not copied on writes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::de::DeserializeOwned;
@@ -33,7 +36,6 @@ pub struct State {
     pub groups: BTreeMap<String, Group>,
     pub roles: BTreeMap<String, Role>,
     pub policies: BTreeMap<String, ManagedPolicy>,
-    pub sessions: BTreeMap<String, Session>,
     pub orgs: BTreeMap<String, Organization>,
     pub ous: BTreeMap<String, OrgUnit>,
     pub org_policies: BTreeMap<String, OrgPolicy>,
@@ -84,7 +86,6 @@ record!(ManagedPolicy, "policy", policies, |s| entity_key(
     &s.account_id,
     &s.name
 ));
-record!(Session, "session", sessions, |s| s.access_key_id.clone());
 record!(Organization, "organization", orgs, |_s| "org".to_string());
 record!(OrgUnit, "ou", ous, |s| s.id.clone());
 record!(OrgPolicy, "org_policy", org_policies, |s| s.id.clone());
@@ -122,7 +123,6 @@ fn current_row(state: &State, kind: &str, key: &str) -> Option<String> {
         "group" => serialize_row::<Group>(state, key),
         "role" => serialize_row::<Role>(state, key),
         "policy" => serialize_row::<ManagedPolicy>(state, key),
-        "session" => serialize_row::<Session>(state, key),
         "organization" => serialize_row::<Organization>(state, key),
         "ou" => serialize_row::<OrgUnit>(state, key),
         "org_policy" => serialize_row::<OrgPolicy>(state, key),
@@ -167,6 +167,7 @@ pub struct Store {
     db: Arc<Db>,
     current: RwLock<Arc<State>>,
     writer: Mutex<()>,
+    sessions: RwLock<HashMap<String, Arc<Session>>>,
 }
 
 impl Store {
@@ -179,6 +180,7 @@ impl Store {
             rows.collect()
         })?;
         let mut state = State::default();
+        let mut sessions = HashMap::new();
         for (kind, key, doc) in rows {
             match kind.as_str() {
                 "settings" => load_row::<Settings>(&mut state, key, &doc),
@@ -188,7 +190,12 @@ impl Store {
                 "group" => load_row::<Group>(&mut state, key, &doc),
                 "role" => load_row::<Role>(&mut state, key, &doc),
                 "policy" => load_row::<ManagedPolicy>(&mut state, key, &doc),
-                "session" => load_row::<Session>(&mut state, key, &doc),
+                "session" => match serde_json::from_str::<Session>(&doc) {
+                    Ok(session) => {
+                        sessions.insert(key, Arc::new(session));
+                    }
+                    Err(e) => tracing::error!(key, error = %e, "unreadable session skipped"),
+                },
                 "organization" => load_row::<Organization>(&mut state, key, &doc),
                 "ou" => load_row::<OrgUnit>(&mut state, key, &doc),
                 "org_policy" => load_row::<OrgPolicy>(&mut state, key, &doc),
@@ -200,6 +207,7 @@ impl Store {
             db,
             current: RwLock::new(Arc::new(state)),
             writer: Mutex::new(()),
+            sessions: RwLock::new(sessions),
         })
     }
 
@@ -209,6 +217,56 @@ impl Store {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// The temporary session with this access key id.
+    pub fn session(&self, access_key_id: &str) -> Option<Arc<Session>> {
+        match self.sessions.read() {
+            Ok(map) => map.get(access_key_id).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(access_key_id).cloned(),
+        }
+    }
+
+    /// Stores a new session, purging sessions that expired before `purge_before`.
+    pub fn insert_session(&self, session: Session, purge_before: jiff::Timestamp) -> Result<()> {
+        let _guard = self
+            .writer
+            .lock()
+            .map_err(|_| IdentityError::ServiceFailure("lock poisoned".into()))?;
+        let stale: Vec<String> = match self.sessions.read() {
+            Ok(map) => map
+                .values()
+                .filter(|s| s.expires < purge_before)
+                .map(|s| s.access_key_id.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let doc = serde_json::to_string(&session)
+            .map_err(|e| IdentityError::ServiceFailure(e.to_string()))?;
+        self.db.write(|c| {
+            let tx = c.transaction()?;
+            for key in &stale {
+                tx.execute(
+                    "DELETE FROM identity_records WHERE kind = 'session' AND key = ?1",
+                    rusqlite::params![key],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO identity_records (kind, key, doc) VALUES ('session', ?1, ?2)
+                 ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
+                rusqlite::params![session.access_key_id, doc],
+            )?;
+            tx.commit()
+        })?;
+        let mut map = match self.sessions.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for key in &stale {
+            map.remove(key);
+        }
+        map.insert(session.access_key_id.clone(), Arc::new(session));
+        Ok(())
     }
 
     /// Runs `f` on a copy of the state; on success persists what it touched and

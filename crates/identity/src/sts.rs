@@ -13,7 +13,7 @@ use crate::iam::request_tag_context;
 use crate::model::{Organization, Session, SessionKind};
 use crate::query::{envelope, Params, Xml};
 use crate::resolve::managed_document;
-use crate::store::{entity_key, Txn};
+use crate::store::entity_key;
 use crate::validate;
 use crate::{arns, ids, managed, query_error_reply, IamReply, Identity, STS_NAMESPACE};
 use strongbox_policy::PolicyKind;
@@ -86,19 +86,10 @@ fn get_caller_identity(ctx: &Sts<'_>) -> Result<Xml> {
 }
 
 /// New temporary credentials: stores the session (purging long-expired ones).
-fn issue(txn: &mut Txn, session: Session) {
+fn issue(id: &Identity, session: Session) -> Result<()> {
     let cutoff = jiff::Timestamp::now().as_second() - EXPIRED_RETENTION_SECONDS;
-    let stale: Vec<String> = txn
-        .state
-        .sessions
-        .values()
-        .filter(|s| s.expires.as_second() < cutoff)
-        .map(|s| s.access_key_id.clone())
-        .collect();
-    for k in stale {
-        txn.remove::<Session>(&k);
-    }
-    txn.put(session);
+    let purge_before = jiff::Timestamp::from_second(cutoff).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    id.store.insert_session(session, purge_before)
 }
 
 fn new_session(account: &str, kind: SessionKind, seconds: i64) -> Session {
@@ -339,7 +330,7 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
         .caller
         .access_key_id
         .as_deref()
-        .and_then(|k| st.sessions.get(k))
+        .and_then(|k| ctx.id.store.session(k))
     {
         for key in &parent.transitive {
             let Some(value) = parent.tags.get(key) else {
@@ -358,10 +349,7 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
     }
     s.source_identity = source_identity.map(str::to_string);
     let issued = s.clone();
-    ctx.id.store.write(|txn| {
-        issue(txn, s);
-        Ok(())
-    })?;
+    issue(ctx.id, s)?;
 
     let mut x = Xml::new();
     x.opt("SourceIdentity", source_identity);
@@ -399,10 +387,7 @@ fn get_session_token(ctx: &Sts<'_>) -> Result<Xml> {
     };
     let s = new_session(&ctx.caller.account_id, kind, duration);
     let issued = s.clone();
-    ctx.id.store.write(|txn| {
-        issue(txn, s);
-        Ok(())
-    })?;
+    issue(ctx.id, s)?;
     let mut x = Xml::new();
     credentials_xml(&mut x, &issued);
     Ok(x)
@@ -476,10 +461,7 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
     let mut s = new_session(target, SessionKind::Root, duration.max(1));
     s.session_policies = Some(vec![(task.arn(), task.document.to_string())]);
     let issued = s.clone();
-    ctx.id.store.write(|txn| {
-        issue(txn, s);
-        Ok(())
-    })?;
+    issue(ctx.id, s)?;
     let mut x = Xml::new();
     credentials_xml(&mut x, &issued);
     Ok(x)
@@ -505,7 +487,7 @@ fn get_access_key_info(ctx: &Sts<'_>) -> Result<Xml> {
         .keys
         .get(key)
         .map(|k| k.account_id.clone())
-        .or_else(|| st.sessions.get(key).map(|s| s.account_id.clone()))
+        .or_else(|| ctx.id.store.session(key).map(|s| s.account_id.clone()))
         .ok_or_else(|| {
             constraint(
                 key,

@@ -5,7 +5,7 @@ use strongbox_core::{CallerKind, ContextEntry};
 use super::entities::{attachable, locate, Kind};
 use super::{not_truncated, path_prefix, request_tag_context, user_xml, Ctx, OpResult};
 use crate::error::{IdentityError, Result};
-use crate::model::{AccessKey, Group, Perms, Session, SessionKind, User};
+use crate::model::{AccessKey, Group, Perms, User};
 use crate::query::Xml;
 use crate::store::entity_key;
 use crate::{arns, ids, validate};
@@ -178,7 +178,7 @@ pub fn delete_user(ctx: &Ctx<'_>) -> OpResult {
 }
 
 /// UpdateUser: rename (`NewUserName`) and/or move (`NewPath`); keys, group
-/// memberships and sessions follow the user.
+/// memberships follow the user (sessions find it by its unique id).
 pub fn update_user(ctx: &Ctx<'_>) -> OpResult {
     let v = locate(ctx, Kind::User, "UpdateUser", Vec::new())?;
     let new_name = ctx.p.get("NewUserName").map(str::to_string);
@@ -232,22 +232,6 @@ pub fn update_user(ctx: &Ctx<'_>) -> OpResult {
                 if let Some(g) = txn.get_mut::<Group>(&key) {
                     g.members.remove(&old_lower);
                     g.members.insert(n.to_ascii_lowercase());
-                }
-            }
-            let sessions: Vec<String> = txn
-                .state
-                .sessions
-                .values()
-                .filter(
-                    |s| matches!(&s.kind, SessionKind::User { user_id, .. } if *user_id == user.id),
-                )
-                .map(|s| s.access_key_id.clone())
-                .collect();
-            for id in sessions {
-                if let Some(s) = txn.get_mut::<Session>(&id) {
-                    if let SessionKind::User { user_name, .. } = &mut s.kind {
-                        *user_name = n.clone();
-                    }
                 }
             }
             txn.remove::<User>(&old_key);

@@ -50,7 +50,7 @@ fn management_account_is_created_once_and_persists() {
         access_key_id: ROOT_KEY.into(),
         secret: ROOT_SECRET.into(),
     };
-    let (account, canonical) = {
+    let (account, canonical, session) = {
         let id =
             Identity::open(Arc::new(Db::open(&path).unwrap()), "us-east-1", key.clone()).unwrap();
         let account = id.management_account_id();
@@ -63,8 +63,18 @@ fn management_account_is_created_once_and_persists() {
             &root,
             &[("Action", "CreateUser"), ("UserName", "alice")],
         );
+        let r = id.handle_sts(
+            &root,
+            &meta(),
+            &TestAuthz::default(),
+            &params(&[("Action", "GetSessionToken")]),
+        );
+        let session = (
+            xml_value(&r.body, "AccessKeyId").unwrap(),
+            xml_value(&r.body, "SessionToken").unwrap(),
+        );
         let canonical = id.canonical_user_id(&account).unwrap();
-        (account, canonical)
+        (account, canonical, session)
     };
     let id = Identity::open(Arc::new(Db::open(&path).unwrap()), "us-east-1", key).unwrap();
     assert_eq!(id.management_account_id(), account);
@@ -76,6 +86,10 @@ fn management_account_is_created_once_and_persists() {
     );
     assert!(id.principal_exists(&format!("arn:aws:iam::{account}:user/alice")));
     assert_eq!(id.list_accounts().len(), 1);
+    let restored = id
+        .lookup_key(&session.0, Some(&session.1), jiff::Timestamp::now())
+        .unwrap();
+    assert!(restored.caller.is_root() && restored.caller.token_issue_time.is_some());
     let _ = std::fs::remove_file(&path);
 }
 
