@@ -25,7 +25,7 @@ use zeroize::Zeroize as _;
 
 use crate::ciphertext::EncryptionContext;
 use crate::error::KmsError;
-use crate::keys::NewKey;
+use crate::keys::{parse_key_ref, KeyRef, NewKey};
 use crate::policy_docs::aws_s3_managed_key_policy;
 use crate::store::{self, KeyRecord};
 use crate::{Kms, Request};
@@ -137,7 +137,19 @@ impl Kms {
     ) -> Result<S3DataKey, KmsError> {
         let req = self.via_s3(caller, meta, authz);
         let key_ref = match key_id {
-            Some(k) => k.to_string(),
+            Some(k) => {
+                // Naming `alias/aws/s3` explicitly also creates the managed key on first use.
+                if let Ok(KeyRef::Alias { account, name }) =
+                    parse_key_ref(k, &caller.account_id, &self.region)
+                {
+                    if name == AWS_S3_ALIAS
+                        && (account == caller.account_id || account == bucket_owner_account)
+                    {
+                        self.aws_s3_key(&account)?;
+                    }
+                }
+                k.to_string()
+            }
             None => self.aws_s3_key(bucket_owner_account)?.arn(),
         };
         let context: EncryptionContext = context.iter().cloned().collect();

@@ -263,3 +263,24 @@ fn bindings_and_encryption_context() {
     let not_strings = base64::engine::general_purpose::STANDARD.encode(r#"{"n":1}"#);
     assert!(s3_encryption_context(Some(&not_strings), "x").is_err());
 }
+
+#[test]
+fn naming_alias_aws_s3_creates_it() {
+    let h = Harness::new();
+    let alice = user(A, "alice");
+    let dk = h
+        .kms
+        .s3_generate_data_key(
+            &alice,
+            &h.meta,
+            &h.authz,
+            Some("alias/aws/s3"),
+            A,
+            &ctx("arn:aws:s3:::b/k"),
+        )
+        .unwrap();
+    assert_eq!(
+        h.kms.resolve_key_arn("alias/aws/s3", A).unwrap(),
+        dk.key_arn
+    );
+}
