@@ -41,6 +41,8 @@ pub(crate) enum Problem {
     UnknownOperator(String),
     BadConditionValue(String),
     TooLarge(usize),
+    /// S3: no action of the statement applies to any of its resources.
+    ActionResourceMismatch,
 }
 
 impl Problem {
@@ -105,6 +107,9 @@ fn s3(p: Problem) -> PolicyError {
         Problem::UnknownOperator(op) => err(C, format!("Invalid Condition type : {op}")),
         Problem::BadConditionValue(v) => err(C, format!("Invalid Condition value : {v}")),
         Problem::TooLarge(_) => err(C, "Policy exceeds the maximum allowed document size."),
+        Problem::ActionResourceMismatch => {
+            err(C, "Action does not apply to any resource(s) in statement")
+        }
     }
 }
 

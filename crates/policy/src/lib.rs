@@ -28,6 +28,7 @@ mod parse;
 mod policy;
 mod principal;
 mod public;
+mod s3_actions;
 mod trace;
 mod variables;
 

@@ -51,3 +51,54 @@ impl Evaluation {
         )
     }
 }
+
+impl Evaluation {
+    /// A short human explanation: the decision, the statement behind it, and
+    /// what would have to change; followed by the statement-by-statement trace.
+    pub fn explain(&self) -> String {
+        let t = &self.trace;
+        let mut out = String::new();
+        match (&self.decision, &self.deciding) {
+            (Decision::Allow, Some(d)) => out.push_str(&format!(
+                "ALLOW: statement #{}{} of {} \"{}\" allows {} on {}\n",
+                d.statement_index,
+                d.sid
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                d.policy_type.label(),
+                d.policy_name,
+                t.action,
+                t.resource
+            )),
+            (Decision::Allow, None) => {
+                out.push_str(&format!("ALLOW: {} on {}\n", t.action, t.resource))
+            }
+            (Decision::Deny, Some(d)) => out.push_str(&format!(
+                "DENY ({}): statement #{}{} of {} \"{}\" explicitly denies {} on {}; \
+                 remove or narrow that statement (no Allow can override it)\n",
+                self.reason.code(),
+                d.statement_index,
+                d.sid
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                d.policy_type.label(),
+                d.policy_name,
+                t.action,
+                t.resource
+            )),
+            (Decision::Deny, None) => {
+                let label = self.reason.policy_type().map_or("policy", |p| p.label());
+                out.push_str(&format!(
+                    "DENY ({}): no {label} allows {} on {}; add an Allow statement for it to a {label}\n",
+                    self.reason.code(),
+                    t.action,
+                    t.resource
+                ));
+            }
+        }
+        out.push_str(&t.to_text());
+        out
+    }
+}

@@ -219,6 +219,14 @@ impl Parser<'_> {
                 .and_then(|v| string_list(v, "Resource").ok())
                 .unwrap_or_default(),
         };
+        if self.strict
+            && matches!(self.kind, PolicyKind::Bucket { .. })
+            && matches!(action, ActionSpec::Action(_))
+            && matches!(resource, ResourceSpec::Resource(_))
+            && !crate::s3_actions::any_applies(&text.actions, &text.resources)
+        {
+            return Err(Problem::ActionResourceMismatch);
+        }
         Ok(Some(Statement {
             sid,
             effect,

@@ -9,7 +9,7 @@ use crate::arn::ArnMatcher;
 use crate::condition::Condition;
 use crate::error::PolicyError;
 use crate::glob::Glob;
-use crate::principal::PrincipalSpec;
+use crate::principal::{PrincipalEntry, PrincipalSpec};
 use crate::variables::Pattern;
 
 /// Which kind of policy a document is; decides validation rules and error codes.
@@ -165,6 +165,27 @@ impl Policy {
     /// The effect of statement `index`.
     pub fn statement_effect(&self, index: usize) -> Option<Effect> {
         self.inner.statements.get(index).map(|s| s.effect)
+    }
+
+    /// The AWS principals the policy names (account ids, user, role and
+    /// session ARNs), for services that check that they exist when the
+    /// policy is stored ("Invalid principal in policy").
+    pub fn named_aws_principals(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for st in &self.inner.statements {
+            for e in st.principal.iter().flat_map(|p| p.entries.iter()) {
+                match e {
+                    PrincipalEntry::Account(a) => out.push(a.as_str()),
+                    PrincipalEntry::User(a)
+                    | PrincipalEntry::Role(a)
+                    | PrincipalEntry::Session(a) => out.push(a.as_str()),
+                    _ => {}
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     pub(crate) fn statements(&self) -> &[Statement] {

@@ -85,6 +85,26 @@ impl Trace {
         }
     }
 
+    /// The caller.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The action evaluated.
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    /// The resource evaluated.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    /// The request context (as given; derived keys are not listed).
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
     /// Statements that applied, with their effect: `(policy index, statement index, effect)`.
     pub fn applicable(&self) -> impl Iterator<Item = (&PolicyTrace, &StatementTrace, Effect)> {
         self.policies.iter().flat_map(|p| {

@@ -678,3 +678,39 @@ fn trace_explains_conditions() {
         .to_text()
         .contains("condition StringEquals aws:SourceVpce"));
 }
+
+#[test]
+fn explain_and_named_principals() {
+    let alice = user(A, "alice");
+    let deny = id(r#"{"Sid":"NoDelete","Effect":"Deny","Action":"s3:Delete*","Resource":"*"}"#);
+    let s = Setup {
+        identity: vec![id(ALLOW_ALL), deny],
+        ..Default::default()
+    };
+    let e = run(&alice, "s3:DeleteObject", OBJ, A, &Context::new(), &s);
+    let text = e.explain();
+    assert!(
+        text.starts_with("DENY (explicit_deny_identity_policy): statement #0 (NoDelete)"),
+        "{text}"
+    );
+    let e = run(
+        &alice,
+        "s3:GetObject",
+        OBJ,
+        A,
+        &Context::new(),
+        &Setup::default(),
+    );
+    assert!(e
+        .explain()
+        .contains("no identity-based policy allows s3:GetObject"));
+    let p = bucket(&format!(
+        "{},{}",
+        grant(r#"{"AWS":["111122223333","arn:aws:iam::444455556666:user/dave"]}"#),
+        grant(r#""*""#)
+    ));
+    assert_eq!(
+        p.named_aws_principals(),
+        vec!["111122223333", "arn:aws:iam::444455556666:user/dave"]
+    );
+}
