@@ -211,7 +211,7 @@ pub(crate) fn list_aliases(
             aliases.push(alias);
         }
     }
-    let (page, next) = paginate(aliases, input.limit, input.marker.as_deref(), 50)?;
+    let (page, next) = paginate(aliases, input.limit, input.marker.as_deref(), (50, 100))?;
     let entries: Vec<Value> = page
         .iter()
         .map(|a| {

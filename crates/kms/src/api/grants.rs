@@ -248,7 +248,7 @@ pub(crate) fn list_grants(
                 .is_none_or(|p| *p == g.grantee)
         })
         .collect();
-    let (page, next) = paginate(grants, input.limit, input.marker.as_deref(), 50)?;
+    let (page, next) = paginate(grants, input.limit, input.marker.as_deref(), (50, 100))?;
     let entries: Vec<Value> = page
         .iter()
         .map(|g| grant_entry(kms, g, &resolved.key.account_id))
@@ -280,7 +280,7 @@ pub(crate) fn list_retirable_grants(
             entries.push(grant_entry(kms, &g, &key.account_id));
         }
     }
-    let (page, next) = paginate(entries, input.limit, input.marker.as_deref(), 50)?;
+    let (page, next) = paginate(entries, input.limit, input.marker.as_deref(), (50, 100))?;
     Ok(with_page(json!({ "Grants": page }), next))
 }
 

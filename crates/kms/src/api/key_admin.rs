@@ -211,7 +211,7 @@ pub(crate) fn list_keys(kms: &Kms, req: &Request<'_>, input: ListInput) -> Resul
             keys.push(key);
         }
     }
-    let (page, next) = paginate(keys, input.limit, input.marker.as_deref(), 100)?;
+    let (page, next) = paginate(keys, input.limit, input.marker.as_deref(), (100, 1000))?;
     let entries: Vec<Value> = page
         .iter()
         .map(|k| json!({ "KeyId": k.key_id, "KeyArn": k.arn() }))
@@ -444,6 +444,11 @@ pub(crate) fn list_key_policies(
         vec![],
         GrantRule::None,
     )?;
-    let (page, next) = paginate(vec![POLICY_NAME], input.limit, input.marker.as_deref(), 100)?;
+    let (page, next) = paginate(
+        vec![POLICY_NAME],
+        input.limit,
+        input.marker.as_deref(),
+        (100, 1000),
+    )?;
     Ok(with_page(json!({ "PolicyNames": page }), next))
 }

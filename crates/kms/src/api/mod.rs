@@ -158,16 +158,17 @@ fn check_algorithm(algorithm: Option<&str>, key_arn: &str) -> Result<(), KmsErro
     }
 }
 
-/// One page of a list: items after `marker`, at most `limit`, and the next marker.
+/// One page of a list: items after `marker`, at most `limit` (default and
+/// maximum per operation, as the API reference gives them), and the next marker.
 fn paginate<T>(
     items: Vec<T>,
     limit: Option<i64>,
     marker: Option<&str>,
-    default_limit: i64,
+    (default_limit, max_limit): (i64, i64),
 ) -> Result<(Vec<T>, Option<String>), KmsError> {
     let limit = limit.unwrap_or(default_limit);
-    if !(1..=1000).contains(&limit) {
-        return Err(range_error("limit", limit, 1, 1000));
+    if !(1..=max_limit).contains(&limit) {
+        return Err(range_error("limit", limit, 1, max_limit));
     }
     let start = match marker {
         None => 0,
@@ -201,18 +202,22 @@ mod tests {
     #[test]
     fn pagination() {
         let items: Vec<i32> = (0..5).collect();
-        let (p, next) = paginate(items.clone(), Some(2), None, 100).unwrap();
+        let (p, next) = paginate(items.clone(), Some(2), None, (100, 1000)).unwrap();
         assert_eq!((p, next.clone()), (vec![0, 1], Some("2".to_string())));
-        let (p, next) = paginate(items.clone(), Some(2), next.as_deref(), 100).unwrap();
+        let (p, next) = paginate(items.clone(), Some(2), next.as_deref(), (100, 1000)).unwrap();
         assert_eq!(p, vec![2, 3]);
-        let (p, next) = paginate(items.clone(), Some(2), next.as_deref(), 100).unwrap();
+        let (p, next) = paginate(items.clone(), Some(2), next.as_deref(), (100, 1000)).unwrap();
         assert_eq!((p, next), (vec![4], None));
         assert!(matches!(
-            paginate(items.clone(), Some(0), None, 100),
+            paginate(items.clone(), Some(101), None, (50, 100)),
             Err(KmsError::Validation(_))
         ));
         assert!(matches!(
-            paginate(items, None, Some("x"), 100),
+            paginate(items.clone(), Some(0), None, (100, 1000)),
+            Err(KmsError::Validation(_))
+        ));
+        assert!(matches!(
+            paginate(items, None, Some("x"), (100, 1000)),
             Err(KmsError::InvalidMarker(_))
         ));
     }

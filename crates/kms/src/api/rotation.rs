@@ -146,7 +146,7 @@ pub(crate) fn list_rotations(
     )?;
     let arn = resolved.key.arn();
     let rotations = store::rotations(&kms.db, &resolved.key.key_id)?;
-    let (page, next) = paginate(rotations, input.limit, input.marker.as_deref(), 100)?;
+    let (page, next) = paginate(rotations, input.limit, input.marker.as_deref(), (100, 1000))?;
     let entries: Vec<Value> = page
         .iter()
         .map(|(at, kind)| json!({ "KeyId": arn, "RotationDate": epoch_seconds(*at), "RotationType": kind }))

@@ -151,7 +151,7 @@ pub(crate) fn list_resource_tags(
         GrantRule::None,
     )?;
     let tags = store::tags_of_key(&kms.db, &resolved.key.key_id)?;
-    let (page, next) = paginate(tags, input.limit, input.marker.as_deref(), 50)?;
+    let (page, next) = paginate(tags, input.limit, input.marker.as_deref(), (50, 50))?;
     let entries: Vec<Value> = page
         .iter()
         .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
