@@ -152,6 +152,10 @@ pub struct Session {
     /// Session policies as (name, document).
     pub session_policies: Option<Vec<(String, String)>>,
     pub tags: BTreeMap<String, String>,
+    /// Issued by GetSessionToken: such credentials cannot call IAM (without
+    /// MFA) nor STS other than AssumeRole and GetCallerIdentity.
+    #[serde(default)]
+    pub from_get_session_token: bool,
     /// Tag keys passed on to sessions this session creates (role chaining).
     #[serde(default)]
     pub transitive: Vec<String>,

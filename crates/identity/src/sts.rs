@@ -30,6 +30,16 @@ struct Sts<'a> {
 }
 
 impl Identity {
+    /// Whether the caller signed with GetSessionToken credentials.
+    pub(crate) fn is_get_session_token_caller(&self, caller: &Caller) -> bool {
+        caller.token_issue_time.is_some()
+            && caller
+                .access_key_id
+                .as_deref()
+                .and_then(|k| self.store.session(k))
+                .is_some_and(|s| s.from_get_session_token)
+    }
+
     /// Serves one STS request.
     pub fn handle_sts(
         &self,
@@ -51,6 +61,15 @@ impl Identity {
             Err(IdentityError::AccessDenied(
                 "Request is missing Authentication Token".to_string(),
             ))
+        } else if !matches!(
+            action.as_str(),
+            "AssumeRole" | "GetCallerIdentity" | "GetSessionToken"
+        ) && self.is_get_session_token_caller(caller)
+        {
+            // <https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html>
+            Err(IdentityError::AccessDenied(format!(
+                "Cannot call {action} with session credentials"
+            )))
         } else {
             match action.as_str() {
                 "GetCallerIdentity" => get_caller_identity(&ctx),
@@ -105,6 +124,7 @@ fn new_session(account: &str, kind: SessionKind, seconds: i64) -> Session {
         expires,
         session_policies: None,
         tags: BTreeMap::new(),
+        from_get_session_token: false,
         transitive: Vec::new(),
         source_identity: None,
     }
@@ -385,7 +405,8 @@ fn get_session_token(ctx: &Sts<'_>) -> Result<Xml> {
             requested.unwrap_or(43_200),
         ),
     };
-    let s = new_session(&ctx.caller.account_id, kind, duration);
+    let mut s = new_session(&ctx.caller.account_id, kind, duration);
+    s.from_get_session_token = true;
     let issued = s.clone();
     issue(ctx.id, s)?;
     let mut x = Xml::new();

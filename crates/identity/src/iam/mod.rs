@@ -97,6 +97,12 @@ impl Identity {
             Err(IdentityError::AccessDenied(
                 "Request is missing Authentication Token".to_string(),
             ))
+        } else if self.is_get_session_token_caller(caller) && !caller.mfa {
+            // IAM refuses GetSessionToken credentials obtained without MFA, with
+            // InvalidClientTokenId (see the GetSessionToken API reference).
+            Err(IdentityError::InvalidAccessKeyId(
+                "The security token included in the request is invalid".to_string(),
+            ))
         } else {
             let ctx = Ctx {
                 id: self,

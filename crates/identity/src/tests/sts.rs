@@ -247,6 +247,27 @@ fn get_session_token() {
     assert_eq!(c.kind, CallerKind::User);
     assert_eq!(c.arn, alice.arn);
     assert!(c.token_issue_time.is_some());
+    // GetSessionToken credentials cannot call IAM without MFA, nor most of STS.
+    let r = id.handle_iam(
+        &c,
+        &meta(),
+        &TestAuthz::default(),
+        &params(&[("Action", "ListUsers")]),
+    );
+    assert_eq!(
+        (r.status, xml_value(&r.body, "Code").as_deref()),
+        (403, Some("InvalidClientTokenId"))
+    );
+    let r = call(
+        &id,
+        &c,
+        &[("Action", "GetAccessKeyInfo"), ("AccessKeyId", &key)],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        call(&id, &c, &[("Action", "GetCallerIdentity")]).status,
+        200
+    );
     let again = call(&id, &c, &[("Action", "GetSessionToken")]);
     assert_eq!(again.status, 403);
     let r = call(&id, &root, &[("Action", "GetSessionToken")]);
