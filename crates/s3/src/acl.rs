@@ -302,6 +302,26 @@ pub fn acl_from_headers(
     }))
 }
 
+/// Whether a requested ACL is accepted when ACLs are disabled (BucketOwnerEnforced).
+///
+/// Amazon S3 User Guide, "Controlling ownership of objects and disabling ACLs":
+/// the bucket "accepts only PUT requests that do not specify an ACL or PUT
+/// requests with bucket owner full control ACLs, such as the
+/// bucket-owner-full-control canned ACL or equivalent forms of this ACL
+/// expressed in the XML format". Canned ACLs are judged by name (so
+/// `bucket-owner-read` is refused even when it expands to the same grants);
+/// `private` is accepted as the owner-only ACL.
+pub fn allowed_when_acls_disabled(headers: &HeaderMap, acl: &Acl, owner_canonical: &str) -> bool {
+    match headers
+        .get("x-amz-acl")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    {
+        Some(canned) => canned == "bucket-owner-full-control" || canned == "private",
+        None => acl.is_owner_full_control_only(owner_canonical),
+    }
+}
+
 /// Parses an `AccessControlPolicy` body for a resource owned by `owner_account`.
 pub fn acl_from_xml(
     doc: &Element,

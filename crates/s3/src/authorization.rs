@@ -89,6 +89,14 @@ pub trait S3Access: Send + Sync {
     fn canonical_user_id(&self, account_id: &str) -> Option<String>;
     /// The account of a canonical user id, if it exists.
     fn account_exists_for_canonical_id(&self, canonical_id: &str) -> Option<String>;
+    /// Whether an AWS principal named in a bucket policy exists: an account id,
+    /// `arn:aws:iam::A:root`, or a user or role ARN. PutBucketPolicy refuses a
+    /// policy naming one that does not with MalformedPolicy "Invalid principal
+    /// in policy". The default accepts every principal.
+    fn principal_exists(&self, principal: &str) -> bool {
+        let _ = principal;
+        true
+    }
 }
 
 /// [`S3Access`] as the canonical id lookups ACL code needs.

@@ -307,6 +307,14 @@ async fn bucket_policy() {
         .send(&h)
         .await;
     assert_eq!(status.first("IsPublic").as_deref(), Some("false"));
+    // Unknown principals are refused.
+    let ghost = private.replace("222222222222:root", "111111111111:user/ghost");
+    req("PUT", Some("bkt"), None)
+        .q("policy", "")
+        .body(ghost)
+        .send(&h)
+        .await
+        .assert_err(400, "MalformedPolicy");
     // A resource in another bucket is refused.
     let wrong = private.replace("arn:aws:s3:::bkt/*", "arn:aws:s3:::other/*");
     req("PUT", Some("bkt"), None)

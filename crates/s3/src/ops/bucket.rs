@@ -99,7 +99,7 @@ impl S3Service {
         authorize(req, Op::CreateBucket, Some(&prospective), None, None)?;
         if requested_acl.is_some()
             && ownership == ObjectOwnership::BucketOwnerEnforced
-            && !acl.is_owner_full_control_only(&req.canonical_user_id)
+            && !crate::acl::allowed_when_acls_disabled(&req.headers, &acl, &req.canonical_user_id)
         {
             return Err(S3Error::InvalidBucketAclWithObjectOwnership.into());
         }

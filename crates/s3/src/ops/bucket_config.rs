@@ -161,6 +161,12 @@ impl S3Service {
             return Err(S3Error::MissingRequestBody.into());
         }
         let public = validate_policy(name, text)?;
+        if aws_principals(text)
+            .iter()
+            .any(|p| !req.access.principal_exists(p))
+        {
+            return Err(S3Error::MalformedPolicy("Invalid principal in policy".into()).into());
+        }
         if public && bucket.blocks_public_policy() {
             return Err(S3Error::AccessDenied("Access Denied".into()).into());
         }
@@ -242,7 +248,7 @@ impl S3Service {
                 .access
                 .canonical_user_id(owner_account)
                 .unwrap_or_else(|| owner_account.to_string());
-            if !acl.is_owner_full_control_only(&owner) {
+            if !crate::acl::allowed_when_acls_disabled(&req.headers, acl, &owner) {
                 return Err(S3Error::AccessControlListNotSupported);
             }
         }
@@ -352,6 +358,33 @@ impl S3Service {
     }
 }
 
+/// The `AWS` principals of a policy's statements (`Principal` and `NotPrincipal`), except `*`.
+fn aws_principals(text: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let statements = match doc.get("Statement") {
+        Some(serde_json::Value::Array(a)) => a.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for st in &statements {
+        for element in ["Principal", "NotPrincipal"] {
+            let Some(aws) = st.get(element).and_then(|p| p.get("AWS")) else {
+                continue;
+            };
+            let values = match aws {
+                serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+                serde_json::Value::String(s) => vec![s.as_str()],
+                _ => Vec::new(),
+            };
+            out.extend(values.into_iter().filter(|v| *v != "*").map(str::to_string));
+        }
+    }
+    out
+}
+
 /// Validates a bucket policy as PutBucketPolicy does (MalformedPolicy with
 /// AWS's message) and returns whether it is public in the Block Public Access sense.
 fn validate_policy(bucket: &str, text: &str) -> Result<bool, S3Error> {
@@ -361,4 +394,18 @@ fn validate_policy(bucket: &str, text: &str) -> Result<bool, S3Error> {
     let policy = strongbox_policy::Policy::parse(&kind, text)
         .map_err(|e| S3Error::MalformedPolicy(e.message))?;
     Ok(strongbox_policy::is_public_policy(&policy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::aws_principals;
+
+    #[test]
+    fn principals_of_a_policy() {
+        let text = r#"{"Statement":[{"Principal":{"AWS":["arn:aws:iam::1:user/a","*"]}},{"NotPrincipal":{"AWS":"2"}},{"Principal":"*"},{"Principal":{"Service":"s3.amazonaws.com"}}]}"#;
+        assert_eq!(aws_principals(text), ["arn:aws:iam::1:user/a", "2"]);
+        let single = r#"{"Statement":{"Principal":{"AWS":"3"}}}"#;
+        assert_eq!(aws_principals(single), ["3"]);
+        assert!(aws_principals("nope").is_empty());
+    }
 }

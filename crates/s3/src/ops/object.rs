@@ -59,7 +59,7 @@ pub(crate) fn new_object_acl(
                 .access
                 .canonical_user_id(&owner)
                 .unwrap_or_else(|| owner.clone());
-            if !acl.is_owner_full_control_only(&owner_canonical) {
+            if !crate::acl::allowed_when_acls_disabled(&req.headers, acl, &owner_canonical) {
                 return Err(S3Error::AccessControlListNotSupported);
             }
         }

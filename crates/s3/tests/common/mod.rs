@@ -55,6 +55,10 @@ impl S3Access for OwnerAccess {
     fn account_exists_for_canonical_id(&self, canonical_id: &str) -> Option<String> {
         canonical_id.strip_prefix("canon").map(str::to_string)
     }
+
+    fn principal_exists(&self, principal: &str) -> bool {
+        !principal.contains("ghost")
+    }
 }
 
 pub struct Harness {
