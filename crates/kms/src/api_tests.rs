@@ -125,6 +125,12 @@ fn errors_for_unknown_keys_and_bad_requests() {
     assert!(r.body.contains("UnknownOperationException"));
     let (code, _) = h.err(&root, "Sign", json!({}));
     assert_eq!(code, "UnsupportedOperationException");
+    let (code, _) = h.err(
+        &root,
+        "DescribeKey",
+        json!({"KeyId": "alias/x", "GrantTokens": [""]}),
+    );
+    assert_eq!(code, "InvalidGrantTokenException");
     let (code, _) = h.err(&root, "CreateKey", json!({"KeySpec": "RSA_2048"}));
     assert_eq!(code, "UnsupportedOperationException");
     let (code, _) = h.err(

@@ -35,6 +35,8 @@ pub const AWS_S3_ALIAS: &str = "alias/aws/s3";
 /// The description AWS gives the `aws/s3` key.
 const AWS_S3_DESCRIPTION: &str =
     "Default master key that protects my S3 objects when no other key is defined";
+/// Rotation period of AWS managed keys.
+const MANAGED_ROTATION_DAYS: i64 = 365;
 /// Version byte in front of SSE-S3 wrapped keys.
 const SSE_S3_FORMAT: u8 = 1;
 const SSE_S3_AAD: &[u8] = b"strongbox-sse-s3-data-key-v1";
@@ -243,7 +245,7 @@ impl Kms {
             }
             store::delete_alias(&self.db, account, &self.region, AWS_S3_ALIAS)?;
         }
-        self.create_key_record(NewKey {
+        let key = self.create_key_record(NewKey {
             account_id: account,
             description: AWS_S3_DESCRIPTION,
             policy: aws_s3_managed_key_policy(account, &self.region),
@@ -251,6 +253,21 @@ impl Kms {
             alias: Some(AWS_S3_ALIAS),
             tags: &[],
             key_id: None,
+        })?;
+        // AWS rotates AWS managed keys every year.
+        let next = crate::keys::now_ms() + MANAGED_ROTATION_DAYS * 86_400_000;
+        store::set_rotation(
+            &self.db,
+            &key.key_id,
+            true,
+            Some(MANAGED_ROTATION_DAYS),
+            Some(next),
+        )?;
+        Ok(KeyRecord {
+            rotation_enabled: true,
+            rotation_period_days: Some(MANAGED_ROTATION_DAYS),
+            next_rotation_ms: Some(next),
+            ..key
         })
     }
 }

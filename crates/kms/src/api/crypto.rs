@@ -152,7 +152,6 @@ pub(crate) struct EncryptInput {
     plaintext: Option<String>,
     encryption_context: Option<EncryptionContext>,
     encryption_algorithm: Option<String>,
-    #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
 }
@@ -162,6 +161,7 @@ pub(crate) fn encrypt(
     req: &Request<'_>,
     input: EncryptInput,
 ) -> Result<Value, KmsError> {
+    super::check_grant_tokens(input.grant_tokens.as_ref())?;
     let key_id = required(input.key_id, "keyId")?;
     let plaintext = Zeroizing::new(decode_blob(
         &required(input.plaintext, "plaintext")?,
@@ -194,7 +194,6 @@ pub(crate) struct DecryptInput {
     encryption_context: Option<EncryptionContext>,
     key_id: Option<String>,
     encryption_algorithm: Option<String>,
-    #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
 }
@@ -204,6 +203,7 @@ pub(crate) fn decrypt(
     req: &Request<'_>,
     input: DecryptInput,
 ) -> Result<Value, KmsError> {
+    super::check_grant_tokens(input.grant_tokens.as_ref())?;
     let blob = decode_blob(
         &required(input.ciphertext_blob, "ciphertextBlob")?,
         "ciphertextBlob",
@@ -238,7 +238,6 @@ pub(crate) struct ReEncryptInput {
     destination_encryption_context: Option<EncryptionContext>,
     source_encryption_algorithm: Option<String>,
     destination_encryption_algorithm: Option<String>,
-    #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
 }
@@ -248,6 +247,7 @@ pub(crate) fn re_encrypt(
     req: &Request<'_>,
     input: ReEncryptInput,
 ) -> Result<Value, KmsError> {
+    super::check_grant_tokens(input.grant_tokens.as_ref())?;
     let blob = decode_blob(
         &required(input.ciphertext_blob, "ciphertextBlob")?,
         "ciphertextBlob",
@@ -296,7 +296,6 @@ pub(crate) struct GenerateDataKeyInput {
     key_spec: Option<String>,
     number_of_bytes: Option<i64>,
     encryption_context: Option<EncryptionContext>,
-    #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
 }
@@ -307,6 +306,7 @@ pub(crate) fn generate_data_key(
     input: GenerateDataKeyInput,
     with_plaintext: bool,
 ) -> Result<Value, KmsError> {
+    super::check_grant_tokens(input.grant_tokens.as_ref())?;
     let key_id = required(input.key_id, "keyId")?;
     let len = data_key_length(input.key_spec.as_deref(), input.number_of_bytes)?;
     let context = context_of(input.encryption_context);

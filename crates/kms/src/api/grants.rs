@@ -108,7 +108,6 @@ pub(crate) struct CreateGrantInput {
     retiring_principal: Option<String>,
     operations: Option<Vec<String>>,
     constraints: Option<GrantConstraints>,
-    #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
     name: Option<String>,
     dry_run: Option<bool>,
@@ -119,6 +118,7 @@ pub(crate) fn create_grant(
     req: &Request<'_>,
     input: CreateGrantInput,
 ) -> Result<Value, KmsError> {
+    super::check_grant_tokens(input.grant_tokens.as_ref())?;
     let resolved = kms.resolve(&required(input.key_id, "keyId")?, &req.caller.account_id)?;
     let grantee = required(input.grantee_principal, "granteePrincipal")?;
     let ops = required(input.operations, "operations")?;

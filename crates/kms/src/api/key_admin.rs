@@ -160,7 +160,6 @@ pub(crate) fn create_key(
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct KeyIdInput {
     pub(super) key_id: Option<String>,
-    #[allow(dead_code)]
     grant_tokens: Option<Vec<String>>,
 }
 
@@ -169,6 +168,7 @@ pub(crate) fn describe_key(
     req: &Request<'_>,
     input: KeyIdInput,
 ) -> Result<Value, KmsError> {
+    super::check_grant_tokens(input.grant_tokens.as_ref())?;
     let key_id = required(input.key_id, "keyId")?;
     // A predefined AWS alias gets its AWS managed key on first DescribeKey.
     // <https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html>

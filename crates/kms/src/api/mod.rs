@@ -109,6 +109,21 @@ fn required<T>(value: Option<T>, member: &str) -> Result<T, KmsError> {
     value.ok_or_else(|| KmsError::missing(member))
 }
 
+/// Checks a `GrantTokens` member: at most 10 tokens of 1–8192 characters.
+/// Grants take effect at once here, so tokens need no further use.
+fn check_grant_tokens(tokens: Option<&Vec<String>>) -> Result<(), KmsError> {
+    let Some(tokens) = tokens else { return Ok(()) };
+    if tokens.len() > 10 {
+        return Err(length_error("grantTokens", 0, 10));
+    }
+    if tokens.iter().any(|t| t.is_empty() || t.len() > 8192) {
+        return Err(KmsError::InvalidGrantToken(
+            "The grant token is not valid.".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a base64 blob member.
 fn decode_blob(text: &str, member: &str) -> Result<Vec<u8>, KmsError> {
     base64::engine::general_purpose::STANDARD
