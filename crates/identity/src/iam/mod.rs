@@ -2,6 +2,7 @@
 //!
 //! API reference: <https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>.
 
+mod account;
 mod entities;
 mod groups;
 mod keys;
@@ -143,7 +144,12 @@ fn dispatch(ctx: &Ctx<'_>, action: &str) -> OpResult {
         "UpdateAccessKey" => keys::update_access_key(ctx),
         "DeleteAccessKey" => keys::delete_access_key(ctx),
         "GetAccessKeyLastUsed" => keys::get_access_key_last_used(ctx),
-        "ListAccountAliases" => list_account_aliases(ctx),
+        "ListAccountAliases" => account::list_account_aliases(ctx),
+        "GetAccountSummary" => account::get_account_summary(ctx),
+        "ListMFADevices" => account::list_mfa_devices(ctx),
+        "TagPolicy" => policies::tag_policy(ctx),
+        "UntagPolicy" => policies::untag_policy(ctx),
+        "ListPolicyTags" => policies::list_policy_tags(ctx),
         "CreateGroup" => groups::create_group(ctx),
         "GetGroup" => groups::get_group(ctx),
         "ListGroups" => groups::list_groups(ctx),
@@ -331,13 +337,4 @@ pub fn path_prefix<'a>(ctx: &Ctx<'a>) -> Result<&'a str> {
         ));
     }
     Ok(prefix)
-}
-
-/// ListAccountAliases: accounts have no aliases in Strongbox.
-fn list_account_aliases(ctx: &Ctx<'_>) -> OpResult {
-    ctx.authorize("iam:ListAccountAliases", "*", &[])?;
-    let mut x = Xml::new();
-    x.raw("<AccountAliases/>");
-    not_truncated(&mut x);
-    Ok(Some(x))
 }

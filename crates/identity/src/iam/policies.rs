@@ -415,3 +415,66 @@ pub fn list_entities_for_policy(ctx: &Ctx<'_>) -> OpResult {
     not_truncated(&mut x);
     Ok(Some(x))
 }
+
+/// TagPolicy / UntagPolicy / ListPolicyTags on customer managed policies.
+pub fn tag_policy(ctx: &Ctx<'_>) -> OpResult {
+    let tags = ctx.p.tags("Tags")?;
+    let arn = ctx.p.required("PolicyArn")?;
+    ctx.authorize("iam:TagPolicy", arn, &super::request_tag_context(&tags))?;
+    ctx.id.store.write(|txn| {
+        let key = {
+            let p = own_policy(ctx, &txn.state, arn)?;
+            entity_key(&p.account_id, &p.name)
+        };
+        let p = txn
+            .get_mut::<ManagedPolicy>(&key)
+            .ok_or_else(|| not_found(arn))?;
+        for t in tags {
+            match p
+                .tags
+                .iter_mut()
+                .find(|m| m.key.eq_ignore_ascii_case(&t.key))
+            {
+                Some(m) => m.value = t.value,
+                None => p.tags.push(t),
+            }
+        }
+        if p.tags.len() > 50 {
+            return Err(IdentityError::LimitExceeded(
+                "The number of tags has reached the maximum limit.".into(),
+            ));
+        }
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn untag_policy(ctx: &Ctx<'_>) -> OpResult {
+    let arn = policy_arn(ctx, "iam:UntagPolicy")?;
+    let keys = ctx.p.members("TagKeys");
+    ctx.id.store.write(|txn| {
+        let key = {
+            let p = own_policy(ctx, &txn.state, arn)?;
+            entity_key(&p.account_id, &p.name)
+        };
+        let p = txn
+            .get_mut::<ManagedPolicy>(&key)
+            .ok_or_else(|| not_found(arn))?;
+        p.tags
+            .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn list_policy_tags(ctx: &Ctx<'_>) -> OpResult {
+    let arn = policy_arn(ctx, "iam:ListPolicyTags")?;
+    let st = ctx.id.store.snapshot();
+    let mut x = Xml::new();
+    match managed::aws_managed(arn) {
+        Some(_) => x.tags("Tags", &[], false),
+        None => x.tags("Tags", &own_policy(ctx, &st, arn)?.tags, false),
+    };
+    not_truncated(&mut x);
+    Ok(Some(x))
+}

@@ -832,3 +832,62 @@ fn identity_is_shareable_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Identity>();
 }
+
+#[test]
+fn account_summary_policy_tags_and_mfa() {
+    let id = identity();
+    let root = root(&id);
+    ok(&id, &root, &[("Action", "CreateUser"), ("UserName", "u")]);
+    let body = ok(
+        &id,
+        &root,
+        &[
+            ("Action", "CreatePolicy"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", S3_ALL),
+        ],
+    );
+    let arn = xml_value(&body, "Arn").unwrap();
+    let summary = ok(&id, &root, &[("Action", "GetAccountSummary")]);
+    assert!(summary.contains("<entry><key>Users</key><value>1</value></entry>"));
+    assert!(summary.contains("<entry><key>Policies</key><value>1</value></entry>"));
+    assert!(summary.contains("<entry><key>AccountAccessKeysPresent</key><value>1</value></entry>"));
+    ok(
+        &id,
+        &root,
+        &[
+            ("Action", "TagPolicy"),
+            ("PolicyArn", &arn),
+            ("Tags.member.1.Key", "k"),
+            ("Tags.member.1.Value", "v"),
+        ],
+    );
+    assert!(ok(
+        &id,
+        &root,
+        &[("Action", "ListPolicyTags"), ("PolicyArn", &arn)]
+    )
+    .contains("<Key>k</Key><Value>v</Value>"));
+    ok(
+        &id,
+        &root,
+        &[
+            ("Action", "UntagPolicy"),
+            ("PolicyArn", &arn),
+            ("TagKeys.member.1", "K"),
+        ],
+    );
+    assert!(!ok(
+        &id,
+        &root,
+        &[("Action", "ListPolicyTags"), ("PolicyArn", &arn)]
+    )
+    .contains("<Key>"));
+    assert!(ok(
+        &id,
+        &root,
+        &[("Action", "ListMFADevices"), ("UserName", "u")]
+    )
+    .contains("<MFADevices/>"));
+    assert!(ok(&id, &root, &[("Action", "ListAccountAliases")]).contains("<AccountAliases/>"));
+}
