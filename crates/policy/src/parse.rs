@@ -355,7 +355,7 @@ impl Parser<'_> {
         let prefix_ok = !prefix.is_empty()
             && prefix
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                .all(|b| b.is_ascii_alphanumeric() || b"-*?".contains(&b));
         let name_ok = !name.is_empty()
             && name
                 .bytes()
@@ -375,6 +375,12 @@ impl Parser<'_> {
             // Amazon S3 accepts only Amazon S3 actions in a bucket policy.
             if !prefix.eq_ignore_ascii_case("s3")
                 && !prefix.eq_ignore_ascii_case("s3-object-lambda")
+            {
+                return Err(bad());
+            }
+            if prefix.eq_ignore_ascii_case("s3")
+                && !name.contains(['*', '?'])
+                && !crate::s3_actions::is_known_action(action)
             {
                 return Err(bad());
             }
@@ -581,6 +587,13 @@ mod tests {
         assert_eq!(e.message, "Policy has invalid resource");
         let e = Policy::parse(&b, &OK_BUCKET.replace("\"Allow\"", "\"Permit\"")).unwrap_err();
         assert_eq!(e.message, "Invalid effect: Permit");
+        let e = Policy::parse(&b, &OK_BUCKET.replace("s3:GetObject", "s3:GetObjekt")).unwrap_err();
+        assert_eq!(e.message, "Policy has invalid action");
+        let e = Policy::parse(&b, &OK_BUCKET.replace("s3:GetObject", "s3:ListBucket")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Action does not apply to any resource(s) in statement"
+        );
         let e = Policy::parse(&b, &OK_BUCKET.replace("s3:GetObject", "kms:Decrypt")).unwrap_err();
         assert_eq!(e.message, "Policy has invalid action");
         let e = Policy::parse(&b, &OK_BUCKET.replace("\"*\"", "{\"AWS\":\"bob\"}")).unwrap_err();
