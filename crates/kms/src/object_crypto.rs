@@ -382,6 +382,14 @@ impl Encryptor {
                 self.next_index += 1;
                 self.buffer.clear();
             }
+            // Whole chunks with more data after them skip the buffer.
+            if self.buffer.is_empty() && plaintext.len() > chunk {
+                self.cipher
+                    .encrypt_chunk(self.next_index, false, &plaintext[..chunk], out)?;
+                self.next_index += 1;
+                plaintext = &plaintext[chunk..];
+                continue;
+            }
             let n = (chunk - self.buffer.len()).min(plaintext.len());
             self.buffer.extend_from_slice(&plaintext[..n]);
             plaintext = &plaintext[n..];
