@@ -3,7 +3,7 @@
 
 use strongbox_core::ContextEntry;
 
-use super::{not_truncated, request_tag_context, resource_tag_context, Ctx, OpResult};
+use super::{not_truncated, paged, request_tag_context, resource_tag_context, Ctx, OpResult};
 use crate::error::{IdentityError, Result};
 use crate::model::{Group, Perms, Role, Tag, User};
 use crate::query::{url_encode, Xml};
@@ -221,12 +221,15 @@ pub fn list_inline(ctx: &Ctx<'_>, kind: Kind) -> OpResult {
         Vec::new(),
     )?;
     let mut x = Xml::new();
-    x.open("PolicyNames");
-    for name in v.perms.inline.keys() {
-        x.text("member", name);
-    }
-    x.close("PolicyNames");
-    not_truncated(&mut x);
+    paged(
+        ctx,
+        &mut x,
+        "PolicyNames",
+        v.perms.inline.keys(),
+        |x, name| {
+            x.text("member", name);
+        },
+    )?;
     Ok(Some(x))
 }
 
@@ -315,20 +318,17 @@ pub fn list_attached(ctx: &Ctx<'_>, kind: Kind) -> OpResult {
     )?;
     let prefix = super::path_prefix(ctx)?;
     let mut x = Xml::new();
-    x.open("AttachedPolicies");
-    for arn in &v.perms.attached {
-        let path_ok = arns::parse_iam(arn)
+    let attached = v.perms.attached.iter().filter(|arn| {
+        arns::parse_iam(arn)
             .map(|(_, _, path, _)| path.starts_with(prefix))
-            .unwrap_or(true);
-        if path_ok {
-            x.open("member")
-                .text("PolicyName", policy_name(arn))
-                .text("PolicyArn", arn)
-                .close("member");
-        }
-    }
-    x.close("AttachedPolicies");
-    not_truncated(&mut x);
+            .unwrap_or(true)
+    });
+    paged(ctx, &mut x, "AttachedPolicies", attached, |x, arn| {
+        x.open("member")
+            .text("PolicyName", policy_name(arn))
+            .text("PolicyArn", arn)
+            .close("member");
+    })?;
     Ok(Some(x))
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::entities::{locate, Kind};
-use super::{group_xml, not_truncated, path_prefix, user_xml, Ctx, OpResult};
+use super::{group_xml, paged, path_prefix, user_xml, Ctx, OpResult};
 use crate::error::IdentityError;
 use crate::model::{Group, Perms, User};
 use crate::query::Xml;
@@ -52,14 +52,13 @@ pub fn get_group(ctx: &Ctx<'_>) -> OpResult {
         .ok_or_else(|| Kind::Group.not_found(&v.name))?;
     let mut x = Xml::new();
     group_xml(&mut x, "Group", group);
-    x.open("Users");
-    for member in &group.members {
-        if let Some(u) = st.users.get(&entity_key(&ctx.account, member)) {
-            user_xml(&mut x, "member", u, false);
-        }
-    }
-    x.close("Users");
-    not_truncated(&mut x);
+    let users = group
+        .members
+        .iter()
+        .filter_map(|m| st.users.get(&entity_key(&ctx.account, m)));
+    paged(ctx, &mut x, "Users", users, |x, u| {
+        user_xml(x, "member", u, false)
+    })?;
     Ok(Some(x))
 }
 
@@ -72,16 +71,13 @@ pub fn list_groups(ctx: &Ctx<'_>) -> OpResult {
     )?;
     let st = ctx.id.store.snapshot();
     let mut x = Xml::new();
-    x.open("Groups");
-    for g in st
+    let groups = st
         .groups
         .values()
-        .filter(|g| g.account_id == ctx.account && g.path.starts_with(prefix))
-    {
-        group_xml(&mut x, "member", g);
-    }
-    x.close("Groups");
-    not_truncated(&mut x);
+        .filter(|g| g.account_id == ctx.account && g.path.starts_with(prefix));
+    paged(ctx, &mut x, "Groups", groups, |x, g| {
+        group_xml(x, "member", g)
+    })?;
     Ok(Some(x))
 }
 
@@ -165,15 +161,12 @@ pub fn list_groups_for_user(ctx: &Ctx<'_>) -> OpResult {
     let member = v.name.to_ascii_lowercase();
     let st = ctx.id.store.snapshot();
     let mut x = Xml::new();
-    x.open("Groups");
-    for g in st
+    let groups = st
         .groups
         .values()
-        .filter(|g| g.account_id == ctx.account && g.members.contains(&member))
-    {
-        group_xml(&mut x, "member", g);
-    }
-    x.close("Groups");
-    not_truncated(&mut x);
+        .filter(|g| g.account_id == ctx.account && g.members.contains(&member));
+    paged(ctx, &mut x, "Groups", groups, |x, g| {
+        group_xml(x, "member", g)
+    })?;
     Ok(Some(x))
 }

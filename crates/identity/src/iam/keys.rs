@@ -3,7 +3,7 @@
 use strongbox_core::CallerKind;
 
 use super::entities::Kind;
-use super::{not_truncated, resource_tag_context, Ctx, OpResult};
+use super::{paged, resource_tag_context, Ctx, OpResult};
 use crate::arns;
 use crate::error::{IdentityError, Result};
 use crate::model::AccessKey;
@@ -114,8 +114,7 @@ pub fn list_access_keys(ctx: &Ctx<'_>) -> OpResult {
         .collect();
     keys.sort_by_key(|k| k.created);
     let mut x = Xml::new();
-    x.open("AccessKeyMetadata");
-    for k in keys {
+    paged(ctx, &mut x, "AccessKeyMetadata", keys, |x, k| {
         x.open("member");
         if let Some(u) = &k.user {
             x.text("UserName", u);
@@ -124,9 +123,7 @@ pub fn list_access_keys(ctx: &Ctx<'_>) -> OpResult {
             .text("Status", status(k.active))
             .time("CreateDate", k.created)
             .close("member");
-    }
-    x.close("AccessKeyMetadata");
-    not_truncated(&mut x);
+    })?;
     if let Owner::User(name) = &owner {
         x.text("UserName", name);
     }

@@ -321,7 +321,40 @@ pub fn policy_xml(x: &mut Xml, tag: &str, st: &State, p: &ManagedPolicy) {
         .close(tag);
 }
 
-/// `IsTruncated=false` (results are never paginated).
+/// Writes `<container>` with one page of `items` (`MaxItems`, default 100, and
+/// `Marker`, as IAM paginates), then `IsTruncated` and the next `Marker`.
+pub fn paged<T>(
+    ctx: &Ctx<'_>,
+    x: &mut Xml,
+    container: &str,
+    items: impl IntoIterator<Item = T>,
+    mut render: impl FnMut(&mut Xml, T),
+) -> Result<()> {
+    let max = ctx.p.int("MaxItems", 1, 1000)?.unwrap_or(100) as usize;
+    let start = match ctx.p.get("Marker") {
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| IdentityError::InvalidInput(format!("Invalid Marker: {m}")))?,
+        None => 0,
+    };
+    let items: Vec<T> = items.into_iter().collect();
+    let total = items.len();
+    x.open(container);
+    for item in items.into_iter().skip(start).take(max) {
+        render(x, item);
+    }
+    x.close(container);
+    let end = start.saturating_add(max);
+    if end < total {
+        x.text("IsTruncated", "true")
+            .text("Marker", &end.to_string());
+    } else {
+        not_truncated(x);
+    }
+    Ok(())
+}
+
+/// `IsTruncated=false` (a complete result).
 pub fn not_truncated(x: &mut Xml) {
     x.text("IsTruncated", "false");
 }

@@ -1,6 +1,6 @@
 //! Managed policies and their versions.
 
-use super::{attachment_counts, not_truncated, path_prefix, policy_xml, Ctx, OpResult};
+use super::{attachment_counts, not_truncated, paged, path_prefix, policy_xml, Ctx, OpResult};
 use crate::error::{constraint, IdentityError, Result};
 use crate::managed::{self, AwsManagedPolicy};
 use crate::model::{ManagedPolicy, PolicyVersion};
@@ -156,33 +156,35 @@ pub fn list_policies(ctx: &Ctx<'_>) -> OpResult {
         &[],
     )?;
     let st = ctx.id.store.snapshot();
-    let mut x = Xml::new();
-    x.open("Policies");
+    /// An AWS managed or a customer managed policy, in listing order.
+    enum Listed<'a> {
+        Aws(&'a AwsManagedPolicy),
+        Customer(&'a ManagedPolicy),
+    }
+    let mut listed: Vec<Listed<'_>> = Vec::new();
     if scope != "Local" {
-        for p in managed::AWS_MANAGED
-            .iter()
-            .filter(|p| p.path.starts_with(prefix))
-        {
-            if only_attached && attachment_counts(&st, &p.arn()).0 == 0 {
-                continue;
-            }
-            aws_policy_xml(&mut x, "member", &st, p);
-        }
+        listed.extend(
+            managed::AWS_MANAGED
+                .iter()
+                .filter(|p| p.path.starts_with(prefix))
+                .filter(|p| !only_attached || attachment_counts(&st, &p.arn()).0 > 0)
+                .map(Listed::Aws),
+        );
     }
     if scope != "AWS" {
-        for p in st
-            .policies
-            .values()
-            .filter(|p| p.account_id == ctx.account && p.path.starts_with(prefix))
-        {
-            if only_attached && attachment_counts(&st, &p.arn).0 == 0 {
-                continue;
-            }
-            policy_xml(&mut x, "member", &st, p);
-        }
+        listed.extend(
+            st.policies
+                .values()
+                .filter(|p| p.account_id == ctx.account && p.path.starts_with(prefix))
+                .filter(|p| !only_attached || attachment_counts(&st, &p.arn).0 > 0)
+                .map(Listed::Customer),
+        );
     }
-    x.close("Policies");
-    not_truncated(&mut x);
+    let mut x = Xml::new();
+    paged(ctx, &mut x, "Policies", listed, |x, item| match item {
+        Listed::Aws(p) => aws_policy_xml(x, "member", &st, p),
+        Listed::Customer(p) => policy_xml(x, "member", &st, p),
+    })?;
     Ok(Some(x))
 }
 

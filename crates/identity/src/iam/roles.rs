@@ -4,7 +4,7 @@ use strongbox_core::ContextEntry;
 
 use super::entities::{locate, Kind};
 use super::users::boundary_param;
-use super::{not_truncated, path_prefix, request_tag_context, role_xml, Ctx, OpResult};
+use super::{paged, path_prefix, request_tag_context, role_xml, Ctx, OpResult};
 use crate::error::{constraint, IdentityError, Result};
 use crate::model::{Perms, Role};
 use crate::query::Xml;
@@ -136,16 +136,13 @@ pub fn list_roles(ctx: &Ctx<'_>) -> OpResult {
     )?;
     let st = ctx.id.store.snapshot();
     let mut x = Xml::new();
-    x.open("Roles");
-    for r in st
+    let roles = st
         .roles
         .values()
-        .filter(|r| r.account_id == ctx.account && r.path.starts_with(prefix))
-    {
-        role_xml(&mut x, "member", r, false);
-    }
-    x.close("Roles");
-    not_truncated(&mut x);
+        .filter(|r| r.account_id == ctx.account && r.path.starts_with(prefix));
+    paged(ctx, &mut x, "Roles", roles, |x, r| {
+        role_xml(x, "member", r, false)
+    })?;
     Ok(Some(x))
 }
 

@@ -3,7 +3,7 @@
 use strongbox_core::{CallerKind, ContextEntry};
 
 use super::entities::{attachable, locate, Kind};
-use super::{not_truncated, path_prefix, request_tag_context, user_xml, Ctx, OpResult};
+use super::{paged, path_prefix, request_tag_context, user_xml, Ctx, OpResult};
 use crate::error::{IdentityError, Result};
 use crate::model::{AccessKey, Group, Perms, User};
 use crate::query::Xml;
@@ -120,16 +120,13 @@ pub fn list_users(ctx: &Ctx<'_>) -> OpResult {
     )?;
     let st = ctx.id.store.snapshot();
     let mut x = Xml::new();
-    x.open("Users");
-    for u in st
+    let users = st
         .users
         .values()
-        .filter(|u| u.account_id == ctx.account && u.path.starts_with(prefix))
-    {
-        user_xml(&mut x, "member", u, false);
-    }
-    x.close("Users");
-    not_truncated(&mut x);
+        .filter(|u| u.account_id == ctx.account && u.path.starts_with(prefix));
+    paged(ctx, &mut x, "Users", users, |x, u| {
+        user_xml(x, "member", u, false)
+    })?;
     Ok(Some(x))
 }
 

@@ -891,3 +891,51 @@ fn account_summary_policy_tags_and_mfa() {
     .contains("<MFADevices/>"));
     assert!(ok(&id, &root, &[("Action", "ListAccountAliases")]).contains("<AccountAliases/>"));
 }
+
+#[test]
+fn lists_paginate_with_max_items_and_marker() {
+    let id = identity();
+    let root = root(&id);
+    for name in ["a", "b", "c", "d", "e"] {
+        ok(&id, &root, &[("Action", "CreateUser"), ("UserName", name)]);
+    }
+    let first = ok(&id, &root, &[("Action", "ListUsers"), ("MaxItems", "2")]);
+    assert_eq!(first.matches("<UserName>").count(), 2);
+    assert_eq!(xml_value(&first, "IsTruncated").as_deref(), Some("true"));
+    let mut marker = xml_value(&first, "Marker").unwrap();
+    let mut seen = first.matches("<UserName>").count();
+    loop {
+        let page = ok(
+            &id,
+            &root,
+            &[
+                ("Action", "ListUsers"),
+                ("MaxItems", "2"),
+                ("Marker", &marker),
+            ],
+        );
+        seen += page.matches("<UserName>").count();
+        match xml_value(&page, "Marker") {
+            Some(m) => marker = m,
+            None => {
+                assert_eq!(xml_value(&page, "IsTruncated").as_deref(), Some("false"));
+                break;
+            }
+        }
+    }
+    assert_eq!(seen, 5);
+    assert_eq!(
+        err(&id, &root, &[("Action", "ListUsers"), ("MaxItems", "0")]).1,
+        "ValidationError"
+    );
+    let all = ok(
+        &id,
+        &root,
+        &[
+            ("Action", "ListPolicies"),
+            ("Scope", "AWS"),
+            ("MaxItems", "3"),
+        ],
+    );
+    assert_eq!(all.matches("<PolicyName>").count(), 3);
+}
