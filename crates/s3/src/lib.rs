@@ -89,6 +89,10 @@ impl S3Service {
     /// carries `x-amz-request-id` and `x-amz-id-2`.
     pub async fn handle(&self, mut req: S3Request) -> http::Response<S3Body> {
         let head = req.method == http::Method::HEAD;
+        // `/bucket/` addresses the bucket, not an object with an empty key.
+        if req.key.as_deref() == Some("") {
+            req.key = None;
+        }
         let resource = response::resource_of(&req);
         let result = self.dispatch(&mut req).await;
         let resp = match result {

@@ -57,6 +57,14 @@ async fn bucket_lifecycle() {
         .contains("<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"));
 
     put(&h, "alpha", "k", b"x").await.assert(200);
+    // `/alpha/` is the bucket.
+    assert_eq!(
+        req("GET", Some("alpha"), Some(""))
+            .send(&h)
+            .await
+            .all("Key"),
+        ["k"]
+    );
     req("DELETE", Some("alpha"), None)
         .send(&h)
         .await

@@ -66,6 +66,16 @@ pub struct Harness {
     pub dir: PathBuf,
     pub access: Arc<OwnerAccess>,
     pub db: Arc<Db>,
+    _cleanup: Arc<DirGuard>,
+}
+
+/// Removes the test's data dir when the last harness over it is dropped.
+pub struct DirGuard(PathBuf);
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
@@ -85,25 +95,34 @@ impl Harness {
     pub fn with_region(name: &str, region: &str) -> Harness {
         let dir = temp_dir(name);
         let db = Arc::new(Db::open(&dir.join("meta.db")).unwrap());
-        Harness::open(dir, db, region)
+        let guard = Arc::new(DirGuard(dir.clone()));
+        Harness::open(dir, db, region, guard)
     }
 
-    pub fn open(dir: PathBuf, db: Arc<Db>, region: &str) -> Harness {
+    pub fn open(dir: PathBuf, db: Arc<Db>, region: &str, guard: Arc<DirGuard>) -> Harness {
         let svc = S3Service::open(db.clone(), &dir, region).unwrap();
         Harness {
             svc,
             dir,
             access: Arc::new(OwnerAccess { no_list: vec![] }),
             db,
+            _cleanup: guard,
         }
     }
 
     /// Reopens the service over the same data dir and database file (a restart).
     pub fn reopen(self) -> Harness {
-        let Harness { svc, dir, .. } = self;
+        let Harness {
+            svc,
+            dir,
+            db,
+            _cleanup,
+            ..
+        } = self;
         drop(svc);
+        drop(db);
         let db = Arc::new(Db::open(&dir.join("meta.db")).unwrap());
-        Harness::open(dir, db, "us-east-1")
+        Harness::open(dir, db, "us-east-1", _cleanup)
     }
 
     pub fn data_dir(&self) -> &Path {
