@@ -7,7 +7,7 @@
 //! back to the key's grants on an implicit deny. S3 uses the `s3_*` and
 //! `sse_s3_*` hooks (module [`s3`]).
 
-pub mod api;
+mod api;
 #[cfg(test)]
 mod api_tests;
 mod auth;
