@@ -159,6 +159,10 @@ pub(crate) fn tokens_match(tokens: &[Token], text: &str, ignore_case: bool) -> b
         if ti < tokens.len() {
             match &tokens[ti] {
                 Token::Star => {
+                    if ti + 1 == tokens.len() {
+                        // A trailing `*` takes whatever is left.
+                        return true;
+                    }
                     star = Some((ti + 1, pos));
                     ti += 1;
                     continue;
