@@ -293,6 +293,21 @@ impl S3Access for Authz {
     fn account_exists_for_canonical_id(&self, canonical_id: &str) -> Option<String> {
         self.identity().account_for_canonical_id(canonical_id)
     }
+
+    /// Users, roles and role sessions named in a bucket policy must exist
+    /// (AWS: MalformedPolicy "Invalid principal in policy"). Account
+    /// principals (`123456789012`, `arn:aws:iam::123456789012:root`) are
+    /// accepted when well formed: they may name accounts of other systems.
+    fn principal_exists(&self, principal: &str) -> bool {
+        let account = principal
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|rest| rest.strip_suffix(":root"))
+            .unwrap_or(principal);
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+            return true;
+        }
+        self.identity().principal_exists(principal)
+    }
 }
 
 #[cfg(test)]
