@@ -6,6 +6,16 @@
 //! [`Authorizer`] with the key policy as a required resource policy, and falls
 //! back to the key's grants on an implicit deny. S3 uses the `s3_*` and
 //! `sse_s3_*` hooks (module [`s3`]).
+//!
+//! Operations: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
+//! ScheduleKeyDeletion, CancelKeyDeletion, UpdateKeyDescription,
+//! Get/Put/ListKeyPolicies, Create/Update/Delete/ListAliases, Encrypt, Decrypt,
+//! ReEncrypt, GenerateDataKey(WithoutPlaintext), GenerateRandom,
+//! Create/List/Retire/RevokeGrant, ListRetirableGrants, Tag/UntagResource,
+//! ListResourceTags, Enable/DisableKeyRotation, GetKeyRotationStatus,
+//! RotateKeyOnDemand, ListKeyRotations. Keys are symmetric (SYMMETRIC_DEFAULT,
+//! ENCRYPT_DECRYPT, AWS_KMS origin); other key types answer
+//! `UnsupportedOperationException`.
 
 mod api;
 #[cfg(test)]
