@@ -545,3 +545,72 @@ fn bad_requests() {
         r#"{"Message":"y","__type":"X"}"#
     );
 }
+
+#[test]
+fn organization_state_survives_restart() {
+    use std::sync::Arc;
+    let path =
+        std::env::temp_dir().join(format!("sb-orgs-{}.db", strongbox_core::ids::random_hex(6)));
+    let key = crate::RootKey {
+        access_key_id: ROOT_KEY.into(),
+        secret: ROOT_SECRET.into(),
+    };
+    let open = || {
+        Identity::open(
+            Arc::new(strongbox_core::db::Db::open(&path).unwrap()),
+            "us-east-1",
+            key.clone(),
+        )
+        .unwrap()
+    };
+    let (member, org_id, chain) = {
+        let id = open();
+        let root = root(&id);
+        let org_id = ok(&id, &root, "CreateOrganization", json!({}))["Organization"]["Id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let root_id = ok(&id, &root, "ListRoots", json!({}))["Roots"][0]["Id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ok(
+            &id,
+            &root,
+            "EnablePolicyType",
+            json!({"RootId": root_id, "PolicyType": "SERVICE_CONTROL_POLICY"}),
+        );
+        let member = ok(
+            &id,
+            &root,
+            "CreateAccount",
+            json!({"Email": "p@example.com", "AccountName": "p"}),
+        )["CreateAccountStatus"]["AccountId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let chain = crate::resolve::scp_chain(&id.store.snapshot(), &member);
+        (member, org_id, chain)
+    };
+    let id = open();
+    assert!(chain.is_some());
+    assert_eq!(
+        crate::resolve::scp_chain(&id.store.snapshot(), &member),
+        chain
+    );
+    assert_eq!(id.org_id_for_account(&member), Some(org_id));
+    assert!(id.principal_exists(&format!(
+        "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    )));
+    let accounts = id.list_accounts();
+    assert_eq!(accounts.len(), 2);
+    assert!(accounts[0].management && accounts[0].root_access_key_ids == [ROOT_KEY.to_string()]);
+    assert!(accounts[1].root_access_key_ids.is_empty());
+    let (new_key, _) = id.reset_root_key(&member).unwrap();
+    let c = id
+        .lookup_key(&new_key, None, jiff::Timestamp::now())
+        .unwrap()
+        .caller;
+    assert!(c.is_root() && c.account_id == member);
+    let _ = std::fs::remove_file(&path);
+}
