@@ -17,11 +17,39 @@ impl S3Service {
     pub(crate) fn list_buckets(&self, req: &S3Request) -> S3Result<Reply> {
         authorize(req, Op::ListBuckets, None, None, None)?;
         let account = req.caller.account_id.clone();
-        let buckets = if account.is_empty() {
+        let mut buckets = if account.is_empty() {
             Vec::new()
         } else {
             self.store.meta.list_buckets(&account)?
         };
+        // ListBuckets API reference: optional prefix, bucket-region, max-buckets
+        // (1-10000) and continuation-token.
+        let prefix = req.query_value("prefix");
+        let region = req.query_value("bucket-region");
+        let max = match req.query_value("max-buckets") {
+            None => usize::MAX,
+            Some(m) => m
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|m| (1..=10000).contains(m))
+                .ok_or_else(|| {
+                    S3Error::InvalidArgument(
+                        "max-buckets must be an integer between 1 and 10000".into(),
+                    )
+                })?,
+        };
+        let after = match req.query_value("continuation-token") {
+            Some(t) => Some(super::list::decode_token(&t)?),
+            None => None,
+        };
+        buckets.retain(|b| {
+            prefix.as_deref().is_none_or(|p| b.name.starts_with(p))
+                && region.as_deref().is_none_or(|r| b.region == r)
+                && after.as_deref().is_none_or(|a| b.name.as_str() > a)
+        });
+        let truncated = buckets.len() > max;
+        buckets.truncate(max);
         let (id, name) = super::owner_of(req, &account);
         let mut w = XmlWriter::new("ListAllMyBucketsResult");
         w.open("Owner")
@@ -37,6 +65,12 @@ impl S3Service {
                 .close("Bucket");
         }
         w.close("Buckets");
+        if truncated {
+            if let Some(last) = buckets.last() {
+                w.elem("ContinuationToken", &super::list::encode_token(&last.name));
+            }
+        }
+        w.opt("Prefix", prefix.as_deref());
         Ok(Reply::ok().xml(w.finish("ListAllMyBucketsResult")))
     }
 
