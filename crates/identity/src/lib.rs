@@ -4,6 +4,26 @@
 //! caller-side policies ([`Identity::policies_for`]), and serves the IAM and
 //! STS Query APIs and the Organizations JSON API. State lives in the metadata
 //! database and is read through an in-memory snapshot updated on every write.
+//!
+//! Supported operations:
+//! - IAM: Create/Get/List/Update/Delete User, Tag/Untag/ListUserTags,
+//!   Create/List/Update/Delete AccessKey, GetAccessKeyLastUsed,
+//!   Create/Get/List/Delete Group, Add/RemoveUserFromGroup, ListGroupsForUser,
+//!   Create/Get/List/Update/Delete Role, UpdateAssumeRolePolicy, Tag/Untag/ListRoleTags,
+//!   Put/Get/List/Delete {User,Group,Role}Policy, Attach/Detach/ListAttached{User,Group,Role}Policies,
+//!   Put/Delete {User,Role}PermissionsBoundary, Create/Get/List/Delete Policy,
+//!   Create/Get/List/Delete PolicyVersion, SetDefaultPolicyVersion, ListEntitiesForPolicy,
+//!   Tag/Untag/ListPolicyTags, GetAccountSummary, ListAccountAliases, ListMFADevices,
+//!   Enable/Disable OrganizationsRootCredentialsManagement and OrganizationsRootSessions,
+//!   ListOrganizationsFeatures.
+//! - STS: GetCallerIdentity, AssumeRole, GetSessionToken, AssumeRoot, GetAccessKeyInfo.
+//! - Organizations: Create/Describe/Delete Organization, ListRoots,
+//!   Create/Describe/Delete OrganizationalUnit, ListOrganizationalUnitsForParent,
+//!   CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListAccounts,
+//!   ListAccountsForParent, DescribeAccount, MoveAccount, ListParents, ListChildren,
+//!   Enable/DisablePolicyType, Create/Update/Describe/Delete/List Policy (SCPs),
+//!   Attach/DetachPolicy, ListPoliciesForTarget, ListTargetsForPolicy,
+//!   Enable/DisableAWSServiceAccess, ListAWSServiceAccessForOrganization.
 
 mod arns;
 pub mod error;
