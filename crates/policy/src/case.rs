@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::PolicyError;
-use crate::evaluate::{evaluate, Decision, PolicyRef, PolicySet, Reason, Request};
+use crate::evaluate::{
+    evaluate, DecidingStatement, Decision, PolicyRef, PolicySet, Reason, Request,
+};
 use crate::message::MessageStyle;
 use crate::policy::{Policy, PolicyKind};
 use crate::principal::Principal;
@@ -34,6 +36,8 @@ pub struct CaseOutcome {
     pub decision: Option<Decision>,
     /// Evaluation cases: the engine's reason.
     pub reason: Option<Reason>,
+    /// Evaluation cases: the statement behind the decision, if one.
+    pub deciding: Option<DecidingStatement>,
     /// Evaluation cases: AWS's message for a denial.
     pub message: Option<String>,
     /// Evaluation cases: the full trace.
@@ -122,6 +126,7 @@ fn run_validation(case: &Value, description: String) -> Result<CaseOutcome, Case
         description,
         decision: None,
         reason: None,
+        deciding: None,
         message: None,
         trace: None,
         valid: Some(valid),
@@ -345,6 +350,7 @@ fn run_evaluation(case: &Value, description: String) -> Result<CaseOutcome, Case
         description,
         decision: Some(eval.decision),
         reason: Some(eval.reason),
+        deciding: eval.deciding,
         message: Some(message),
         trace: Some(eval.trace),
         valid: None,

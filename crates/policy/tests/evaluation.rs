@@ -714,3 +714,13 @@ fn explain_and_named_principals() {
         vec!["111122223333", "arn:aws:iam::444455556666:user/dave"]
     );
 }
+
+#[test]
+#[ignore = "prints a sample trace; run with --ignored --nocapture"]
+fn print_sample_case() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/policy-eval/cases/seed-kms-key-id-other-account.json");
+    let out = strongbox_policy::case::run_case(&std::fs::read_to_string(path).unwrap()).unwrap();
+    println!("{}", serde_json::to_string_pretty(&out).unwrap());
+    println!("{}", out.message.unwrap_or_default());
+}
