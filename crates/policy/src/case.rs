@@ -155,14 +155,11 @@ fn case_context(req: &Value) -> Result<Context, CaseError> {
             match v {
                 Value::String(s) => ctx.insert(k.clone(), s.clone()),
                 Value::Array(items) => {
-                    let values: Option<Vec<String>> = items
-                        .iter()
-                        .map(|i| i.as_str().map(str::to_string))
-                        .collect();
-                    ctx.insert_values(
-                        k.clone(),
-                        values.ok_or_else(|| format_err(format!("context {k}: not strings")))?,
-                    );
+                    let values = items.iter().map(|i| match i {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                    ctx.insert_values(k.clone(), values.collect::<Vec<_>>());
                 }
                 other => ctx.insert(k.clone(), other.to_string()),
             }
