@@ -746,8 +746,14 @@ impl S3Service {
 pub(crate) fn multipart_etag(part_etags: &[String]) -> String {
     let mut h = Md5::new();
     for e in part_etags {
-        let raw: Vec<u8> = (0..e.len() / 2)
-            .filter_map(|i| u8::from_str_radix(&e[2 * i..2 * i + 2], 16).ok())
+        let raw: Vec<u8> = e
+            .as_bytes()
+            .chunks_exact(2)
+            .filter_map(|pair| {
+                std::str::from_utf8(pair)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
             .collect();
         h.update(&raw);
     }
