@@ -20,7 +20,8 @@
 //! - Organizations: Create/Describe/Delete Organization, ListRoots,
 //!   Create/Describe/Delete OrganizationalUnit, ListOrganizationalUnitsForParent,
 //!   CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListAccounts,
-//!   ListAccountsForParent, DescribeAccount, MoveAccount, ListParents, ListChildren,
+//!   ListAccountsForParent, DescribeAccount, MoveAccount, RemoveAccountFromOrganization,
+//!   ListParents, ListChildren,
 //!   Enable/DisablePolicyType, Create/Update/Describe/Delete/List Policy (SCPs),
 //!   Attach/DetachPolicy, ListPoliciesForTarget, ListTargetsForPolicy,
 //!   Enable/DisableAWSServiceAccess, ListAWSServiceAccessForOrganization.

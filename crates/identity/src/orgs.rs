@@ -165,6 +165,7 @@ fn dispatch(ctx: &Orgs<'_>, op: &str) -> Result<Value> {
         "ListAccountsForParent" => list_accounts(ctx, Some("ParentId")),
         "DescribeAccount" => describe_account(ctx),
         "MoveAccount" => move_account(ctx),
+        "RemoveAccountFromOrganization" => remove_account(ctx),
         "ListParents" => list_parents(ctx),
         "ListChildren" => list_children(ctx),
         "EnablePolicyType" => set_policy_type(ctx, true),
@@ -720,6 +721,43 @@ fn describe_account(ctx: &Orgs<'_>) -> Result<Value> {
         .filter(|a| a.parent_id.is_some())
         .ok_or_else(account_not_found)?;
     Ok(json!({"Account": account_json(&org, a)}))
+}
+
+/// RemoveAccountFromOrganization: the account leaves (its SCP attachments go).
+fn remove_account(ctx: &Orgs<'_>) -> Result<Value> {
+    let id = ctx.req("AccountId")?.to_string();
+    let org = ctx.managed_org(&ctx.id.store.snapshot())?;
+    ctx.authorize(
+        "RemoveAccountFromOrganization",
+        &arns::org_account(&org.management_account, &org.id, &id),
+    )?;
+    if id == org.management_account {
+        return Err(err(
+            "MasterCannotLeaveOrganizationException",
+            "You can't remove the management account from an organization. You must delete the organization instead.",
+        ));
+    }
+    ctx.id.store.write(|txn| {
+        let account = txn
+            .get_mut::<Account>(&id)
+            .filter(|a| a.parent_id.is_some())
+            .ok_or_else(account_not_found)?;
+        account.parent_id = None;
+        let attached: Vec<String> = txn
+            .state
+            .org_policies
+            .values()
+            .filter(|p| p.targets.contains(&id))
+            .map(|p| p.id.clone())
+            .collect();
+        for p in attached {
+            if let Some(p) = txn.get_mut::<OrgPolicy>(&p) {
+                p.targets.remove(&id);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(json!({}))
 }
 
 fn move_account(ctx: &Orgs<'_>) -> Result<Value> {

@@ -366,6 +366,31 @@ fn organization_accounts_and_scps() {
         json!({"PolicyId": policy_id, "TargetId": ou_id}),
     );
     ok(&id, &root, "DeletePolicy", json!({"PolicyId": policy_id}));
+    // A removed account leaves the organization and its SCPs.
+    assert_eq!(
+        fails(
+            &id,
+            &root,
+            "RemoveAccountFromOrganization",
+            json!({"AccountId": management})
+        ),
+        "MasterCannotLeaveOrganizationException"
+    );
+    ok(
+        &id,
+        &root,
+        "RemoveAccountFromOrganization",
+        json!({"AccountId": member}),
+    );
+    assert_eq!(id.org_id_for_account(&member), None);
+    assert_eq!(id.policies_for(&in_member).scps, None);
+    assert_eq!(
+        ok(&id, &root, "ListAccounts", json!({}))["Accounts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(
         ok(
             &id,
