@@ -129,3 +129,38 @@ async fn concurrent_puts_last_complete_wins() {
     );
     assert_eq!(files_in(h.data_dir()).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_during_overwrites_see_whole_objects() {
+    let h = std::sync::Arc::new(Harness::new("readwrite"));
+    make_bucket(&h, "bkt").await;
+    put(&h, "bkt", "k", &vec![0u8; 300_000]).await.assert(200);
+    let writer = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            for i in 1..=20u8 {
+                put(&h, "bkt", "k", &vec![i; 300_000]).await.assert(200);
+            }
+        })
+    };
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        let h = h.clone();
+        readers.push(tokio::spawn(async move {
+            for _ in 0..20 {
+                let g = get(&h, "bkt", "k").await;
+                g.assert(200);
+                assert_eq!(g.body.len(), 300_000);
+                assert!(
+                    g.body.iter().all(|b| *b == g.body[0]),
+                    "a read mixed two writes"
+                );
+            }
+        }));
+    }
+    writer.await.unwrap();
+    for r in readers {
+        r.await.unwrap();
+    }
+    assert_eq!(files_in(h.data_dir()).len(), 1);
+}

@@ -263,6 +263,27 @@ impl S3Service {
         key: &str,
         head: bool,
     ) -> S3Result<Reply> {
+        // An overwrite or delete may remove the data file between the metadata
+        // lookup and opening it; look the object up again then.
+        for _ in 0..3 {
+            if let Some(reply) = self.get_object_once(req, bucket_name, key, head).await? {
+                return Ok(reply);
+            }
+        }
+        Err(
+            S3Error::InternalError("We encountered an internal error. Please try again.".into())
+                .into(),
+        )
+    }
+
+    /// One attempt of GetObject; `None` when the data file vanished meanwhile.
+    async fn get_object_once(
+        &self,
+        req: &S3Request,
+        bucket_name: &str,
+        key: &str,
+        head: bool,
+    ) -> S3Result<Option<Reply>> {
         let bucket = self.load_bucket(req, bucket_name)?;
         let version_id = req.query_value("versionId");
         let op = if head { Op::HeadObject } else { Op::GetObject };
@@ -373,11 +394,17 @@ impl S3Service {
             version_header(bucket.versioning, &o.version_id).as_deref(),
         );
         if head || end == start {
-            return Ok(reply);
+            return Ok(Some(reply));
         }
         let segments = self.store.meta.object_segments(o.row_id)?;
-        let reader = self.store.files.open_reader(segments, start, end).await?;
-        Ok(reply.body(S3Body::stream(reader.into_stream(), end - start)))
+        let reader = match self.store.files.open_reader(segments, start, end).await {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(S3Error::from(e).into()),
+        };
+        Ok(Some(
+            reply.body(S3Body::stream(reader.into_stream(), end - start)),
+        ))
     }
 
     /// DeleteObject.
