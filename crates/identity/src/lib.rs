@@ -24,7 +24,8 @@
 //!   ListParents, ListChildren,
 //!   Enable/DisablePolicyType, Create/Update/Describe/Delete/List Policy (SCPs),
 //!   Attach/DetachPolicy, ListPoliciesForTarget, ListTargetsForPolicy,
-//!   Enable/DisableAWSServiceAccess, ListAWSServiceAccessForOrganization.
+//!   Enable/DisableAWSServiceAccess, ListAWSServiceAccessForOrganization,
+//!   Tag/UntagResource, ListTagsForResource (Tags on CreateAccount/OU/Policy).
 
 mod arns;
 pub mod error;

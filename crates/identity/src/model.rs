@@ -176,6 +176,9 @@ pub struct Organization {
     pub service_access: BTreeMap<String, Timestamp>,
     pub root_credentials_management: bool,
     pub root_sessions: bool,
+    /// Tags of the root, OUs, accounts and policies, by their id.
+    #[serde(default)]
+    pub tags: BTreeMap<String, Vec<Tag>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -13,7 +13,9 @@ use crate::error::{IdentityError, Result};
 use crate::managed::{
     FULL_AWS_ACCESS_DESCRIPTION, FULL_AWS_ACCESS_DOCUMENT, FULL_AWS_ACCESS_ID, FULL_AWS_ACCESS_NAME,
 };
-use crate::model::{Account, CreateAccountStatus, OrgPolicy, OrgUnit, Organization, Perms, Role};
+use crate::model::{
+    Account, CreateAccountStatus, OrgPolicy, OrgUnit, Organization, Perms, Role, Tag,
+};
 use crate::store::{State, Txn};
 use crate::validate;
 use crate::{arns, ids, json_error_reply, Identity, JsonReply};
@@ -81,6 +83,39 @@ impl Orgs<'_> {
                 &format!("You must specify a value for the parameter {name}."),
             )
         })
+    }
+
+    /// The `Tags` member: `[{"Key": …, "Value": …}]`, at most 50.
+    fn tags(&self) -> Result<Vec<Tag>> {
+        let invalid = || {
+            err(
+                "InvalidInputException",
+                "You provided a value that does not match the required pattern.",
+            )
+        };
+        let mut tags: Vec<Tag> = Vec::new();
+        let Some(list) = self.body.get("Tags") else {
+            return Ok(tags);
+        };
+        for t in list.as_array().ok_or_else(invalid)? {
+            let key = t.get("Key").and_then(Value::as_str).ok_or_else(invalid)?;
+            let value = t.get("Value").and_then(Value::as_str).unwrap_or("");
+            if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+                return Err(invalid());
+            }
+            tags.retain(|x| x.key != key);
+            tags.push(Tag {
+                key: key.to_string(),
+                value: value.to_string(),
+            });
+        }
+        if tags.len() > 50 {
+            return Err(err(
+                "TooManyTagsException",
+                "You have exceeded the allowed number of tags for a resource.",
+            ));
+        }
+        Ok(tags)
     }
 
     /// The organization, which the caller's management account must own.
@@ -179,6 +214,9 @@ fn dispatch(ctx: &Orgs<'_>, op: &str) -> Result<Value> {
         "DetachPolicy" => attach_policy(ctx, false),
         "ListPoliciesForTarget" => list_policies_for_target(ctx),
         "ListTargetsForPolicy" => list_targets_for_policy(ctx),
+        "TagResource" => tag_resource(ctx),
+        "UntagResource" => untag_resource(ctx),
+        "ListTagsForResource" => list_tags_for_resource(ctx),
         "EnableAWSServiceAccess" => service_access(ctx, true),
         "DisableAWSServiceAccess" => service_access(ctx, false),
         "ListAWSServiceAccessForOrganization" => list_service_access(ctx),
@@ -356,6 +394,7 @@ fn create_organization(ctx: &Orgs<'_>) -> Result<Value> {
             service_access: Default::default(),
             root_credentials_management: false,
             root_sessions: false,
+            tags: Default::default(),
         };
         txn.put(org.clone());
         txn.put(OrgPolicy {
@@ -428,6 +467,7 @@ fn list_roots(ctx: &Orgs<'_>) -> Result<Value> {
 // ---- organizational units --------------------------------------------------
 
 fn create_ou(ctx: &Orgs<'_>) -> Result<Value> {
+    let tags = ctx.tags()?;
     let parent = ctx.req("ParentId")?.to_string();
     let name = ctx.req("Name")?.to_string();
     if name.is_empty() || name.chars().count() > 128 {
@@ -463,6 +503,7 @@ fn create_ou(ctx: &Orgs<'_>) -> Result<Value> {
         };
         txn.put(ou.clone());
         attach_default_scp(txn, &ou.id);
+        set_tags(txn, &ou.id, tags.clone());
         Ok(ou)
     })?;
     Ok(json!({"OrganizationalUnit": ou_json(&org, &ou)}))
@@ -514,6 +555,7 @@ fn delete_ou(ctx: &Orgs<'_>) -> Result<Value> {
             }
         }
         txn.remove::<OrgUnit>(&id);
+        set_tags(txn, &id, Vec::new());
         Ok(())
     })?;
     Ok(json!({}))
@@ -552,6 +594,7 @@ fn access_role_trust(management: &str) -> String {
 }
 
 fn create_account(ctx: &Orgs<'_>) -> Result<Value> {
+    let tags = ctx.tags()?;
     let email = ctx.req("Email")?.to_string();
     let name = ctx.req("AccountName")?.to_string();
     let role_name = ctx
@@ -633,6 +676,7 @@ fn create_account(ctx: &Orgs<'_>) -> Result<Value> {
             perms,
         });
         attach_default_scp(txn, &account_id);
+        set_tags(txn, &account_id, tags.clone());
         status.account_id = Some(account_id);
         txn.put(status.clone());
         Ok(status)
@@ -937,6 +981,7 @@ fn policy_not_found() -> IdentityError {
 }
 
 fn create_policy(ctx: &Orgs<'_>) -> Result<Value> {
+    let tags = ctx.tags()?;
     let content = ctx.req("Content")?.to_string();
     let name = ctx.req("Name")?.to_string();
     let description = ctx.opt("Description").unwrap_or("").to_string();
@@ -973,6 +1018,7 @@ fn create_policy(ctx: &Orgs<'_>) -> Result<Value> {
             targets: BTreeSet::new(),
         };
         txn.put(p.clone());
+        set_tags(txn, &p.id, tags.clone());
         Ok(p)
     })?;
     Ok(policy_json(&org, &policy))
@@ -1072,6 +1118,7 @@ fn delete_policy(ctx: &Orgs<'_>) -> Result<Value> {
             ));
         }
         txn.remove::<OrgPolicy>(&id);
+        set_tags(txn, &id, Vec::new());
         Ok(())
     })?;
     Ok(json!({}))
@@ -1241,4 +1288,107 @@ fn list_service_access(ctx: &Orgs<'_>) -> Result<Value> {
         .map(|(p, t)| json!({"ServicePrincipal": p, "DateEnabled": epoch(*t)}))
         .collect();
     Ok(json!({"EnabledServicePrincipals": list}))
+}
+
+// ---- tags ------------------------------------------------------------------
+
+/// Replaces the tags of `resource` (an empty list removes them).
+fn set_tags(txn: &mut Txn, resource: &str, tags: Vec<Tag>) {
+    let present = txn
+        .get::<Organization>("org")
+        .is_some_and(|o| o.tags.contains_key(resource));
+    if tags.is_empty() && !present {
+        return;
+    }
+    if let Some(o) = txn.get_mut::<Organization>("org") {
+        if tags.is_empty() {
+            o.tags.remove(resource);
+        } else {
+            o.tags.insert(resource.to_string(), tags);
+        }
+    }
+}
+
+/// A taggable resource: the root, an OU, an account of the organization, or a customer SCP.
+fn taggable(st: &State, org: &Organization, id: &str) -> bool {
+    target_kind(st, org, id).is_some() || st.org_policies.get(id).is_some_and(|p| !p.aws_managed)
+}
+
+fn tag_resource(ctx: &Orgs<'_>) -> Result<Value> {
+    let id = ctx.req("ResourceId")?.to_string();
+    let tags = ctx.tags()?;
+    let org = ctx.managed_org(&ctx.id.store.snapshot())?;
+    ctx.authorize("TagResource", "*")?;
+    ctx.id.store.write(|txn| {
+        if !taggable(&txn.state, &org, &id) {
+            return Err(target_not_found());
+        }
+        let mut merged = txn
+            .get::<Organization>("org")
+            .and_then(|o| o.tags.get(&id).cloned())
+            .unwrap_or_default();
+        for t in tags {
+            merged.retain(|m| m.key != t.key);
+            merged.push(t);
+        }
+        if merged.len() > 50 {
+            return Err(err(
+                "TooManyTagsException",
+                "You have exceeded the allowed number of tags for a resource.",
+            ));
+        }
+        set_tags(txn, &id, merged);
+        Ok(())
+    })?;
+    Ok(json!({}))
+}
+
+fn untag_resource(ctx: &Orgs<'_>) -> Result<Value> {
+    let id = ctx.req("ResourceId")?.to_string();
+    let keys: Vec<String> = ctx
+        .body
+        .get("TagKeys")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let org = ctx.managed_org(&ctx.id.store.snapshot())?;
+    ctx.authorize("UntagResource", "*")?;
+    ctx.id.store.write(|txn| {
+        if !taggable(&txn.state, &org, &id) {
+            return Err(target_not_found());
+        }
+        let mut tags = txn
+            .get::<Organization>("org")
+            .and_then(|o| o.tags.get(&id).cloned())
+            .unwrap_or_default();
+        tags.retain(|t| !keys.contains(&t.key));
+        set_tags(txn, &id, tags);
+        Ok(())
+    })?;
+    Ok(json!({}))
+}
+
+fn list_tags_for_resource(ctx: &Orgs<'_>) -> Result<Value> {
+    let id = ctx.req("ResourceId")?;
+    let st = ctx.id.store.snapshot();
+    let org = ctx.managed_org(&st)?;
+    ctx.authorize("ListTagsForResource", "*")?;
+    if !taggable(&st, &org, id) {
+        return Err(target_not_found());
+    }
+    let tags: Vec<Value> = org
+        .tags
+        .get(id)
+        .map(|list| {
+            list.iter()
+                .map(|t| json!({"Key": t.key, "Value": t.value}))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json!({"Tags": tags}))
 }

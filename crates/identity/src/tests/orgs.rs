@@ -639,3 +639,71 @@ fn organization_state_survives_restart() {
     assert!(c.is_root() && c.account_id == member);
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn organization_tags() {
+    let id = identity();
+    let root = root(&id);
+    ok(&id, &root, "CreateOrganization", json!({}));
+    let root_id = ok(&id, &root, "ListRoots", json!({}))["Roots"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ou = ok(
+        &id,
+        &root,
+        "CreateOrganizationalUnit",
+        json!({"ParentId": root_id, "Name": "t", "Tags": [{"Key": "env", "Value": "prod"}]}),
+    );
+    let ou_id = ou["OrganizationalUnit"]["Id"].as_str().unwrap().to_string();
+    let tags = ok(
+        &id,
+        &root,
+        "ListTagsForResource",
+        json!({"ResourceId": ou_id}),
+    );
+    assert_eq!(tags["Tags"], json!([{"Key": "env", "Value": "prod"}]));
+    ok(
+        &id,
+        &root,
+        "TagResource",
+        json!({"ResourceId": ou_id, "Tags": [{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "a"}]}),
+    );
+    ok(
+        &id,
+        &root,
+        "UntagResource",
+        json!({"ResourceId": ou_id, "TagKeys": ["team"]}),
+    );
+    let tags = ok(
+        &id,
+        &root,
+        "ListTagsForResource",
+        json!({"ResourceId": ou_id}),
+    );
+    assert_eq!(tags["Tags"], json!([{"Key": "env", "Value": "dev"}]));
+    assert_eq!(
+        fails(
+            &id,
+            &root,
+            "ListTagsForResource",
+            json!({"ResourceId": "ou-none-none"})
+        ),
+        "TargetNotFoundException"
+    );
+    assert_eq!(
+        fails(
+            &id,
+            &root,
+            "TagResource",
+            json!({"ResourceId": "p-FullAWSAccess", "Tags": []})
+        ),
+        "TargetNotFoundException"
+    );
+    ok(
+        &id,
+        &root,
+        "DeleteOrganizationalUnit",
+        json!({"OrganizationalUnitId": ou_id}),
+    );
+}
