@@ -6,10 +6,11 @@
 //! [`ObjectReader`]: the one place where a per-object transform (encryption)
 //! will be inserted.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -30,6 +31,46 @@ const READ_CHUNK: usize = 256 * 1024;
 pub struct FileStore {
     root: PathBuf,
     tmp: PathBuf,
+    pins: Arc<Mutex<Pins>>,
+}
+
+/// Data files in use by readers, and those to remove once their last reader ends.
+#[derive(Debug, Default)]
+struct Pins {
+    readers: HashMap<String, usize>,
+    doomed: HashSet<String>,
+}
+
+/// Keeps a reader's data files from being removed until it is dropped.
+struct PinGuard {
+    store: FileStore,
+    ids: Vec<String>,
+}
+
+impl Drop for PinGuard {
+    fn drop(&mut self) {
+        let mut remove = Vec::new();
+        if let Ok(mut pins) = self.store.pins.lock() {
+            for id in &self.ids {
+                let left = match pins.readers.get_mut(id) {
+                    Some(n) => {
+                        *n -= 1;
+                        *n
+                    }
+                    None => continue,
+                };
+                if left == 0 {
+                    pins.readers.remove(id);
+                    if pins.doomed.remove(id) {
+                        remove.push(id.clone());
+                    }
+                }
+            }
+        }
+        for id in remove {
+            self.store.unlink(&id);
+        }
+    }
 }
 
 /// What [`ObjectWriter::finish`] produced.
@@ -55,7 +96,11 @@ impl FileStore {
         let root = data_dir.join("objects");
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&tmp)?;
-        Ok(FileStore { root, tmp })
+        Ok(FileStore {
+            root,
+            tmp,
+            pins: Arc::new(Mutex::new(Pins::default())),
+        })
     }
 
     /// Where the data file `id` lives.
@@ -91,13 +136,34 @@ impl FileStore {
     }
 
     /// Opens the bytes `[start, end)` of an object made of `segments`.
-    /// The first file is opened now, so a concurrent delete cannot break the read.
+    ///
+    /// The segments' files are pinned: a file removed (overwrite, delete) while
+    /// the reader lives is only unlinked when the reader is dropped. A file
+    /// already gone is `NotFound`; the caller then looks the object up again.
     pub async fn open_reader(
         &self,
         segments: Vec<Segment>,
         start: u64,
         end: u64,
     ) -> io::Result<ObjectReader> {
+        let ids: Vec<String> = segments.iter().map(|s| s.file_id.clone()).collect();
+        if let Ok(mut pins) = self.pins.lock() {
+            for id in &ids {
+                *pins.readers.entry(id.clone()).or_insert(0) += 1;
+            }
+        }
+        let pin = PinGuard {
+            store: self.clone(),
+            ids,
+        };
+        // Every file the range needs must still exist now that it is pinned.
+        let mut offset = 0;
+        for seg in &segments {
+            if offset < end && offset + seg.length > start {
+                tokio::fs::metadata(self.path_of(&seg.file_id)?).await?;
+            }
+            offset += seg.length;
+        }
         let mut reader = ObjectReader {
             store: self.clone(),
             segments,
@@ -105,6 +171,7 @@ impl FileStore {
             offset_in_segment: 0,
             remaining: end.saturating_sub(start),
             current: None,
+            _pin: pin,
         };
         // Skip whole segments before `start`.
         let mut skip = start;
@@ -122,16 +189,26 @@ impl FileStore {
     /// Removes data files (after the metadata no longer references them).
     pub fn remove_all(&self, ids: &[String]) {
         for id in ids {
-            match self.path_of(id) {
-                Ok(p) => {
-                    if let Err(e) = std::fs::remove_file(&p) {
-                        if e.kind() != io::ErrorKind::NotFound {
-                            tracing::warn!(file = %p.display(), error = %e, "could not remove data file");
-                        }
+            if let Ok(mut pins) = self.pins.lock() {
+                if pins.readers.contains_key(id) {
+                    pins.doomed.insert(id.clone());
+                    continue;
+                }
+            }
+            self.unlink(id);
+        }
+    }
+
+    fn unlink(&self, id: &str) {
+        match self.path_of(id) {
+            Ok(p) => {
+                if let Err(e) = std::fs::remove_file(&p) {
+                    if e.kind() != io::ErrorKind::NotFound {
+                        tracing::warn!(file = %p.display(), error = %e, "could not remove data file");
                     }
                 }
-                Err(_) => tracing::warn!(id, "refusing to remove a file with an invalid id"),
             }
+            Err(_) => tracing::warn!(id, "refusing to remove a file with an invalid id"),
         }
     }
 
@@ -245,6 +322,7 @@ pub struct ObjectReader {
     offset_in_segment: u64,
     remaining: u64,
     current: Option<tokio::fs::File>,
+    _pin: PinGuard,
 }
 
 impl ObjectReader {
@@ -368,6 +446,29 @@ mod tests {
         drop(w);
         assert_eq!(fs.sweep(&referenced).unwrap(), 1);
         assert_eq!(read(6, 16).await, "wide world");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn files_in_use_are_removed_when_the_reader_ends() {
+        let dir = temp_dir("pins");
+        let fs = FileStore::open(&dir).unwrap();
+        let mut w = fs.create(&[]).await.unwrap();
+        w.write(b"pinned").await.unwrap();
+        let f = w.finish().await.unwrap();
+        let segs = vec![Segment {
+            file_id: f.file_id.clone(),
+            length: f.size,
+        }];
+        let path = fs.path_of(&f.file_id).unwrap();
+        let mut reader = fs.open_reader(segs.clone(), 0, 6).await.unwrap();
+        fs.remove_all(std::slice::from_ref(&f.file_id));
+        assert!(path.exists(), "still in use");
+        assert_eq!(&reader.next_chunk().await.unwrap().unwrap()[..], b"pinned");
+        drop(reader);
+        assert!(!path.exists(), "removed after the last reader");
+        let gone = fs.open_reader(segs, 0, 6).await;
+        assert_eq!(gone.err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
