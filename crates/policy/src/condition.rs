@@ -380,11 +380,18 @@ pub(crate) fn parse_net(s: &str) -> Option<IpNet> {
     s.parse::<IpAddr>().ok().map(IpNet::from)
 }
 
+/// A request address; an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`, as a
+/// dual-stack listener reports IPv4 clients) counts as the IPv4 address.
 fn parse_ip(s: &str) -> Option<IpAddr> {
     let s = s.trim();
-    s.parse::<IpAddr>()
+    let ip = s
+        .parse::<IpAddr>()
         .ok()
-        .or_else(|| s.parse::<IpNet>().ok().map(|n| n.addr()))
+        .or_else(|| s.parse::<IpNet>().ok().map(|n| n.addr()))?;
+    Some(match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    })
 }
 
 #[cfg(test)]
@@ -558,6 +565,10 @@ mod tests {
         assert!(eval(
             &cond("IpAddress", "k", &["192.0.2.1"]),
             Some(&["192.0.2.1"])
+        ));
+        assert!(eval(
+            &cond("IpAddress", "k", &["192.0.2.0/24"]),
+            Some(&["::ffff:192.0.2.9"])
         ));
     }
 
