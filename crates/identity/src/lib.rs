@@ -78,6 +78,8 @@ pub struct CallerPolicies {
     pub scps: Option<Vec<Vec<NamedDocument>>>,
     /// `aws:PrincipalOrgID`.
     pub org_id: Option<String>,
+    /// `aws:PrincipalOrgPaths`: `o-…/r-…/ou-…/…/` down to the account's parent.
+    pub org_path: Option<String>,
 }
 
 /// One account, for the operator CLI.

@@ -145,6 +145,22 @@ pub fn scp_chain(st: &State, account_id: &str) -> Option<Vec<Vec<NamedDocument>>
     Some(levels)
 }
 
+/// `aws:PrincipalOrgPaths` of an account: `o-x/r-y/ou-a/ou-b/` (root down to its parent).
+pub fn org_path_of(st: &State, account_id: &str) -> Option<String> {
+    let org = st.orgs.get("org")?;
+    let mut parent = st.accounts.get(account_id)?.parent_id.clone()?;
+    let mut chain = vec![parent.clone()];
+    while let Some(ou) = st.ous.get(&parent) {
+        parent = ou.parent_id.clone();
+        chain.push(parent.clone());
+        if chain.len() > 10 {
+            break;
+        }
+    }
+    chain.reverse();
+    Some(format!("{}/{}/", org.id, chain.join("/")))
+}
+
 /// The organization id of an account that belongs to the organization.
 pub fn org_id_of(st: &State, account_id: &str) -> Option<String> {
     let org = st.orgs.get("org")?;
@@ -311,6 +327,7 @@ impl Identity {
         if !caller.account_id.is_empty() {
             out.scps = scp_chain(&st, &caller.account_id);
             out.org_id = org_id_of(&st, &caller.account_id);
+            out.org_path = org_path_of(&st, &caller.account_id);
         }
         out
     }

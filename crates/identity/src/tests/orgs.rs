@@ -285,6 +285,10 @@ fn organization_accounts_and_scps() {
         "MoveAccount",
         json!({"AccountId": member, "SourceParentId": root_id, "DestinationParentId": ou_id}),
     );
+    assert_eq!(
+        id.policies_for(&in_member).org_path,
+        Some(format!("{org_id}/{root_id}/{ou_id}/"))
+    );
     let parents = ok(&id, &root, "ListParents", json!({"ChildId": member}));
     assert_eq!(
         parents["Parents"][0],
