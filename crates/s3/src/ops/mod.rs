@@ -158,6 +158,18 @@ pub(crate) fn stored_headers(headers: &HeaderMap) -> Result<Vec<(String, String)
     }
     for name in STORED_HEADERS {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            if name == "content-encoding" {
+                // `aws-chunked` frames the upload (SigV4 streaming); S3 does not store it.
+                let kept: Vec<&str> = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                    .collect();
+                if !kept.is_empty() {
+                    out.push((name.to_string(), kept.join(",")));
+                }
+                continue;
+            }
             out.push((name.to_string(), v.to_string()));
         }
     }
@@ -451,6 +463,17 @@ mod tests {
         let mut md5 = HeaderMap::new();
         md5.insert("content-md5", "bad".parse().unwrap());
         assert!(content_md5(&md5).is_err());
+    }
+
+    #[test]
+    fn aws_chunked_is_not_stored_as_content_encoding() {
+        let mut h = HeaderMap::new();
+        h.insert("content-encoding", "aws-chunked".parse().unwrap());
+        let stored = stored_headers(&h).unwrap();
+        assert!(!stored.iter().any(|(k, _)| k == "content-encoding"));
+        h.insert("content-encoding", "gzip, aws-chunked".parse().unwrap());
+        let stored = stored_headers(&h).unwrap();
+        assert!(stored.contains(&("content-encoding".to_string(), "gzip".to_string())));
     }
 
     #[test]

@@ -114,8 +114,20 @@ impl S3Service {
             key: key.to_string(),
             initiated: jiff::Timestamp::now(),
             owner_account: owner,
-            initiator_arn: req.caller.arn.clone(),
-            initiator_id: req.caller.user_id.clone(),
+            // ListParts/ListMultipartUploads API reference: the Initiator ID is the
+            // canonical user id for an account (root), else the principal's ARN.
+            initiator_arn: if req.caller.is_root() {
+                req.access
+                    .canonical_user_id(&req.caller.account_id)
+                    .unwrap_or_else(|| req.caller.account_id.clone())
+            } else {
+                req.caller.arn.clone()
+            },
+            initiator_id: req
+                .caller
+                .user_name
+                .clone()
+                .unwrap_or_else(|| req.caller.account_id.clone()),
             headers: stored_headers(&req.headers)?,
             metadata: user_metadata(&req.headers)?,
             tags,
