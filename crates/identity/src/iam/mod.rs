@@ -35,10 +35,21 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// `authz.check` for `action` on `resource` in the caller's account.
     pub fn authorize(&self, action: &str, resource: &str, context: &[ContextEntry]) -> Result<()> {
+        self.authorize_in(action, resource, Some(&self.account), context)
+    }
+
+    /// `authz.check` on a resource owned by `account` (`None`: AWS-owned, e.g. AWS managed policies).
+    pub fn authorize_in(
+        &self,
+        action: &str,
+        resource: &str,
+        account: Option<&str>,
+        context: &[ContextEntry],
+    ) -> Result<()> {
         let check = AccessCheck {
             action,
             resource,
-            resource_account: Some(&self.account),
+            resource_account: account,
             resource_policies: &[],
             resource_policy_required: false,
             context,

@@ -59,7 +59,12 @@ fn policy_arn<'a>(ctx: &Ctx<'a>, action: &str) -> Result<&'a str> {
             "ARN {arn} is not valid."
         )));
     }
-    ctx.authorize(action, arn, &[])?;
+    // The policy's own account: a customer policy of another account is
+    // cross-account, AWS managed policies belong to no account.
+    let owner = arns::parse_iam(arn)
+        .map(|(account, _, _, _)| account)
+        .filter(|a| *a != "aws");
+    ctx.authorize_in(action, arn, owner, &[])?;
     Ok(arn)
 }
 
