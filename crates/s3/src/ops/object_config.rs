@@ -173,7 +173,14 @@ impl S3Service {
         let version = req.query_value("versionId");
         let (_, info) =
             self.object_for_read(req, &bucket, key, version.as_deref(), Op::GetObjectAcl)?;
-        Ok(Reply::ok().xml(info.acl.to_xml(&Ids(req.access.as_ref()))))
+        let ids = Ids(req.access.as_ref());
+        // With ACLs disabled the bucket owner owns every object, with FULL_CONTROL only.
+        let acl = if bucket.acls_disabled() {
+            crate::acl::Acl::private(&ids, &bucket.owner_account)
+        } else {
+            info.acl
+        };
+        Ok(Reply::ok().xml(acl.to_xml(&ids)))
     }
 
     /// PutObjectAcl (headers or an AccessControlPolicy body).
