@@ -226,11 +226,15 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
     });
     let role_account = parsed.as_ref().map(|(a, _, _, _)| a.to_string());
     if parsed.is_none() {
-        return Err(constraint(
-            role_arn,
-            "roleArn",
-            "Member must have length greater than or equal to 20",
-        ));
+        return Err(if role_arn.len() < 20 {
+            constraint(
+                role_arn,
+                "roleArn",
+                "Member must have length greater than or equal to 20",
+            )
+        } else {
+            IdentityError::ValidationError(format!("{role_arn} is invalid"))
+        });
     }
 
     let mut context = vec![ContextEntry::new("sts:RoleSessionName", session.clone())];
