@@ -57,13 +57,16 @@ fn main() {
         resource_account: Some("111122223333"),
         context: &context,
     };
-    let n = 200_000;
+    let n: u32 = std::env::var("ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let t = std::time::Instant::now();
     for _ in 0..n {
         black_box(evaluate(black_box(&req), black_box(&set)));
     }
     println!(
         "{:.2} us per evaluation",
-        t.elapsed().as_secs_f64() * 1e6 / n as f64
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
     );
 }

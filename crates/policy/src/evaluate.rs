@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::context::{lookup, Context};
 use crate::policy::{ActionSpec, Effect, Policy, ResourcePattern, ResourceSpec, Statement};
 use crate::principal::{Grant, Principal};
-use crate::trace::{PolicyTrace, StatementTrace, Trace};
+use crate::trace::{StatementTrace, Trace, TraceBuilder};
 
 /// One action on one resource by one principal.
 #[derive(Clone, Copy, Debug)]
@@ -350,12 +350,11 @@ fn check_policy(
     policy_type: PolicyType,
     scp_level: Option<usize>,
     env: &Env<'_>,
-    traces: &mut Vec<PolicyTrace>,
+    traces: &mut TraceBuilder,
 ) -> PolicyOutcome {
-    let statements = r.policy.statements();
     let mut out = PolicyOutcome::default();
-    let mut st_traces = Vec::with_capacity(statements.len());
-    for (i, st) in statements.iter().enumerate() {
+    traces.begin_policy(policy_type, r.name, scp_level, r.policy);
+    for (i, st) in r.policy.statements().iter().enumerate() {
         let t = check_statement(st, i, env);
         if t.applies {
             match st.effect {
@@ -372,15 +371,8 @@ fn check_policy(
                 }
             }
         }
-        st_traces.push(t);
+        traces.push_statement(t);
     }
-    traces.push(PolicyTrace {
-        policy_type,
-        name: r.name.to_string(),
-        scp_level,
-        policy: r.policy.clone(),
-        statements: st_traces,
-    });
     out
 }
 
@@ -429,12 +421,16 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
         has_boundary: set.boundary.is_some(),
         action_lower: req.action.to_ascii_lowercase(),
     };
-    let policy_count = set.identity.len()
-        + set.resource.len()
-        + usize::from(set.boundary.is_some())
-        + set.session.as_ref().map_or(0, Vec::len)
-        + set.scp.as_ref().map_or(0, |l| l.iter().map(Vec::len).sum());
-    let mut traces = Vec::with_capacity(policy_count);
+    let all = set
+        .identity
+        .iter()
+        .chain(&set.resource)
+        .chain(&set.boundary)
+        .chain(set.session.iter().flatten())
+        .chain(set.scp.iter().flatten().flatten());
+    let (policy_count, statement_count) =
+        all.fold((0, 0), |(p, s), r| (p + 1, s + r.policy.statement_count()));
+    let mut traces = TraceBuilder::with_capacity(policy_count, statement_count);
     let mut notes: Vec<&'static str> = Vec::new();
 
     // Which Deny applies in each policy type, and what each allows.
@@ -514,7 +510,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
         session_ok = any;
     }
 
-    let trace = Trace::new(req, principal_arn, traces, notes);
+    let trace: Trace = traces.finish(req, principal_arn, notes);
 
     // 1. Explicit denies, reported in evaluation order.
     denies.sort_by_key(|(t, _)| *t);
@@ -606,35 +602,34 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
     }
 
     // Same account: any path suffices; report the path that got furthest.
-    let mut paths: Vec<(PathResult, Option<DecidingStatement>)> = Vec::new();
-    match &resource_grant {
-        Some((Grant::Direct, d)) => return allowed_by(Some(d.clone()), trace),
-        Some((Grant::Role, d)) => {
-            let r = if !boundary_ok {
-                PathResult(Some(PolicyType::Boundary))
-            } else if !session_ok {
-                PathResult(Some(PolicyType::Session))
-            } else {
-                PathResult(None)
-            };
-            paths.push((r, Some(d.clone())));
-            paths.push((iam_path, identity_allow.clone()));
+    let (grant, grant_statement) = match resource_grant {
+        Some((g, d)) => (Some(g), Some(d)),
+        None => (None, None),
+    };
+    // The path through a resource grant to the role ARN: limited by boundary and session policy.
+    let role_path = if !boundary_ok {
+        PathResult(Some(PolicyType::Boundary))
+    } else if !session_ok {
+        PathResult(Some(PolicyType::Session))
+    } else {
+        PathResult(None)
+    };
+    match grant {
+        Some(Grant::Direct) => allowed_by(grant_statement, trace),
+        None if set.resource_required => deny(Reason::NoAllowResourcePolicy, Vec::new(), trace),
+        Some(Grant::Role) if role_path.0.is_none() => allowed_by(grant_statement, trace),
+        _ if iam_path.0.is_none() => allowed_by(identity_allow, trace),
+        Some(Grant::Role) => {
+            let furthest = role_path.0.max(iam_path.0).unwrap_or(PolicyType::Identity);
+            deny(furthest.no_allow(), Vec::new(), trace)
         }
-        Some((Grant::Account, _)) => paths.push((iam_path, identity_allow.clone())),
-        None if set.resource_required => {
-            return deny(Reason::NoAllowResourcePolicy, Vec::new(), trace)
-        }
-        None => paths.push((iam_path, identity_allow.clone())),
+        // An account grant only delegates to IAM; without a grant IAM must allow.
+        Some(Grant::Account) | None => deny(
+            iam_path.0.unwrap_or(PolicyType::Identity).no_allow(),
+            Vec::new(),
+            trace,
+        ),
     }
-    if let Some((_, d)) = paths.iter().find(|(p, _)| p.0.is_none()) {
-        return allowed_by(d.clone(), trace);
-    }
-    let furthest = paths
-        .iter()
-        .filter_map(|(p, _)| p.0)
-        .max()
-        .unwrap_or(PolicyType::Identity);
-    deny(furthest.no_allow(), Vec::new(), trace)
 }
 
 fn deny(reason: Reason, also: Vec<Reason>, trace: Trace) -> Evaluation {

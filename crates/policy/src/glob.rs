@@ -23,6 +23,9 @@ pub(crate) enum Glob {
     Any,
     /// No wildcard at all.
     Exact(String),
+    /// Literal text followed by one `*` (the most common shape: `s3:Get*`,
+    /// `arn:aws:s3:::bucket/*`).
+    Prefix(String),
     /// Literals mixed with wildcards.
     Pattern(Vec<Token>),
 }
@@ -40,6 +43,7 @@ impl Glob {
             [] => Glob::Exact(String::new()),
             [Token::Star] => Glob::Any,
             [Token::Lit(s)] => Glob::Exact(s.clone()),
+            [Token::Lit(s), Token::Star] => Glob::Prefix(s.clone()),
             _ => Glob::Pattern(tokens),
         }
     }
@@ -59,6 +63,7 @@ impl Glob {
                     bytes_eq(s.as_bytes(), text.as_bytes())
                 }
             }
+            Glob::Prefix(p) => literal_at(text, 0, p, ignore_case),
             Glob::Pattern(tokens) => tokens_match(tokens, text, ignore_case),
         }
     }
@@ -241,5 +246,10 @@ mod tests {
         assert_eq!(Glob::new("*"), Glob::Any);
         assert_eq!(Glob::new("abc"), Glob::Exact("abc".into()));
         assert!(Glob::new("a*").has_wildcard());
+        assert_eq!(Glob::new("ab*"), Glob::Prefix("ab".into()));
+        assert!(Glob::new("ab*").matches("ab", false));
+        assert!(Glob::new("ab*").matches("abc/d", false));
+        assert!(!Glob::new("ab*").matches("a", false));
+        assert!(Glob::new("AB*").matches("abc", true));
     }
 }

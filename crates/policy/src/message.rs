@@ -68,11 +68,11 @@ impl Evaluation {
                     .unwrap_or_default(),
                 d.policy_type.label(),
                 d.policy_name,
-                t.action,
-                t.resource
+                t.action(),
+                t.resource()
             )),
             (Decision::Allow, None) => {
-                out.push_str(&format!("ALLOW: {} on {}\n", t.action, t.resource))
+                out.push_str(&format!("ALLOW: {} on {}\n", t.action(), t.resource()))
             }
             (Decision::Deny, Some(d)) => out.push_str(&format!(
                 "DENY ({}): statement #{}{} of {} \"{}\" explicitly denies {} on {}; \
@@ -85,16 +85,16 @@ impl Evaluation {
                     .unwrap_or_default(),
                 d.policy_type.label(),
                 d.policy_name,
-                t.action,
-                t.resource
+                t.action(),
+                t.resource()
             )),
             (Decision::Deny, None) => {
                 let label = self.reason.policy_type().map_or("policy", |p| p.label());
                 out.push_str(&format!(
                     "DENY ({}): no {label} allows {} on {}; add an Allow statement for it to a {label}\n",
                     self.reason.code(),
-                    t.action,
-                    t.resource
+                    t.action(),
+                    t.resource()
                 ));
             }
         }
