@@ -82,6 +82,7 @@ impl ArnMatcher {
     }
 
     /// Whether `text` matches (case-sensitive).
+    #[inline]
     pub(crate) fn matches(&self, text: &str) -> bool {
         match self {
             ArnMatcher::Whole(g) => g.matches(text, false),

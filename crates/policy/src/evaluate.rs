@@ -23,6 +23,7 @@ use crate::context::{lookup, Context};
 use crate::policy::{ActionSpec, Effect, Policy, ResourcePattern, ResourceSpec, Statement};
 use crate::principal::{Grant, Principal};
 use crate::trace::{StatementTrace, Trace, TraceBuilder};
+use crate::variables::Resolved;
 
 /// One action on one resource by one principal.
 #[derive(Clone, Copy, Debug)]
@@ -324,8 +325,11 @@ pub(crate) fn resource_matches(spec: &ResourceSpec, resource: &str, env: &Env<'_
             ResourcePattern::Static(m) => Some(m.matches(resource)),
             ResourcePattern::Dynamic(pattern) => {
                 let resolve = |k: &str| env.variable(k);
-                let glob = pattern.resolve(&resolve)?;
-                Some(crate::arn::ArnMatcher::new((*glob).clone()).matches(resource))
+                let glob = match pattern.resolve(&resolve)? {
+                    Resolved::Owned(g) => g,
+                    Resolved::Borrowed(g) => g.clone(),
+                };
+                Some(crate::arn::ArnMatcher::new(glob).matches(resource))
             }
         }
     };

@@ -135,6 +135,7 @@ fn char_len_at(text: &str, pos: usize) -> usize {
     text[pos..].chars().next().map_or(1, char::len_utf8)
 }
 
+#[inline]
 fn literal_at(text: &str, pos: usize, lit: &str, ignore_case: bool) -> bool {
     let end = pos + lit.len();
     if end > text.len() {
