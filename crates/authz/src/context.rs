@@ -72,8 +72,15 @@ pub fn build(
         for (k, v) in &caller.tags {
             put(&mut map, &format!("aws:PrincipalTag/{k}"), vec![v.clone()]);
         }
-        if let Some(org) = org_id {
-            put(&mut map, "aws:PrincipalOrgID", vec![org.to_string()]);
+        if let Some((org_id, org_path)) = org {
+            put(&mut map, "aws:PrincipalOrgID", vec![org_id.to_string()]);
+            if !org_path.is_empty() {
+                put(
+                    &mut map,
+                    "aws:PrincipalOrgPaths",
+                    vec![org_path.to_string()],
+                );
+            }
         }
         if let Some(issued) = caller.token_issue_time {
             put(
@@ -134,6 +141,10 @@ mod tests {
         );
         assert_eq!(map["aws:principaltag/team"].1, vec!["blue".to_string()]);
         assert_eq!(map["aws:principalorgid"].1, vec!["o-abc".to_string()]);
+        assert_eq!(
+            map["aws:principalorgpaths"].1,
+            vec!["o-abc/r-1/".to_string()]
+        );
         assert_eq!(map["s3:x-amz-acl"].1, vec!["private".to_string()]);
         assert_eq!(map["aws:principaltype"].1, vec!["Account".to_string()]);
     }

@@ -143,12 +143,11 @@ impl Authz {
                 .collect()
         });
 
-        let context_map = context::build(
-            caller,
-            meta,
-            caller_policies.org_id.as_deref(),
-            question.context,
-        );
+        let org = caller_policies
+            .org_id
+            .as_deref()
+            .map(|id| (id, caller_policies.org_path.as_deref().unwrap_or("")));
+        let context_map = context::build(caller, meta, org, question.context);
         let mut engine_context = Context::new();
         for (_, (name, values)) in context_map.iter() {
             engine_context.insert_values(name.clone(), values.iter().cloned());
