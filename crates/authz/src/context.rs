@@ -17,7 +17,7 @@ fn put(map: &mut ContextMap, key: &str, values: Vec<String>) {
 pub fn build(
     caller: &Caller,
     meta: &RequestMeta,
-    org_id: Option<&str>,
+    org: Option<(&str, &str)>,
     service: &[ContextEntry],
 ) -> ContextMap {
     let mut map = ContextMap::new();
