@@ -147,7 +147,7 @@ fn kms(p: Problem) -> PolicyError {
             )
         }
         Problem::TooLarge(limit) => err(
-            "LimitExceededException",
+            C,
             format!("The key policy exceeds the maximum size of {limit} bytes."),
         ),
         Problem::InvalidJson => err(C, "The policy document is not valid JSON."),
