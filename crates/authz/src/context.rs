@@ -136,7 +136,7 @@ mod tests {
         let map = build(
             &caller,
             &meta,
-            Some("o-abc"),
+            Some(("o-abc", "o-abc/r-1/")),
             &[ContextEntry::new("s3:x-amz-acl", "private")],
         );
         assert_eq!(map["aws:principaltag/team"].1, vec!["blue".to_string()]);
