@@ -724,3 +724,69 @@ fn print_sample_case() {
     println!("{}", serde_json::to_string_pretty(&out).unwrap());
     println!("{}", out.message.unwrap_or_default());
 }
+
+#[test]
+fn variables_in_conditions_and_not_resource() {
+    let alice = user(A, "alice");
+    let ctx = Context::new().with("s3:prefix", "home/alice/");
+    let list = "arn:aws:s3:::example-bucket";
+    let p = id(
+        r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example-bucket","Condition":{"StringLike":{"s3:prefix":["home/${aws:username}/*","shared/${aws:PrincipalTag/team, 'none'}/*"]}}}"#,
+    );
+    let s = Setup {
+        identity: vec![p],
+        ..Default::default()
+    };
+    assert_eq!(
+        run(&alice, "s3:ListBucket", list, A, &ctx, &s).decision,
+        Decision::Allow
+    );
+    let shared = Context::new().with("s3:prefix", "shared/none/x");
+    assert_eq!(
+        run(&alice, "s3:ListBucket", list, A, &shared, &s).decision,
+        Decision::Allow
+    );
+    let other = Context::new().with("s3:prefix", "home/bob/");
+    assert_eq!(
+        run(&alice, "s3:ListBucket", list, A, &other, &s).decision,
+        Decision::Deny
+    );
+    // A Deny with NotResource holding an unresolvable variable does not apply.
+    let s1 = session(A, "app", "s1");
+    let deny = id(
+        r#"{"Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::example-bucket/home/${aws:username}/*"}"#,
+    );
+    let s = Setup {
+        identity: vec![id(ALLOW_ALL), deny],
+        ..Default::default()
+    };
+    assert_eq!(get(&s1, &s), ALLOWED);
+    assert_eq!(get(&alice, &s), denied(Reason::ExplicitDenyIdentityPolicy));
+}
+
+#[test]
+fn trace_api() {
+    let alice = user(A, "alice");
+    let s = Setup {
+        identity: vec![id(ALLOW_GET), id(ALLOW_ALL)],
+        ..Default::default()
+    };
+    let ctx = Context::new().with_values("k", ["a", "b"]);
+    let e = run(&alice, "s3:GetObject", OBJ, A, &ctx, &s);
+    let policies: Vec<_> = e.trace.policies().collect();
+    assert_eq!(policies.len(), 2);
+    assert_eq!(policies[1].name, "identity");
+    assert_eq!(policies[0].statements.len(), 1);
+    assert_eq!(e.trace.applicable().count(), 2);
+    assert_eq!(e.trace.action(), "s3:GetObject");
+    assert_eq!(e.trace.context(), ctx);
+    let json = serde_json::to_value(&e.trace).unwrap();
+    assert_eq!(
+        json["request"]["context"]["k"],
+        serde_json::json!(["a", "b"])
+    );
+    assert_eq!(
+        json["request"]["principal_arn"],
+        "arn:aws:iam::111122223333:user/alice"
+    );
+}
