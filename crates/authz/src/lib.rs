@@ -44,16 +44,6 @@ pub struct CompiledResourcePolicy {
     pub policy: Arc<Policy>,
 }
 
-/// A denial by a rule outside policy evaluation, for the decision log.
-pub struct RuleDenial<'a> {
-    pub action: &'a str,
-    pub resource: &'a str,
-    /// e.g. `block_public_acls`, `acls_disabled`.
-    pub rule: &'a str,
-    pub message: &'a str,
-    pub fix: &'a str,
-}
-
 /// One decision to take: everything but the caller and the request metadata.
 pub struct Question<'a> {
     pub action: &'a str,
@@ -228,7 +218,12 @@ impl Authz {
     }
 
     /// Records a denial decided outside policy evaluation (Block Public Access, ACLs disabled, …).
-    pub fn record_rule_denial(&self, caller: &Caller, meta: &RequestMeta, denial: &RuleDenial<'_>) {
+    pub fn record_rule(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        denial: &strongbox_s3::RuleDenial<'_>,
+    ) {
         self.log.append(&DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),

@@ -298,6 +298,15 @@ impl S3Access for Authz {
     /// (AWS: MalformedPolicy "Invalid principal in policy"). Account
     /// principals (`123456789012`, `arn:aws:iam::123456789012:root`) are
     /// accepted when well formed: they may name accounts of other systems.
+    fn record_rule_denial(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        denial: &strongbox_s3::RuleDenial<'_>,
+    ) {
+        self.record_rule(caller, meta, denial);
+    }
+
     fn principal_exists(&self, principal: &str) -> bool {
         let account = principal
             .strip_prefix("arn:aws:iam::")

@@ -97,6 +97,71 @@ pub trait S3Access: Send + Sync {
         let _ = principal;
         true
     }
+    /// Records a denial decided by an S3 rule rather than by policy evaluation
+    /// (Block Public Access, ACLs disabled) in the decision log. The default records nothing.
+    fn record_rule_denial(&self, caller: &Caller, meta: &RequestMeta, denial: &RuleDenial<'_>) {
+        let _ = (caller, meta, denial);
+    }
+}
+
+/// A denial by an S3 rule outside policy evaluation.
+pub struct RuleDenial<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// `block_public_acls`, `block_public_policy`, …
+    pub rule: &'a str,
+    /// What the caller is told.
+    pub message: &'a str,
+    /// The smallest change that would allow the request.
+    pub fix: &'a str,
+}
+
+/// A 403 AccessDenied caused by S3 Block Public Access: recorded in the decision
+/// log, and explained to callers of the bucket owner's account (others get
+/// "Access Denied", as AWS gives cross-account callers no detail).
+pub fn block_public_access_denied(
+    req: &S3Request,
+    bucket: &BucketInfo,
+    action: &str,
+    resource: &str,
+    setting: &str,
+) -> S3Error {
+    let what = if setting == "BlockPublicPolicy" {
+        "a public bucket policy"
+    } else {
+        "a public ACL"
+    };
+    let detailed = format!(
+        "User: {} is not authorized to perform: {action} on resource: \"{resource}\" because the {setting} setting of S3 Block Public Access refuses {what}",
+        req.caller.arn
+    );
+    let fix = format!(
+        "Send a non-public {}, or turn off {setting} for bucket {} (s3api put-public-access-block) and for account {} (s3control put-public-access-block) if that is intended.",
+        if setting == "BlockPublicPolicy" { "policy" } else { "ACL" },
+        bucket.name,
+        bucket.owner_account
+    );
+    let rule = if setting == "BlockPublicPolicy" {
+        "block_public_policy"
+    } else {
+        "block_public_acls"
+    };
+    req.access.record_rule_denial(
+        &req.caller,
+        &req.meta,
+        &RuleDenial {
+            action,
+            resource,
+            rule,
+            message: &detailed,
+            fix: &fix,
+        },
+    );
+    if !req.caller.is_anonymous() && req.caller.account_id == bucket.owner_account {
+        S3Error::AccessDenied(detailed)
+    } else {
+        S3Error::AccessDenied("Access Denied".into())
+    }
 }
 
 /// [`S3Access`] as the canonical id lookups ACL code needs.

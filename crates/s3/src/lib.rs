@@ -28,7 +28,7 @@ use strongbox_core::db::Db;
 use strongbox_core::{Caller, RequestMeta};
 use strongbox_store::Store;
 
-pub use authorization::{BucketInfo, ObjectInfo, S3Access, S3Check};
+pub use authorization::{BucketInfo, ObjectInfo, RuleDenial, S3Access, S3Check};
 pub use body::{BodyError, RequestBody, S3Body};
 pub use error::S3Error;
 

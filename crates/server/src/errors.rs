@@ -62,13 +62,7 @@ pub fn render(
     request_id: &str,
     head: bool,
 ) -> Response<ResponseBody> {
-    let (status, code, message, extra, resource): (
-        u16,
-        &str,
-        &str,
-        &[(&str, String)],
-        Option<&str>,
-    ) = (spec.status, spec.code, spec.message, spec.extra, None);
+    let (status, code, message, extra) = (spec.status, spec.code, spec.message, spec.extra);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (content_type, text) = match protocol {
         Protocol::RestXml => {
@@ -78,9 +72,6 @@ pub fn render(
                 xml_escape(code),
                 xml_escape(message)
             ));
-            if let Some(r) = resource {
-                s.push_str(&format!("<Resource>{}</Resource>", xml_escape(r)));
-            }
             for (name, value) in extra {
                 s.push_str(&format!("<{name}>{}</{name}>", xml_escape(value)));
             }

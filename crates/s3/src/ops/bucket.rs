@@ -3,7 +3,7 @@
 use strongbox_store::{Bucket, Versioning};
 
 use crate::acl::{acl_from_headers, Acl};
-use crate::authorization::{authorize, BucketInfo, Ids, Op};
+use crate::authorization::{authorize, block_public_access_denied, BucketInfo, Ids, Op};
 use crate::config::{ObjectOwnership, PublicAccessBlock};
 use crate::dates::iso8601;
 use crate::error::{S3Error, S3Result};
@@ -138,7 +138,15 @@ impl S3Service {
             return Err(S3Error::InvalidBucketAclWithObjectOwnership.into());
         }
         if acl.is_public() && prospective.blocks_public_acls() {
-            return Err(S3Error::AccessDenied("Access Denied".into()).into());
+            let resource = format!("arn:aws:s3:::{name}");
+            return Err(block_public_access_denied(
+                req,
+                &prospective,
+                "s3:CreateBucket",
+                &resource,
+                "BlockPublicAcls",
+            )
+            .into());
         }
         let bucket = Bucket {
             name: name.to_string(),

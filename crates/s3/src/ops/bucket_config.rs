@@ -4,7 +4,7 @@
 use strongbox_store::{BucketField, Versioning};
 
 use crate::acl::{acl_from_headers, acl_from_xml};
-use crate::authorization::{authorize, BucketInfo, Ids, Op};
+use crate::authorization::{authorize, block_public_access_denied, BucketInfo, Ids, Op};
 use crate::config::{self, EncryptionConfig, ObjectOwnership, PublicAccessBlock};
 use crate::error::{S3Error, S3Result};
 use crate::response::Reply;
@@ -168,7 +168,15 @@ impl S3Service {
             return Err(S3Error::MalformedPolicy("Invalid principal in policy".into()).into());
         }
         if public && bucket.blocks_public_policy() {
-            return Err(S3Error::AccessDenied("Access Denied".into()).into());
+            let resource = format!("arn:aws:s3:::{name}");
+            return Err(block_public_access_denied(
+                req,
+                &bucket,
+                "s3:PutBucketPolicy",
+                &resource,
+                "BlockPublicPolicy",
+            )
+            .into());
         }
         self.set_field(name, BucketField::Policy, Some(text))?;
         Ok(Reply::no_content())
@@ -253,7 +261,20 @@ impl S3Service {
             }
         }
         if acl.is_public() && bucket.blocks_public_acls() {
-            return Err(S3Error::AccessDenied("Access Denied".into()));
+            let (action, resource) = match req.key.as_deref() {
+                Some(key) => (
+                    "s3:PutObjectAcl",
+                    format!("arn:aws:s3:::{}/{key}", bucket.name),
+                ),
+                None => ("s3:PutBucketAcl", format!("arn:aws:s3:::{}", bucket.name)),
+            };
+            return Err(block_public_access_denied(
+                req,
+                bucket,
+                action,
+                &resource,
+                "BlockPublicAcls",
+            ));
         }
         Ok(())
     }

@@ -8,7 +8,9 @@ use super::{
     check_key, checksum_request, object_info, quoted, receive_body, stored_headers, user_metadata,
 };
 use crate::acl::{acl_from_headers, Acl};
-use crate::authorization::{authorize, check, context, BucketInfo, Ids, ObjectInfo, Op};
+use crate::authorization::{
+    authorize, block_public_access_denied, check, context, BucketInfo, Ids, ObjectInfo, Op,
+};
 use crate::body::S3Body;
 use crate::conditional::{Conditions, Verdict};
 use crate::config::ObjectOwnership;
@@ -66,7 +68,18 @@ pub(crate) fn new_object_acl(
     }
     let acl = requested.unwrap_or_else(|| Acl::private(&ids, &owner));
     if acl.is_public() && bucket.blocks_public_acls() {
-        return Err(S3Error::AccessDenied("Access Denied".into()));
+        let resource = format!(
+            "arn:aws:s3:::{}/{}",
+            bucket.name,
+            req.key.as_deref().unwrap_or("")
+        );
+        return Err(block_public_access_denied(
+            req,
+            bucket,
+            "s3:PutObject",
+            &resource,
+            "BlockPublicAcls",
+        ));
     }
     Ok((owner, acl))
 }
