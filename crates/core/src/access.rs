@@ -17,11 +17,17 @@ pub struct ContextEntry {
 
 impl ContextEntry {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> ContextEntry {
-        ContextEntry { key: key.into(), values: vec![value.into()] }
+        ContextEntry {
+            key: key.into(),
+            values: vec![value.into()],
+        }
     }
 
     pub fn multi(key: impl Into<String>, values: Vec<String>) -> ContextEntry {
-        ContextEntry { key: key.into(), values }
+        ContextEntry {
+            key: key.into(),
+            values,
+        }
     }
 }
 
@@ -84,5 +90,10 @@ pub struct Denied {
 /// Decides access checks. Implemented by `strongbox-authz`.
 pub trait Authorizer: Send + Sync {
     /// Allow, or the denial with AWS's reason and message. Every call writes a decision record.
-    fn check(&self, caller: &Caller, meta: &RequestMeta, check: &AccessCheck<'_>) -> Result<(), Denied>;
+    fn check(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &AccessCheck<'_>,
+    ) -> Result<(), Denied>;
 }

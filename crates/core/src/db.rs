@@ -50,7 +50,12 @@ impl Db {
             configure(&r)?;
             readers.push(Mutex::new(r));
         }
-        let db = Db { path: path.to_path_buf(), writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) };
+        let db = Db {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        };
         db.write(|c| {
             c.execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -64,7 +69,10 @@ impl Db {
 
     /// An in-memory database for tests (readers share the writer's connection).
     pub fn open_in_memory() -> Result<Db, DbError> {
-        let name = format!("file:sbmem{}?mode=memory&cache=shared", crate::ids::random_hex(8));
+        let name = format!(
+            "file:sbmem{}?mode=memory&cache=shared",
+            crate::ids::random_hex(8)
+        );
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
             | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
             | rusqlite::OpenFlags::SQLITE_OPEN_URI;
@@ -74,7 +82,12 @@ impl Db {
         let r = Connection::open_with_flags(&name, flags)?;
         r.busy_timeout(std::time::Duration::from_secs(30))?;
         readers.push(Mutex::new(r));
-        let db = Db { path: PathBuf::from(name), writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) };
+        let db = Db {
+            path: PathBuf::from(name),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        };
         db.write(|c| {
             c.execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -119,13 +132,19 @@ impl Db {
 
     /// Runs `f` on the writer connection. Use a transaction inside `f` for
     /// several statements that must commit together.
-    pub fn write<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, DbError> {
         let mut conn = self.writer.lock().map_err(|_| DbError::Poisoned)?;
         Ok(f(&mut conn)?)
     }
 
     /// Runs `f` on a reader connection (sees every committed write).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, DbError> {
         let n = self.readers.len();
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..n {
@@ -133,7 +152,9 @@ impl Db {
                 return Ok(f(&conn)?);
             }
         }
-        let conn = self.readers[start % n].lock().map_err(|_| DbError::Poisoned)?;
+        let conn = self.readers[start % n]
+            .lock()
+            .map_err(|_| DbError::Poisoned)?;
         Ok(f(&conn)?)
     }
 }
@@ -145,11 +166,17 @@ mod tests {
     #[test]
     fn migrations_apply_once() {
         let db = Db::open_in_memory().unwrap();
-        let steps = ["CREATE TABLE t (x INTEGER)", "ALTER TABLE t ADD COLUMN y INTEGER"];
+        let steps = [
+            "CREATE TABLE t (x INTEGER)",
+            "ALTER TABLE t ADD COLUMN y INTEGER",
+        ];
         db.migrate("test", &steps).unwrap();
         db.migrate("test", &steps).unwrap();
-        db.write(|c| c.execute("INSERT INTO t (x, y) VALUES (1, 2)", [])).unwrap();
-        let y: i64 = db.read(|c| c.query_row("SELECT y FROM t", [], |r| r.get(0))).unwrap();
+        db.write(|c| c.execute("INSERT INTO t (x, y) VALUES (1, 2)", []))
+            .unwrap();
+        let y: i64 = db
+            .read(|c| c.query_row("SELECT y FROM t", [], |r| r.get(0)))
+            .unwrap();
         assert_eq!(y, 2);
     }
 }

@@ -36,7 +36,10 @@ const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// `len` random characters of upper-case base32 (A–Z, 2–7), as in access key ids.
 pub fn random_base32(len: usize) -> String {
-    random_bytes(len).iter().map(|b| BASE32[(b & 31) as usize] as char).collect()
+    random_bytes(len)
+        .iter()
+        .map(|b| BASE32[(b & 31) as usize] as char)
+        .collect()
 }
 
 /// An IAM-style unique id or access key id: `prefix` + 16 base32 characters
@@ -48,7 +51,10 @@ pub fn aws_id(prefix: &str) -> String {
 /// A 40-character secret access key.
 pub fn secret_access_key() -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    random_bytes(40).iter().map(|b| ALPHABET[(b & 63) as usize] as char).collect()
+    random_bytes(40)
+        .iter()
+        .map(|b| ALPHABET[(b & 63) as usize] as char)
+        .collect()
 }
 
 /// A request id as S3 prints it: 16 upper-case hex characters.
@@ -76,7 +82,14 @@ pub fn uuid_v4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex(&b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod meta;
 
-pub use access::{AccessCheck, Authorizer, ContextEntry, Denied, DenialKind, ResourcePolicy};
+pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};
 pub use caller::{Caller, CallerKind};
 pub use error::AwsError;
 pub use meta::RequestMeta;
