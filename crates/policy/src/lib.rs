@@ -5,6 +5,17 @@
 //! bears on it ([`evaluate`]) and explain the decision ([`Evaluation::trace`],
 //! [`Evaluation::message`]). No I/O, no async, no other Strongbox crate.
 //!
+//! Choices where AWS's documentation is silent (kept in one place):
+//! * a same-account resource-policy grant to `"*"` counts like a grant to the
+//!   caller's own ARN (not limited by a boundary or session policy);
+//! * `NotPrincipal` spares a caller only when every identity of its chain
+//!   (account; user; or role and session) is listed;
+//! * a condition whose policy value holds a variable without a value is false;
+//! * when several explicit denies apply, the reason follows the evaluation
+//!   order (SCP, resource, identity, boundary, session) and the others are in
+//!   [`Evaluation::also`]; a cross-account request failing on both sides
+//!   reports the resource side.
+//!
 //! ```
 //! use strongbox_policy::*;
 //! let kind = PolicyKind::Identity;
