@@ -594,7 +594,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
     if !same_account {
         // Cross-account: the resource side and the caller's side must both allow.
         return match (resource_grant, iam_path.0) {
-            (Some(_), None) => allowed_by(identity_allow, trace),
+            (Some((_, d)), None) => allowed_by(identity_allow.or(Some(d)), trace),
             (None, Some(caller_fails)) => deny(
                 Reason::NoAllowResourcePolicy,
                 vec![caller_fails.no_allow()],
