@@ -19,6 +19,12 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
 
 use crate::checksum::{ChecksumAlgorithm, ChecksumHasher};
 use crate::model::Segment;
+use strongbox_kms::object_crypto::{ChunkLayout, Decryptor, Encryptor, ObjectCipher};
+
+/// An I/O error for ciphertext that fails authentication or has the wrong length.
+fn crypto_error(e: strongbox_kms::object_crypto::ObjectCryptoError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
 
 /// A stream of object bytes.
 pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
@@ -116,6 +122,16 @@ impl FileStore {
 
     /// Starts a new data file, computing MD5 and the given checksums as it is written.
     pub async fn create(&self, checksums: &[ChecksumAlgorithm]) -> io::Result<ObjectWriter> {
+        self.create_encrypted(checksums, None).await
+    }
+
+    /// Starts a new data file whose bytes are encrypted with `cipher` (when
+    /// given) in authenticated chunks; MD5, checksums and sizes refer to the plaintext.
+    pub async fn create_encrypted(
+        &self,
+        checksums: &[ChecksumAlgorithm],
+        cipher: Option<ObjectCipher>,
+    ) -> io::Result<ObjectWriter> {
         let id = strongbox_core::ids::random_hex(16);
         let tmp_path = self.tmp.join(format!("{id}.tmp"));
         let file = tokio::fs::OpenOptions::new()
@@ -132,6 +148,8 @@ impl FileStore {
             md5: Md5::new(),
             hashers: checksums.iter().map(|a| ChecksumHasher::new(*a)).collect(),
             finished: false,
+            encryptor: cipher.map(|c| Encryptor::new(c, ChunkLayout::default())),
+            scratch: Vec::new(),
         })
     }
 
@@ -146,6 +164,27 @@ impl FileStore {
         start: u64,
         end: u64,
     ) -> io::Result<ObjectReader> {
+        self.open_decrypting_reader(segments, None, start, end)
+            .await
+    }
+
+    /// Like [`FileStore::open_reader`] for segments encrypted by
+    /// [`FileStore::create_encrypted`], one cipher per segment: `start`/`end`
+    /// and segment lengths are plaintext offsets, and only the chunks the range
+    /// needs are read and authenticated. A chunk that fails authentication is an
+    /// `InvalidData` error.
+    pub async fn open_decrypting_reader(
+        &self,
+        segments: Vec<Segment>,
+        ciphers: Option<Vec<ObjectCipher>>,
+        start: u64,
+        end: u64,
+    ) -> io::Result<ObjectReader> {
+        if ciphers.as_ref().is_some_and(|c| c.len() != segments.len()) {
+            return Err(io::Error::other("one cipher per segment is required"));
+        }
+        let ciphers: Option<Vec<Option<ObjectCipher>>> =
+            ciphers.map(|c| c.into_iter().map(Some).collect());
         let ids: Vec<String> = segments.iter().map(|s| s.file_id.clone()).collect();
         if let Ok(mut pins) = self.pins.lock() {
             for id in &ids {
@@ -164,6 +203,7 @@ impl FileStore {
             }
             offset += seg.length;
         }
+        let encrypted = ciphers.is_some();
         let mut reader = ObjectReader {
             store: self.clone(),
             segments,
@@ -172,6 +212,9 @@ impl FileStore {
             remaining: end.saturating_sub(start),
             current: None,
             _pin: pin,
+            ciphers,
+            decryptor: None,
+            raw_remaining: 0,
         };
         // Skip whole segments before `start`.
         let mut skip = start;
@@ -180,7 +223,7 @@ impl FileStore {
             reader.index += 1;
         }
         reader.offset_in_segment = skip;
-        if reader.remaining > 0 {
+        if reader.remaining > 0 && !encrypted {
             reader.open_current().await?;
         }
         Ok(reader)
@@ -250,18 +293,29 @@ pub struct ObjectWriter {
     md5: Md5,
     hashers: Vec<ChecksumHasher>,
     finished: bool,
+    /// Encrypts the bytes on their way to disk (server-side encryption).
+    encryptor: Option<Encryptor>,
+    scratch: Vec<u8>,
 }
 
 impl ObjectWriter {
-    /// Appends bytes.
+    /// Appends (plaintext) bytes.
     pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
         self.md5.update(data);
         for h in &mut self.hashers {
             h.update(data);
         }
         self.size += data.len() as u64;
+        let out: &[u8] = match self.encryptor.as_mut() {
+            Some(enc) => {
+                self.scratch.clear();
+                enc.update(data, &mut self.scratch).map_err(crypto_error)?;
+                &self.scratch
+            }
+            None => data,
+        };
         match self.file.as_mut() {
-            Some(f) => f.write_all(data).await,
+            Some(f) => f.write_all(out).await,
             None => Err(io::Error::other("writer already finished")),
         }
     }
@@ -277,6 +331,11 @@ impl ObjectWriter {
             .file
             .take()
             .ok_or_else(|| io::Error::other("writer already finished"))?;
+        if let Some(enc) = self.encryptor.take() {
+            self.scratch.clear();
+            enc.finish(&mut self.scratch).map_err(crypto_error)?;
+            file.write_all(&self.scratch).await?;
+        }
         file.flush().await?;
         let file = file.into_inner();
         file.sync_all().await?;
@@ -323,6 +382,12 @@ pub struct ObjectReader {
     remaining: u64,
     current: Option<tokio::fs::File>,
     _pin: PinGuard,
+    /// Per-segment ciphers of an encrypted object (taken as each segment opens).
+    ciphers: Option<Vec<Option<ObjectCipher>>>,
+    /// Decrypts the chunks of the current segment.
+    decryptor: Option<Decryptor>,
+    /// Ciphertext bytes still to read from the current segment.
+    raw_remaining: u64,
 }
 
 impl ObjectReader {
@@ -341,8 +406,97 @@ impl ObjectReader {
         Ok(())
     }
 
+    /// Opens the current encrypted segment at the first chunk the range needs.
+    async fn open_current_encrypted(&mut self) -> io::Result<()> {
+        let seg = self.segments.get(self.index).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "object shorter than its metadata",
+            )
+        })?;
+        let len = seg.length;
+        let start = self.offset_in_segment;
+        let last = (start + self.remaining).min(len) - 1;
+        let layout = ChunkLayout::default();
+        let range = layout
+            .chunk_range(start, Some(last), len)
+            .map_err(crypto_error)?;
+        let cipher = self
+            .ciphers
+            .as_mut()
+            .and_then(|c| c.get_mut(self.index))
+            .and_then(Option::take)
+            .ok_or_else(|| io::Error::other("segment read twice"))?;
+        let mut f = tokio::fs::File::open(self.store.path_of(&seg.file_id)?).await?;
+        if range.ciphertext_offset > 0 {
+            f.seek(io::SeekFrom::Start(range.ciphertext_offset)).await?;
+        }
+        self.decryptor = Some(Decryptor::new(cipher, layout, len, range));
+        self.raw_remaining = range.ciphertext_len;
+        self.current = Some(f);
+        Ok(())
+    }
+
+    /// The next plaintext chunk of an encrypted object.
+    async fn next_decrypted(&mut self) -> io::Result<Option<Bytes>> {
+        loop {
+            if self.remaining == 0 {
+                return Ok(None);
+            }
+            if self.current.is_none() {
+                let seg_len = self.segments.get(self.index).map_or(0, |s| s.length);
+                if self.index < self.segments.len() && self.offset_in_segment >= seg_len {
+                    self.index += 1;
+                    self.offset_in_segment = 0;
+                    continue;
+                }
+                self.open_current_encrypted().await?;
+            }
+            let want = (READ_CHUNK as u64).min(self.raw_remaining) as usize;
+            let mut buf = vec![0u8; want];
+            let file = self
+                .current
+                .as_mut()
+                .ok_or_else(|| io::Error::other("no open segment"))?;
+            let n = if want == 0 {
+                0
+            } else {
+                file.read(&mut buf).await?
+            };
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "data file shorter than its metadata",
+                ));
+            }
+            self.raw_remaining -= n as u64;
+            let mut out = Vec::with_capacity(n);
+            let dec = self
+                .decryptor
+                .as_mut()
+                .ok_or_else(|| io::Error::other("no decryptor"))?;
+            dec.update(&buf[..n], &mut out).map_err(crypto_error)?;
+            self.remaining = self.remaining.saturating_sub(out.len() as u64);
+            self.offset_in_segment += out.len() as u64;
+            if self.raw_remaining == 0 {
+                if let Some(dec) = self.decryptor.take() {
+                    dec.finish().map_err(crypto_error)?;
+                }
+                self.index += 1;
+                self.offset_in_segment = 0;
+                self.current = None;
+            }
+            if !out.is_empty() {
+                return Ok(Some(Bytes::from(out)));
+            }
+        }
+    }
+
     /// The next chunk, or `None` at the end of the range.
     pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        if self.ciphers.is_some() {
+            return self.next_decrypted().await;
+        }
         loop {
             if self.remaining == 0 {
                 return Ok(None);
@@ -469,6 +623,68 @@ mod tests {
         assert!(!path.exists(), "removed after the last reader");
         let gone = fs.open_reader(segs, 0, 6).await;
         assert_eq!(gone.err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn encrypted_segments_read_back_in_ranges_and_detect_tampering() {
+        let dir = temp_dir("enc");
+        let fs = FileStore::open(&dir).unwrap();
+        let key = [3u8; 32];
+        let cipher =
+            |i: usize| ObjectCipher::new(&key, [i as u8; 12], format!("p{i}").as_bytes()).unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let parts = [&data[..150_000], &data[150_000..150_000], &data[150_000..]];
+        let mut segs = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let mut w = fs.create_encrypted(&[], Some(cipher(i))).await.unwrap();
+            w.write(part).await.unwrap();
+            let f = w.finish().await.unwrap();
+            assert_eq!(f.size, part.len() as u64);
+            let on_disk = std::fs::read(fs.path_of(&f.file_id).unwrap()).unwrap();
+            assert!(on_disk.len() > part.len(), "chunk tags on disk");
+            segs.push(Segment {
+                file_id: f.file_id,
+                length: f.size,
+            });
+        }
+        let read = |s: u64, e: u64| {
+            let fs = fs.clone();
+            let segs = segs.clone();
+            async move {
+                let ciphers = (0..3).map(cipher).collect();
+                let mut r = fs
+                    .open_decrypting_reader(segs, Some(ciphers), s, e)
+                    .await
+                    .unwrap();
+                let mut out = Vec::new();
+                while let Some(c) = r.next_chunk().await? {
+                    out.extend_from_slice(&c);
+                }
+                Ok::<_, io::Error>(out)
+            }
+        };
+        for (s, e) in [
+            (0, 300_000),
+            (65_530, 65_540),
+            (149_999, 150_001),
+            (299_999, 300_000),
+            (200_000, 270_000),
+        ] {
+            assert_eq!(
+                read(s, e).await.unwrap(),
+                &data[s as usize..e as usize],
+                "{s}..{e}"
+            );
+        }
+        // Flip one byte of the last segment: reads touching it fail, others succeed.
+        let path = fs.path_of(&segs[2].file_id).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[10] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(read(0, 1000).await.unwrap(), &data[..1000]);
+        let err = read(150_000, 150_010).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

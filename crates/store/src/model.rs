@@ -200,6 +200,8 @@ pub struct Part {
     pub etag: String,
     pub last_modified: Timestamp,
     pub checksum: Option<StoredChecksum>,
+    /// Server-side encryption details of this part (opaque to the store).
+    pub encryption: Option<String>,
 }
 
 /// One entry of a listing: an item, or a common prefix rolled up at the delimiter.

@@ -92,6 +92,9 @@ CREATE TABLE s3_account_settings (
 
 const SCHEMA_V2: &str = "ALTER TABLE s3_uploads ADD COLUMN checksum_type TEXT;";
 
+/// Server-side encryption details of each uploaded part (its own nonce).
+const SCHEMA_V3: &str = "ALTER TABLE s3_parts ADD COLUMN encryption TEXT;";
+
 /// Rows fetched per listing query.
 const BATCH: usize = 1000;
 
@@ -230,6 +233,7 @@ fn part_from_row(r: &Row<'_>) -> rusqlite::Result<Part> {
         checksum: r
             .get::<_, Option<String>>(5)?
             .and_then(|s| serde_json::from_str(&s).ok()),
+        encryption: r.get(6)?,
     })
 }
 
@@ -340,7 +344,7 @@ fn start_cursor(query: &ListQuery, marker_id: Option<i64>) -> Cursor {
 impl SqliteMeta {
     /// Registers the schema and opens the backend.
     pub fn open(db: Arc<Db>) -> Result<SqliteMeta, StoreError> {
-        db.migrate("s3", &[SCHEMA_V1, SCHEMA_V2])?;
+        db.migrate("s3", &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3])?;
         Ok(SqliteMeta { db })
     }
 
@@ -855,8 +859,8 @@ impl MetaStore for SqliteMeta {
                 )
                 .optional()?;
             tx.execute(
-                "INSERT OR REPLACE INTO s3_parts (upload_id, part_number, file_id, size, etag, last_modified_ms, checksum) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO s3_parts (upload_id, part_number, file_id, size, etag, last_modified_ms, checksum, encryption) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     upload_id,
                     part.part_number,
@@ -865,6 +869,7 @@ impl MetaStore for SqliteMeta {
                     part.etag,
                     ms(part.last_modified),
                     part.checksum.as_ref().map(json),
+                    part.encryption,
                 ],
             )?;
             Ok(old)
@@ -879,7 +884,7 @@ impl MetaStore for SqliteMeta {
     ) -> Result<(Vec<Part>, bool), StoreError> {
         let mut parts = self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT part_number, file_id, size, etag, last_modified_ms, checksum FROM s3_parts \
+                "SELECT part_number, file_id, size, etag, last_modified_ms, checksum, encryption FROM s3_parts \
                  WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![upload_id, marker, max as i64 + 1], part_from_row)?;

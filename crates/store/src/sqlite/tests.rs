@@ -290,6 +290,7 @@ fn multipart() {
         etag: "x".into(),
         last_modified: Timestamp::now(),
         checksum: None,
+        encryption: Some(format!("enc-{f}")),
     };
     assert_eq!(m.put_part("u1", &part(1, "p1")).unwrap(), None);
     assert_eq!(
