@@ -86,18 +86,22 @@ impl ArnMatcher {
     pub(crate) fn matches(&self, text: &str) -> bool {
         match self {
             ArnMatcher::Whole(g) => g.matches(text, false),
-            ArnMatcher::Segments(segs) => {
-                let mut parts = text.splitn(6, ':');
-                for seg in segs.iter() {
-                    match parts.next() {
-                        Some(p) if seg.matches(p, false) => {}
-                        _ => return false,
-                    }
-                }
-                true
-            }
+            ArnMatcher::Segments(segs) => segments_match(segs, text),
         }
     }
+}
+
+/// Segment-by-segment matching (kept out of line: the whole-string case is the hot one).
+#[inline(never)]
+fn segments_match(segs: &[Glob; 6], text: &str) -> bool {
+    let mut parts = text.splitn(6, ':');
+    for seg in segs.iter() {
+        match parts.next() {
+            Some(p) if seg.matches(p, false) => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn push_lit(segments: &mut [Vec<Token>], s: &str) {

@@ -320,33 +320,52 @@ pub(crate) fn action_matches(spec: &ActionSpec, action: &str) -> bool {
 /// Resource ARNs compare with case; a variable without a value matches nothing
 /// (and voids a `NotResource`).
 pub(crate) fn resource_matches(spec: &ResourceSpec, resource: &str, env: &Env<'_>) -> bool {
-    let one = |p: &ResourcePattern| -> Option<bool> {
-        match p {
-            ResourcePattern::Static(m) => Some(m.matches(resource)),
-            ResourcePattern::Dynamic(pattern) => {
-                let resolve = |k: &str| env.variable(k);
-                let glob = match pattern.resolve(&resolve)? {
-                    Resolved::Owned(g) => g,
-                    Resolved::Borrowed(g) => g.clone(),
-                };
-                Some(crate::arn::ArnMatcher::new(glob).matches(resource))
-            }
-        }
-    };
     match spec {
-        ResourceSpec::Resource(pats) => pats.iter().any(|p| one(p) == Some(true)),
+        ResourceSpec::Resource(pats) => {
+            for p in pats {
+                let hit = match p {
+                    ResourcePattern::Static(m) => m.matches(resource),
+                    ResourcePattern::Dynamic(pattern) => {
+                        dynamic_matches(pattern, resource, env) == Some(true)
+                    }
+                };
+                if hit {
+                    return true;
+                }
+            }
+            false
+        }
         ResourceSpec::NotResource(pats) => {
             let mut any = false;
             for p in pats {
-                match one(p) {
-                    None => return false,
-                    Some(m) => any |= m,
+                match p {
+                    ResourcePattern::Static(m) => any |= m.matches(resource),
+                    ResourcePattern::Dynamic(pattern) => {
+                        match dynamic_matches(pattern, resource, env) {
+                            None => return false,
+                            Some(m) => any |= m,
+                        }
+                    }
                 }
             }
             !any
         }
         ResourceSpec::Missing { matches_all } => *matches_all,
     }
+}
+
+/// Matches a resource pattern holding variables; `None` when a variable has no value.
+fn dynamic_matches(
+    pattern: &crate::variables::Pattern,
+    resource: &str,
+    env: &Env<'_>,
+) -> Option<bool> {
+    let resolve = |k: &str| env.variable(k);
+    let glob = match pattern.resolve(&resolve)? {
+        Resolved::Owned(g) => g,
+        Resolved::Borrowed(g) => g.clone(),
+    };
+    Some(crate::arn::ArnMatcher::new(glob).matches(resource))
 }
 
 fn check_policy(
@@ -432,9 +451,10 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
         .chain(&set.boundary)
         .chain(set.session.iter().flatten())
         .chain(set.scp.iter().flatten().flatten());
-    let (policy_count, statement_count) =
-        all.fold((0, 0), |(p, s), r| (p + 1, s + r.policy.statement_count()));
-    let mut traces = TraceBuilder::with_capacity(policy_count, statement_count);
+    let (policy_count, statement_count, names_len) = all.fold((0, 0, 0), |(p, s, n), r| {
+        (p + 1, s + r.policy.statement_count(), n + r.name.len())
+    });
+    let mut traces = TraceBuilder::with_capacity(policy_count, statement_count, names_len);
     let mut notes: Vec<&'static str> = Vec::new();
 
     // Which Deny applies in each policy type, and what each allows.

@@ -138,11 +138,11 @@ pub(crate) struct TraceBuilder {
 }
 
 impl TraceBuilder {
-    pub(crate) fn with_capacity(policies: usize, statements: usize) -> TraceBuilder {
+    pub(crate) fn with_capacity(policies: usize, statements: usize, names: usize) -> TraceBuilder {
         TraceBuilder {
             policies: Vec::with_capacity(policies),
             statements: Vec::with_capacity(statements),
-            names: String::new(),
+            names: String::with_capacity(names),
         }
     }
 
