@@ -110,6 +110,15 @@ pub enum S3Error {
     InvalidStorageClass,
     #[error("{0}")]
     Body(BodyError),
+    /// A KMS failure during server-side encryption, as S3 reports it.
+    #[error("{message}")]
+    Kms {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("The encryption request you specified is not valid. The valid value is AES256.")]
+    InvalidEncryptionAlgorithm,
 }
 
 impl AwsError for S3Error {
@@ -163,6 +172,8 @@ impl AwsError for S3Error {
             S3Error::MissingSecurityHeader => "MissingSecurityHeader",
             S3Error::InvalidStorageClass => "InvalidStorageClass",
             S3Error::Body(b) => b.code(),
+            S3Error::Kms { code, .. } => code,
+            S3Error::InvalidEncryptionAlgorithm => "InvalidEncryptionAlgorithmError",
         }
     }
 
@@ -189,6 +200,7 @@ impl AwsError for S3Error {
             S3Error::PreconditionFailed => 412,
             S3Error::InvalidRange => 416,
             S3Error::Body(b) => b.status(),
+            S3Error::Kms { status, .. } => *status,
             _ => 400,
         }
     }

@@ -18,6 +18,7 @@ mod ops;
 pub mod range;
 mod response;
 mod router;
+pub mod sse;
 pub mod tags;
 pub mod xml;
 
@@ -31,6 +32,7 @@ use strongbox_store::Store;
 pub use authorization::{BucketInfo, ObjectInfo, RuleDenial, S3Access, S3Check};
 pub use body::{BodyError, RequestBody, S3Body};
 pub use error::S3Error;
+pub use sse::SseKeys;
 
 /// One S3 request, authenticated and addressed by the server.
 pub struct S3Request {
@@ -73,6 +75,9 @@ impl S3Request {
 pub struct S3Service {
     store: Arc<Store>,
     region: String,
+    /// Data keys for SSE-S3 and SSE-KMS; without them objects are stored
+    /// unencrypted unless the request uses SSE-C.
+    sse_keys: Option<Arc<dyn SseKeys>>,
 }
 
 impl S3Service {
@@ -82,7 +87,14 @@ impl S3Service {
         Ok(S3Service {
             store: Arc::new(store),
             region: region.to_string(),
+            sse_keys: None,
         })
+    }
+
+    /// Encrypts every object with SSE-S3 by default and enables SSE-KMS, with keys from `keys`.
+    pub fn with_sse_keys(mut self, keys: Arc<dyn SseKeys>) -> S3Service {
+        self.sse_keys = Some(keys);
+        self
     }
 
     /// Handles an S3 API request. Never panics on bad input; every response

@@ -40,7 +40,11 @@ pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
     );
     let s3 = Arc::new(
         strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region)
-            .map_err(|e| e.to_string())?,
+            .map_err(|e| e.to_string())?
+            .with_sse_keys(Arc::new(crate::sse::KmsSseKeys {
+                kms: kms.clone(),
+                authz: authz.clone(),
+            })),
     );
     Ok(Services {
         identity,

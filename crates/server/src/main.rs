@@ -10,6 +10,7 @@ mod forms;
 mod listener;
 mod s3_body;
 mod services;
+mod sse;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

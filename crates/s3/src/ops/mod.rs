@@ -307,6 +307,7 @@ pub(crate) async fn receive_body(
     req: &mut S3Request,
     checksum: Option<&ChecksumRequest>,
     max_size: u64,
+    cipher: Option<strongbox_kms::object_crypto::ObjectCipher>,
 ) -> Result<(WrittenFile, Option<StoredChecksum>), S3Error> {
     let md5 = content_md5(&req.headers)?;
     if let Some(len) = req.body.decoded_length {
@@ -316,7 +317,11 @@ pub(crate) async fn receive_body(
     }
     let algorithms: Vec<ChecksumAlgorithm> =
         checksum.map(|c| vec![c.algorithm]).unwrap_or_default();
-    let mut writer = service.store.files.create(&algorithms).await?;
+    let mut writer = service
+        .store
+        .files
+        .create_encrypted(&algorithms, cipher)
+        .await?;
     while let Some(chunk) = req.body.next_chunk().await {
         let chunk = chunk?;
         if writer.size() + chunk.len() as u64 > max_size {

@@ -16,9 +16,11 @@ use crate::dates::iso8601;
 use crate::error::{Failure, S3Error, S3Result};
 use crate::range::{parse_range, ByteRange};
 use crate::response::Reply;
+use crate::sse::{encryption_headers, StoredEncryption, CUSTOMER_HEADERS};
 use crate::tags::{self, OBJECT_TAGS};
 use crate::xml::{self, XmlWriter};
 use crate::{S3Request, S3Service};
+use strongbox_kms::object_crypto::ObjectCipher;
 
 /// Every part but the last must be at least 5 MiB.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -84,6 +86,37 @@ impl S3Service {
         }
     }
 
+    /// The encryption of a new part: the upload's data key (SSE-KMS:
+    /// kms:Decrypt as the caller, as AWS requires for UploadPart; SSE-C: the
+    /// same customer key), a fresh nonce and the part's binding. Returns the
+    /// part's stored details, its cipher, and the upload's encryption.
+    fn part_encryption(
+        &self,
+        req: &S3Request,
+        upload: &Upload,
+        number: u32,
+    ) -> Result<
+        (
+            Option<String>,
+            Option<ObjectCipher>,
+            Option<StoredEncryption>,
+        ),
+        S3Error,
+    > {
+        let encryption = StoredEncryption::from_json(upload.encryption.as_deref());
+        let customer = self.check_customer_key(req, encryption.as_ref(), CUSTOMER_HEADERS)?;
+        let Some(enc) = encryption else {
+            return Ok((None, None, None));
+        };
+        let key = self.data_key(req, &enc, customer.as_ref())?;
+        let binding = strongbox_kms::s3::part_binding(&upload.upload_id, number);
+        let (segment, cipher) = StoredEncryption::new_segment(&key, &binding)?;
+        let json = serde_json::to_string(&segment).map_err(|_| {
+            S3Error::InternalError("We encountered an internal error. Please try again.".into())
+        })?;
+        Ok((Some(json), Some(cipher), Some(enc)))
+    }
+
     /// CreateMultipartUpload (POST ?uploads).
     pub(crate) fn create_multipart_upload(
         &self,
@@ -108,6 +141,10 @@ impl S3Service {
             None,
         )?;
         let (owner, acl) = new_object_acl(req, &bucket)?;
+        // One data key per upload (SSE-KMS: kms:GenerateDataKey as the caller).
+        let encryption = self
+            .new_encryption(req, &bucket, key)?
+            .map(|n| n.stored.clone());
         let upload = Upload {
             upload_id: strongbox_core::ids::random_hex(32),
             bucket: bucket_name.to_string(),
@@ -133,7 +170,7 @@ impl S3Service {
             tags,
             acl: Some(acl.to_json()),
             checksum_algorithm: checksum.as_ref().map(|c| c.algorithm),
-            encryption: None,
+            encryption: encryption.as_ref().map(StoredEncryption::to_json),
             checksum_type,
         };
         self.store.meta.create_upload(&upload)?;
@@ -149,6 +186,7 @@ impl S3Service {
             "x-amz-checksum-type",
             upload.checksum_algorithm.map(|_| "COMPOSITE"),
         );
+        let reply = encryption_headers(encryption.as_ref(), reply, true);
         Ok(reply.xml(w.finish("InitiateMultipartUploadResult")))
     }
 
@@ -164,11 +202,20 @@ impl S3Service {
         let upload = self.upload_of(req, bucket_name, key)?;
         authorize(req, Op::UploadPart, Some(&bucket), Some(key), None)?;
         let checksum = checksum_request(&req.headers, upload.checksum_algorithm)?;
+        let (part_enc, cipher, encryption) = self.part_encryption(req, &upload, number)?;
         let (written, stored) =
-            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE).await?;
+            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE, cipher).await?;
         let etag = super::hex(&written.md5);
-        self.record_part(&upload, number, &written, etag.clone(), stored.clone())?;
+        self.record_part(
+            &upload,
+            number,
+            &written,
+            etag.clone(),
+            stored.clone(),
+            part_enc,
+        )?;
         let mut reply = Reply::ok().header("etag", &quoted(&etag));
+        reply = encryption_headers(encryption.as_ref(), reply, false);
         if let Some(c) = &stored {
             reply = reply.header(c.algorithm.header(), &c.value);
         }
@@ -182,6 +229,7 @@ impl S3Service {
         written: &strongbox_store::WrittenFile,
         etag: String,
         checksum: Option<StoredChecksum>,
+        encryption: Option<String>,
     ) -> Result<(), S3Error> {
         let part = Part {
             part_number: number,
@@ -190,6 +238,7 @@ impl S3Service {
             etag,
             last_modified: jiff::Timestamp::now(),
             checksum,
+            encryption,
         };
         match self.store.meta.put_part(&upload.upload_id, &part) {
             Ok(replaced) => {
@@ -241,8 +290,9 @@ impl S3Service {
         if end - start > super::MAX_PUT_SIZE {
             return Err(S3Error::EntityTooLarge.into());
         }
+        let (part_enc, cipher, encryption) = self.part_encryption(req, &upload, number)?;
         let written = self
-            .copy_bytes(&source, start, end, upload.checksum_algorithm)
+            .copy_bytes(req, &source, start, end, upload.checksum_algorithm, cipher)
             .await?;
         let etag = super::hex(&written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
@@ -250,14 +300,22 @@ impl S3Service {
             value: v.clone(),
             kind: "FULL_OBJECT".into(),
         });
-        self.record_part(&upload, number, &written, etag.clone(), checksum.clone())?;
+        self.record_part(
+            &upload,
+            number,
+            &written,
+            etag.clone(),
+            checksum.clone(),
+            part_enc,
+        )?;
         let mut w = XmlWriter::new("CopyPartResult");
         w.elem("LastModified", &iso8601(jiff::Timestamp::now()))
             .elem("ETag", &quoted(&etag));
         if let Some(c) = &checksum {
             w.elem(c.algorithm.xml_name(), &c.value);
         }
-        Ok(Reply::ok().xml(w.finish("CopyPartResult")))
+        let reply = encryption_headers(encryption.as_ref(), Reply::ok(), false);
+        Ok(reply.xml(w.finish("CopyPartResult")))
     }
 
     /// CompleteMultipartUpload.
@@ -361,6 +419,23 @@ impl S3Service {
             }
         });
         let size: u64 = chosen.iter().map(|p| p.size).sum();
+        // The object's encryption: the upload's data key and each part's nonce and binding.
+        let mut encryption = StoredEncryption::from_json(upload.encryption.as_deref());
+        if let Some(enc) = encryption.as_mut() {
+            for p in &chosen {
+                let segment = p
+                    .encryption
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .ok_or_else(|| {
+                        tracing::error!(part = p.part_number, "encrypted upload with a plain part");
+                        S3Error::InternalError(
+                            "We encountered an internal error. Please try again.".into(),
+                        )
+                    })?;
+                enc.segments.push(segment);
+            }
+        }
         let object = NewObject {
             bucket: bucket_name.to_string(),
             key: key.to_string(),
@@ -382,7 +457,7 @@ impl S3Service {
                 })
                 .collect(),
             parts: chosen.iter().map(|p| p.size).collect(),
-            encryption: upload.encryption.clone(),
+            encryption: encryption.as_ref().map(StoredEncryption::to_json),
         };
         let outcome = self.store.meta.complete_upload(&upload.upload_id, object)?;
         self.store.discard_files(&outcome.obsolete_files);
@@ -401,7 +476,8 @@ impl S3Service {
         }
         let version =
             (outcome.versioning != Versioning::Unversioned).then_some(outcome.version_id.as_str());
-        Ok(Reply::ok()
+        let reply = encryption_headers(encryption.as_ref(), Reply::ok(), false);
+        Ok(reply
             .opt_header("x-amz-version-id", version)
             .xml(w.finish("CompleteMultipartUploadResult")))
     }

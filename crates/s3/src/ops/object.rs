@@ -18,9 +18,13 @@ use crate::dates::{http_date, iso8601};
 use crate::error::{Failure, S3Error, S3Result};
 use crate::range::parse_range;
 use crate::response::Reply;
+use crate::sse::{
+    encryption_headers, StoredEncryption, COPY_SOURCE_CUSTOMER_HEADERS, CUSTOMER_HEADERS,
+};
 use crate::tags::{self, OBJECT_TAGS};
 use crate::xml::{self, XmlWriter};
 use crate::{S3Request, S3Service};
+use strongbox_kms::object_crypto::ObjectCipher;
 
 /// GetObject's `response-*` query parameters and the headers they override.
 const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
@@ -147,6 +151,26 @@ pub(crate) fn parse_copy_source(value: &str) -> Result<(String, String, Option<S
 }
 
 impl S3Service {
+    /// The encryption of a new single-file object (PutObject, CopyObject): the
+    /// stored details and the cipher of its one data file.
+    pub(crate) fn single_segment_encryption(
+        &self,
+        req: &S3Request,
+        bucket: &BucketInfo,
+        key: &str,
+    ) -> Result<(Option<StoredEncryption>, Option<ObjectCipher>), S3Error> {
+        let Some(new) = self.new_encryption(req, bucket, key)? else {
+            return Ok((None, None));
+        };
+        // The binding names the object and a fresh id, so data files cannot be swapped.
+        let data_id = strongbox_core::ids::random_hex(16);
+        let binding = strongbox_kms::s3::object_binding(&bucket.name, key, Some(&data_id));
+        let (segment, cipher) = StoredEncryption::new_segment(&new.key, &binding)?;
+        let mut stored = new.stored.clone();
+        stored.segments = vec![segment];
+        Ok((Some(stored), Some(cipher)))
+    }
+
     /// PutObject.
     pub(crate) async fn put_object(
         &self,
@@ -175,8 +199,10 @@ impl S3Service {
         authorize(req, Op::PutObject, Some(&bucket), Some(key), None)?;
         let (owner, acl) = new_object_acl(req, &bucket)?;
         check_write_conditions(self, req, bucket_name, key)?;
+        // The data key comes first: a KMS denial stores nothing.
+        let (encryption, cipher) = self.single_segment_encryption(req, &bucket, key)?;
         let (written, stored_checksum) =
-            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE).await?;
+            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE, cipher).await?;
         let etag = super::hex(&written.md5);
         let object = NewObject {
             bucket: bucket_name.to_string(),
@@ -196,7 +222,7 @@ impl S3Service {
                 length: written.size,
             }],
             parts: Vec::new(),
-            encryption: None,
+            encryption: encryption.as_ref().map(StoredEncryption::to_json),
         };
         let outcome = match self.store.meta.put_object(object) {
             Ok(o) => o,
@@ -207,6 +233,7 @@ impl S3Service {
         };
         self.store.discard_files(&outcome.obsolete_files);
         let mut reply = Reply::ok().header("etag", &quoted(&etag));
+        reply = encryption_headers(encryption.as_ref(), reply, true);
         if let Some(c) = &stored_checksum {
             reply = reply
                 .header(c.algorithm.header(), &c.value)
@@ -301,6 +328,8 @@ impl S3Service {
         let version_id = req.query_value("versionId");
         let op = if head { Op::HeadObject } else { Op::GetObject };
         let (o, _) = self.object_for_read(req, &bucket, key, version_id.as_deref(), op)?;
+        let encryption = StoredEncryption::from_json(o.encryption.as_deref());
+        let customer = self.check_customer_key(req, encryption.as_ref(), CUSTOMER_HEADERS)?;
         let conditions = Conditions {
             if_match: req.header("if-match").map(str::to_string),
             if_none_match: req.header("if-none-match").map(str::to_string),
@@ -406,11 +435,23 @@ impl S3Service {
             "x-amz-version-id",
             version_header(bucket.versioning, &o.version_id).as_deref(),
         );
-        if head || end == start {
+        reply = encryption_headers(encryption.as_ref(), reply, false);
+        if head {
             return Ok(Some(reply));
         }
         let segments = self.store.meta.object_segments(o.row_id)?;
-        let reader = match self.store.files.open_reader(segments, start, end).await {
+        // GetObject needs kms:Decrypt on an SSE-KMS object's key, as the caller.
+        let ciphers =
+            self.read_ciphers(req, encryption.as_ref(), customer.as_ref(), segments.len())?;
+        if end == start {
+            return Ok(Some(reply));
+        }
+        let reader = match self
+            .store
+            .files
+            .open_decrypting_reader(segments, ciphers, start, end)
+            .await
+        {
             Ok(r) => r,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(S3Error::from(e).into()),
@@ -646,17 +687,42 @@ impl S3Service {
     }
 
     /// Copies bytes `[start, end)` of `source` into a new data file.
+    /// The source is decrypted (SSE-C source keys from the
+    /// `x-amz-copy-source-server-side-encryption-customer-*` headers; SSE-KMS
+    /// needs kms:Decrypt as the caller) and the copy encrypted with `cipher`.
     pub(crate) async fn copy_bytes(
         &self,
+        req: &S3Request,
         source: &ObjectVersion,
         start: u64,
         end: u64,
         algorithm: Option<strongbox_store::ChecksumAlgorithm>,
+        cipher: Option<ObjectCipher>,
     ) -> Result<strongbox_store::WrittenFile, S3Error> {
         let segments = self.store.meta.object_segments(source.row_id)?;
-        let mut reader = self.store.files.open_reader(segments, start, end).await?;
+        let source_encryption = StoredEncryption::from_json(source.encryption.as_deref());
+        let customer = self.check_customer_key(
+            req,
+            source_encryption.as_ref(),
+            COPY_SOURCE_CUSTOMER_HEADERS,
+        )?;
+        let ciphers = self.read_ciphers(
+            req,
+            source_encryption.as_ref(),
+            customer.as_ref(),
+            segments.len(),
+        )?;
+        let mut reader = self
+            .store
+            .files
+            .open_decrypting_reader(segments, ciphers, start, end)
+            .await?;
         let algorithms: Vec<_> = algorithm.into_iter().collect();
-        let mut writer = self.store.files.create(&algorithms).await?;
+        let mut writer = self
+            .store
+            .files
+            .create_encrypted(&algorithms, cipher)
+            .await?;
         while let Some(chunk) = reader.next_chunk().await? {
             writer.write(&chunk).await?;
         }
@@ -694,6 +760,9 @@ impl S3Service {
             && !req.headers.contains_key("x-amz-storage-class")
             && !req.headers.contains_key("x-amz-website-redirect-location")
             && !req.headers.contains_key("x-amz-server-side-encryption")
+            && !req
+                .headers
+                .contains_key("x-amz-server-side-encryption-customer-algorithm")
         {
             return Err(S3Error::InvalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.".into(),
@@ -727,7 +796,10 @@ impl S3Service {
             .map(|c| c.algorithm)
             .or(source.checksum.as_ref().map(|c| c.algorithm))
             .or(Some(strongbox_store::ChecksumAlgorithm::Crc64Nvme));
-        let written = self.copy_bytes(&source, 0, source.size, algorithm).await?;
+        let (encryption, cipher) = self.single_segment_encryption(req, &bucket, key)?;
+        let written = self
+            .copy_bytes(req, &source, 0, source.size, algorithm, cipher)
+            .await?;
         let etag = super::hex(&written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
             algorithm: *a,
@@ -752,7 +824,7 @@ impl S3Service {
                 length: written.size,
             }],
             parts: Vec::new(),
-            encryption: None,
+            encryption: encryption.as_ref().map(StoredEncryption::to_json),
         };
         let outcome = match self.store.meta.put_object(object) {
             Ok(o) => o,
@@ -778,6 +850,7 @@ impl S3Service {
                 "x-amz-copy-source-version-id",
                 version_header(src_bucket.versioning, &source.version_id).as_deref(),
             );
+        let reply = encryption_headers(encryption.as_ref(), reply, true);
         Ok(reply.xml(w.finish("CopyObjectResult")))
     }
 }
