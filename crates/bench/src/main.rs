@@ -1,0 +1,340 @@
+//! `strongbox-bench`: a load test against a running (or self-started) Strongbox server:
+//! PUT/GET throughput and latency per object size and client count, the cost of
+//! authorization with many policies, and the disk's `dd` bandwidth as a baseline.
+
+mod client;
+mod disk;
+mod policies;
+mod report;
+mod server;
+mod setup;
+mod stats;
+mod units;
+mod workload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use strongbox_sigv4::sign::Credentials;
+
+use crate::client::{Connection, Endpoint, Signer};
+use crate::report::{AuthCost, Report, ThroughputRow};
+use crate::server::ServerProcess;
+use crate::workload::{Operation, Payload, PhaseConfig};
+
+/// Load test for a Strongbox server on loopback.
+#[derive(Parser, Debug)]
+#[command(name = "strongbox-bench", version, about)]
+struct Cli {
+    /// Endpoint of a running server (loopback only), e.g. http://127.0.0.1:9000.
+    #[arg(long, required_unless_present = "start_server")]
+    endpoint: Option<String>,
+    /// Root access key id (for --start-server: the one the server is given).
+    #[arg(
+        long,
+        env = "STRONGBOX_ROOT_ACCESS_KEY_ID",
+        default_value = "AKIABENCHROOT0000001"
+    )]
+    access_key: String,
+    /// Root secret access key.
+    #[arg(
+        long,
+        env = "STRONGBOX_ROOT_SECRET_ACCESS_KEY",
+        default_value = "benchSecretKey0000000000000000000000000",
+        hide_env_values = true
+    )]
+    secret_key: String,
+    /// Start this `strongbox` binary on a free port with a fresh data dir, stop it at the end.
+    #[arg(long, value_name = "PATH_TO_BINARY")]
+    start_server: Option<PathBuf>,
+    /// Parent of the temporary data dir (--start-server), and where dd measures.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Keep the temporary data dir of --start-server.
+    #[arg(long)]
+    keep_data: bool,
+    /// Client counts (concurrent keep-alive connections), comma-separated.
+    #[arg(long, default_value = "1,8,16", value_parser = |s: &str| units::parse_list(s, units::parse_count).map(List))]
+    clients: List<usize>,
+    /// Object sizes, comma-separated (4KiB, 64MiB, ...).
+    #[arg(long, default_value = "4KiB,64MiB", value_parser = |s: &str| units::parse_list(s, units::parse_size).map(List))]
+    sizes: List<u64>,
+    /// Length of each phase (10s, 500ms, 1m).
+    #[arg(long, default_value = "10s", value_parser = units::parse_duration)]
+    duration: Duration,
+    /// Also stop each phase after this many operations.
+    #[arg(long)]
+    ops: Option<u64>,
+    /// PUT phases overwrite keys so that one phase stores at most about this much.
+    #[arg(long, default_value = "2GiB", value_parser = units::parse_size)]
+    max_data: u64,
+    /// Clients of the authorization-cost workload.
+    #[arg(long, default_value_t = 8)]
+    auth_clients: usize,
+    /// Skip the authorization-cost workload.
+    #[arg(long)]
+    skip_auth: bool,
+    /// Skip the dd disk baseline.
+    #[arg(long)]
+    skip_dd: bool,
+    /// Size of the dd test file.
+    #[arg(long, default_value = "2GiB", value_parser = units::parse_size)]
+    dd_size: u64,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Also write the Markdown report to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// A comma-separated list flag.
+#[derive(Clone, Debug)]
+struct List<T>(Vec<T>);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut server = None;
+    let endpoint = match (&cli.start_server, &cli.endpoint) {
+        (Some(binary), _) => {
+            let parent = cli.data_dir.clone().unwrap_or_else(std::env::temp_dir);
+            match ServerProcess::start(binary, &parent, &cli.access_key, &cli.secret_key) {
+                Ok(s) => {
+                    eprintln!(
+                        "started {} on {} (data dir {})",
+                        binary.display(),
+                        s.addr,
+                        s.data_dir.display()
+                    );
+                    let endpoint = Endpoint {
+                        addr: s.addr,
+                        host: s.addr.to_string(),
+                    };
+                    server = Some(s);
+                    endpoint
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        (None, Some(url)) => match client::parse_endpoint(url) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        (None, None) => {
+            eprintln!("error: give --endpoint or --start-server");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let disk_dir = server
+        .as_ref()
+        .map(|s| s.data_dir.clone())
+        .or_else(|| cli.data_dir.clone())
+        .unwrap_or_else(std::env::temp_dir);
+    let disk = (!cli.skip_dd).then(|| {
+        eprintln!("measuring disk bandwidth with dd in {}", disk_dir.display());
+        disk::measure(&disk_dir, (cli.dd_size >> 20).max(1))
+    });
+
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))
+        .and_then(|runtime| runtime.block_on(run(&cli, &endpoint)));
+
+    if let Some(mut s) = server {
+        s.stop(cli.keep_data);
+    }
+    match result {
+        Ok((throughput, auth)) => {
+            let report = Report {
+                throughput,
+                auth,
+                disk,
+                disk_dir: disk_dir.display().to_string(),
+            };
+            let md = report::markdown(&report);
+            println!("{md}");
+            if let Some(path) = &cli.markdown {
+                if let Err(e) = std::fs::write(path, &md) {
+                    eprintln!("error: writing {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            if let Some(path) = &cli.json {
+                let text = report::to_json(&report).to_string();
+                if let Err(e) = std::fs::write(path, text) {
+                    eprintln!("error: writing {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const BUCKET: &str = "strongbox-bench";
+const AUTH_ROOT_BUCKET: &str = "strongbox-bench-auth-root";
+const AUTH_IAM_BUCKET: &str = "strongbox-bench-auth-iam";
+const AUTH_USER: &str = "strongbox-bench-user";
+const AUTH_PREFIX: &str = "auth";
+const AUTH_OBJECT_SIZE: u64 = 4096;
+
+async fn run(
+    cli: &Cli,
+    endpoint: &Endpoint,
+) -> Result<(Vec<ThroughputRow>, Option<AuthCost>), String> {
+    let root = Signer {
+        credentials: Credentials::new(&cli.access_key, &cli.secret_key),
+        region: cli.region.clone(),
+    };
+    let mut control = Connection::open(endpoint.clone())
+        .await
+        .map_err(|e| format!("connecting to {}: {e}", endpoint.host))?;
+    setup::create_bucket(&mut control, &root, BUCKET)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let clients = &cli.clients.0;
+    let sizes = &cli.sizes.0;
+    let mut rows = Vec::new();
+    for &size in sizes {
+        let payload = Payload::new(size);
+        for &n in clients {
+            let base = PhaseConfig {
+                label: String::new(),
+                operation: Operation::Put,
+                bucket: BUCKET.to_string(),
+                prefix: format!("{}-c{n}", units::format_size(size)),
+                object_size: size,
+                clients: n,
+                duration: cli.duration,
+                max_ops: cli.ops,
+                keys_per_client: (cli.max_data / size / n as u64).max(1),
+            };
+            let put = PhaseConfig {
+                label: format!("PUT {} × {n} clients", units::format_size(size)),
+                ..base.clone()
+            };
+            let put_outcome = workload::run_phase(endpoint, &root, &put, &payload, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            report_error(&put_outcome.first_error);
+            let get = PhaseConfig {
+                label: format!("GET {} × {n} clients", units::format_size(size)),
+                operation: Operation::Get,
+                ..base
+            };
+            let get_outcome =
+                workload::run_phase(endpoint, &root, &get, &payload, &put_outcome.written_keys)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            report_error(&get_outcome.first_error);
+            rows.push(ThroughputRow {
+                object_size: size,
+                clients: n,
+                operation: Operation::Put,
+                summary: put_outcome.summary,
+            });
+            rows.push(ThroughputRow {
+                object_size: size,
+                clients: n,
+                operation: Operation::Get,
+                summary: get_outcome.summary,
+            });
+        }
+    }
+
+    let auth = if cli.skip_auth {
+        None
+    } else {
+        Some(authorization_cost(cli, endpoint, &root, &mut control).await?)
+    };
+    Ok((rows, auth))
+}
+
+fn report_error(error: &Option<String>) {
+    if let Some(e) = error {
+        eprintln!("  first error: {e}");
+    }
+}
+
+/// The same 4 KiB PUT workload as root without a bucket policy, then as an IAM user
+/// with 5 identity policies into a bucket with a 20-statement bucket policy.
+async fn authorization_cost(
+    cli: &Cli,
+    endpoint: &Endpoint,
+    root: &Signer,
+    control: &mut Connection,
+) -> Result<AuthCost, String> {
+    let err = |e: setup::SetupError| e.to_string();
+    setup::create_bucket(control, root, AUTH_ROOT_BUCKET)
+        .await
+        .map_err(err)?;
+    setup::create_bucket(control, root, AUTH_IAM_BUCKET)
+        .await
+        .map_err(err)?;
+    let user = setup::create_user(
+        control,
+        root,
+        AUTH_USER,
+        &policies::identity_policies(AUTH_IAM_BUCKET),
+    )
+    .await
+    .map_err(err)?;
+    let policy = policies::bucket_policy(AUTH_IAM_BUCKET, &user.arn, AUTH_PREFIX);
+    setup::put_bucket_policy(control, root, AUTH_IAM_BUCKET, &policy)
+        .await
+        .map_err(err)?;
+    let iam = Signer {
+        credentials: user.credentials,
+        region: cli.region.clone(),
+    };
+
+    let payload = Payload::new(AUTH_OBJECT_SIZE);
+    let base = PhaseConfig {
+        label: format!("PUT 4KiB × {} clients, root", cli.auth_clients),
+        operation: Operation::Put,
+        bucket: AUTH_ROOT_BUCKET.to_string(),
+        prefix: AUTH_PREFIX.to_string(),
+        object_size: AUTH_OBJECT_SIZE,
+        clients: cli.auth_clients,
+        duration: cli.duration,
+        max_ops: cli.ops,
+        keys_per_client: (cli.max_data / AUTH_OBJECT_SIZE / cli.auth_clients as u64).max(1),
+    };
+    let root_outcome = workload::run_phase(endpoint, root, &base, &payload, &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    report_error(&root_outcome.first_error);
+    let iam_config = PhaseConfig {
+        label: format!("PUT 4KiB × {} clients, IAM user", cli.auth_clients),
+        bucket: AUTH_IAM_BUCKET.to_string(),
+        ..base
+    };
+    let iam_outcome = workload::run_phase(endpoint, &iam, &iam_config, &payload, &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    report_error(&iam_outcome.first_error);
+    Ok(AuthCost {
+        clients: cli.auth_clients,
+        object_size: AUTH_OBJECT_SIZE,
+        root: root_outcome.summary,
+        iam: iam_outcome.summary,
+    })
+}

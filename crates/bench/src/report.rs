@@ -1,0 +1,246 @@
+//! The results of a run as a Markdown table (for docs/benchmarks.md) and as JSON.
+
+use serde_json::{json, Value};
+
+use crate::disk::DiskBaseline;
+use crate::stats::{format_latency, PhaseSummary};
+use crate::units::format_size;
+use crate::workload::Operation;
+
+/// One throughput measurement.
+pub struct ThroughputRow {
+    pub object_size: u64,
+    pub clients: usize,
+    pub operation: Operation,
+    pub summary: PhaseSummary,
+}
+
+/// The authorization-cost comparison.
+pub struct AuthCost {
+    pub clients: usize,
+    pub object_size: u64,
+    pub root: PhaseSummary,
+    pub iam: PhaseSummary,
+}
+
+impl AuthCost {
+    /// IAM-user throughput as a fraction of root throughput.
+    pub fn throughput_ratio(&self) -> f64 {
+        self.iam.ops_per_sec / self.root.ops_per_sec.max(f64::EPSILON)
+    }
+}
+
+/// Everything measured in one run.
+pub struct Report {
+    pub throughput: Vec<ThroughputRow>,
+    pub auth: Option<AuthCost>,
+    pub disk: Option<DiskBaseline>,
+    /// Where dd ran.
+    pub disk_dir: String,
+}
+
+fn row(label: &str, s: &PhaseSummary) -> String {
+    format!(
+        "| {label} | {:.0} | {:.1} | {} | {} | {} | {} |",
+        s.ops_per_sec,
+        s.mib_per_sec,
+        format_latency(s.p50),
+        format_latency(s.p99),
+        s.ops,
+        s.errors
+    )
+}
+
+/// Renders the report as Markdown.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    out.push_str("| Size | Clients | Op | ops/s | MiB/s | p50 | p99 | ops | errors |\n");
+    out.push_str("|---:|---:|:---|---:|---:|---:|---:|---:|---:|\n");
+    for r in &report.throughput {
+        let label = format!(
+            "{} | {} | {}",
+            format_size(r.object_size),
+            r.clients,
+            r.operation.name()
+        );
+        out.push_str(&row(&label, &r.summary));
+        out.push('\n');
+    }
+
+    if let Some(auth) = &report.auth {
+        out.push_str(&format!(
+            "\n**Authorization cost** ({} PUT, {} clients)\n\n",
+            format_size(auth.object_size),
+            auth.clients
+        ));
+        out.push_str("| Caller | ops/s | MiB/s | p50 | p99 | ops | errors |\n");
+        out.push_str("|:---|---:|---:|---:|---:|---:|---:|\n");
+        out.push_str(&row("root user, no bucket policy", &auth.root));
+        out.push('\n');
+        out.push_str(&row(
+            "IAM user, 5 identity policies + 20-statement bucket policy",
+            &auth.iam,
+        ));
+        out.push('\n');
+        let ratio = auth.throughput_ratio();
+        out.push_str(&format!(
+            "\nIAM-user throughput / root throughput = **{ratio:.3}** ({:+.1}%); p50 {} vs {}.\n",
+            (ratio - 1.0) * 100.0,
+            format_latency(auth.iam.p50),
+            format_latency(auth.root.p50),
+        ));
+    }
+
+    if let Some(disk) = &report.disk {
+        out.push_str(&format!(
+            "\n**Disk baseline** (dd in `{}`)\n\n",
+            report.disk_dir
+        ));
+        out.push_str("| Measurement | MiB/s |\n|:---|---:|\n");
+        for r in [&disk.write, &disk.read_uncached, &disk.read_cached]
+            .into_iter()
+            .flatten()
+        {
+            out.push_str(&format!("| `{}` | {:.0} |\n", r.method, r.mib_per_sec));
+        }
+        for note in &disk.notes {
+            out.push_str(&format!("\nNote: {note}\n"));
+        }
+        let large: Vec<&ThroughputRow> = report
+            .throughput
+            .iter()
+            .filter(|r| r.object_size >= 1 << 20)
+            .collect();
+        if !large.is_empty() {
+            out.push_str("\n| Workload | MiB/s | ÷ dd write | ÷ dd read (uncached) | ÷ dd read (page cache) |\n");
+            out.push_str("|:---|---:|---:|---:|---:|\n");
+            let ratio = |mib: f64, base: &Option<crate::disk::DdResult>| {
+                base.as_ref()
+                    .map(|b| format!("{:.2}", mib / b.mib_per_sec.max(f64::EPSILON)))
+                    .unwrap_or_else(|| "–".into())
+            };
+            for r in large {
+                let mib = r.summary.mib_per_sec;
+                out.push_str(&format!(
+                    "| {} {} × {} clients | {mib:.1} | {} | {} | {} |\n",
+                    format_size(r.object_size),
+                    r.operation.name(),
+                    r.clients,
+                    ratio(mib, &disk.write),
+                    ratio(mib, &disk.read_uncached),
+                    ratio(mib, &disk.read_cached),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn summary_json(s: &PhaseSummary) -> Value {
+    json!({
+        "ops": s.ops,
+        "errors": s.errors,
+        "elapsed_s": s.elapsed.as_secs_f64(),
+        "ops_per_sec": s.ops_per_sec,
+        "mib_per_sec": s.mib_per_sec,
+        "p50_ms": s.p50.as_secs_f64() * 1000.0,
+        "p99_ms": s.p99.as_secs_f64() * 1000.0,
+    })
+}
+
+/// Renders the report as JSON.
+pub fn to_json(report: &Report) -> Value {
+    let throughput: Vec<Value> = report
+        .throughput
+        .iter()
+        .map(|r| {
+            json!({
+                "object_size": r.object_size,
+                "clients": r.clients,
+                "operation": r.operation.name(),
+                "result": summary_json(&r.summary),
+            })
+        })
+        .collect();
+    let auth = report.auth.as_ref().map(|a| {
+        json!({
+            "clients": a.clients,
+            "object_size": a.object_size,
+            "root": summary_json(&a.root),
+            "iam_user": summary_json(&a.iam),
+            "throughput_ratio": a.throughput_ratio(),
+        })
+    });
+    let disk = report.disk.as_ref().map(|d| {
+        let mib = |r: &Option<crate::disk::DdResult>| r.as_ref().map(|r| r.mib_per_sec);
+        json!({
+            "dir": report.disk_dir,
+            "write_mib_per_sec": mib(&d.write),
+            "read_uncached_mib_per_sec": mib(&d.read_uncached),
+            "read_cached_mib_per_sec": mib(&d.read_cached),
+            "notes": d.notes,
+        })
+    });
+    json!({ "throughput": throughput, "authorization": auth, "disk": disk })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::DdResult;
+    use std::time::Duration;
+
+    fn summary(ops_per_sec: f64, mib_per_sec: f64) -> PhaseSummary {
+        PhaseSummary {
+            ops: 100,
+            errors: 0,
+            elapsed: Duration::from_secs(1),
+            ops_per_sec,
+            mib_per_sec,
+            p50: Duration::from_millis(2),
+            p99: Duration::from_millis(9),
+        }
+    }
+
+    #[test]
+    fn markdown_has_rows_ratios_and_baseline() {
+        let report = Report {
+            throughput: vec![
+                ThroughputRow {
+                    object_size: 4096,
+                    clients: 8,
+                    operation: Operation::Put,
+                    summary: summary(1000.0, 3.9),
+                },
+                ThroughputRow {
+                    object_size: 64 << 20,
+                    clients: 8,
+                    operation: Operation::Put,
+                    summary: summary(5.0, 320.0),
+                },
+            ],
+            auth: Some(AuthCost {
+                clients: 8,
+                object_size: 4096,
+                root: summary(1000.0, 3.9),
+                iam: summary(800.0, 3.1),
+            }),
+            disk: Some(DiskBaseline {
+                write: Some(DdResult {
+                    method: "w".into(),
+                    mib_per_sec: 640.0,
+                }),
+                read_uncached: None,
+                read_cached: None,
+                notes: vec![],
+            }),
+            disk_dir: "/tmp".into(),
+        };
+        let md = markdown(&report);
+        assert!(md.contains("| 4KiB | 8 | PUT | 1000 | 3.9 | 2.00 ms | 9.00 ms | 100 | 0 |"));
+        assert!(md.contains("**0.800** (-20.0%)"));
+        assert!(md.contains("| 64MiB PUT × 8 clients | 320.0 | 0.50 | – | – |"));
+        let json = to_json(&report);
+        assert_eq!(json["authorization"]["throughput_ratio"], 0.8);
+    }
+}
