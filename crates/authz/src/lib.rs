@@ -401,6 +401,33 @@ impl Authorizer for Authz {
         };
         self.decide(caller, meta, &question)
     }
+
+    fn record_override(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &AccessCheck<'_>,
+        allowed_by: &str,
+    ) {
+        self.log.append(&DecisionRecord {
+            request_id: meta.request_id.clone(),
+            time: meta.received_at.to_string(),
+            principal: caller.arn.clone(),
+            principal_account: caller.account_id.clone(),
+            action: check.action.to_string(),
+            resource: check.resource.to_string(),
+            resource_account: check.resource_account.map(str::to_string),
+            decision: "Allow".to_string(),
+            reason: "allowed_by_grant".to_string(),
+            message: format!("The policies did not allow it; {allowed_by} did (the denial recorded just before is superseded)."),
+            deciding_policy: Some(allowed_by.to_string()),
+            deciding_statement: None,
+            policies: Vec::new(),
+            context: check.context.iter().map(|e| (e.key.clone(), e.values.clone())).collect(),
+            fix: None,
+            trace: None,
+        });
+    }
 }
 
 /// Renders an engine trace (as JSON) as readable lines for `strongbox explain`:

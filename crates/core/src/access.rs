@@ -96,4 +96,17 @@ pub trait Authorizer: Send + Sync {
         meta: &RequestMeta,
         check: &AccessCheck<'_>,
     ) -> Result<(), Denied>;
+
+    /// Records that a check denied by the policies was allowed by another
+    /// mechanism (a KMS grant), so the decision log shows the final answer.
+    /// The default records nothing.
+    fn record_override(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &AccessCheck<'_>,
+        allowed_by: &str,
+    ) {
+        let _ = (caller, meta, check, allowed_by);
+    }
 }

@@ -102,32 +102,43 @@ impl Kms {
             Ok(()) => return Ok(()),
             Err(denied) => denied,
         };
-        if grants_can_cover(denied.kind) && self.grant_allows(req, key, &grant)? {
-            tracing::debug!(action, key = %arn, caller = %req.caller.arn, "allowed by a grant");
+        if let Some(grant_id) = self.allowing_grant(req, key, &grant, denied.kind)? {
+            tracing::debug!(action, key = %arn, caller = %req.caller.arn, grant = %grant_id, "allowed by a grant");
+            req.authz.record_override(
+                req.caller,
+                req.meta,
+                &check,
+                &format!("KMS grant {grant_id}"),
+            );
             return Ok(());
         }
         Err(KmsError::AccessDenied(denied.message))
     }
 
-    fn grant_allows(
+    /// The id of a grant that allows what the policies only failed to allow.
+    fn allowing_grant(
         &self,
         req: &Request<'_>,
         key: &KeyRecord,
         rule: &GrantRule<'_>,
-    ) -> Result<bool, KmsError> {
-        if matches!(rule, GrantRule::None) {
-            return Ok(false);
+        denial: DenialKind,
+    ) -> Result<Option<String>, KmsError> {
+        if !grants_can_cover(denial) || matches!(rule, GrantRule::None) {
+            return Ok(None);
         }
         let grants = store::grants_of_key(&self.db, &key.key_id)?;
-        Ok(grants.iter().any(|g| match rule {
-            GrantRule::None => false,
-            GrantRule::Operation(op, context) => {
-                crate::grants::grant_allows(g, req.caller, op, context)
-            }
-            GrantRule::Custom(test) => {
-                crate::grants::principal_matches(&g.grantee, req.caller) && test(g)
-            }
-        }))
+        Ok(grants
+            .iter()
+            .find(|g| match rule {
+                GrantRule::None => false,
+                GrantRule::Operation(op, context) => {
+                    crate::grants::grant_allows(g, req.caller, op, context)
+                }
+                GrantRule::Custom(test) => {
+                    crate::grants::principal_matches(&g.grantee, req.caller) && test(g)
+                }
+            })
+            .map(|g| g.grant_id.clone()))
     }
 
     /// Authorizes an action on a resource that has no key policy (`*` for
