@@ -76,6 +76,13 @@ fn upload_checksum_type(
     Ok(Some(t.to_string()))
 }
 
+/// A new part's stored encryption details (JSON), its cipher, and the upload's encryption.
+type PartEncryption = (
+    Option<String>,
+    Option<ObjectCipher>,
+    Option<StoredEncryption>,
+);
+
 impl S3Service {
     /// The upload named by `uploadId`, which must belong to this bucket and key.
     fn upload_of(&self, req: &S3Request, bucket: &str, key: &str) -> S3Result<Upload> {
@@ -95,14 +102,7 @@ impl S3Service {
         req: &S3Request,
         upload: &Upload,
         number: u32,
-    ) -> Result<
-        (
-            Option<String>,
-            Option<ObjectCipher>,
-            Option<StoredEncryption>,
-        ),
-        S3Error,
-    > {
+    ) -> Result<PartEncryption, S3Error> {
         let encryption = StoredEncryption::from_json(upload.encryption.as_deref());
         let customer = self.check_customer_key(req, encryption.as_ref(), CUSTOMER_HEADERS)?;
         let Some(enc) = encryption else {

@@ -110,6 +110,24 @@ impl Harness {
         }
     }
 
+    /// The same harness with data keys for SSE-S3 and SSE-KMS.
+    pub fn with_sse_keys(self, keys: Arc<dyn strongbox_s3::SseKeys>) -> Harness {
+        let Harness {
+            svc,
+            dir,
+            access,
+            db,
+            _cleanup,
+        } = self;
+        Harness {
+            svc: svc.with_sse_keys(keys),
+            dir,
+            access,
+            db,
+            _cleanup,
+        }
+    }
+
     /// Reopens the service over the same data dir and database file (a restart).
     pub fn reopen(self) -> Harness {
         let Harness {
