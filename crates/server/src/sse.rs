@@ -35,6 +35,16 @@ impl Authorizer for Observed<'_> {
             }
         })
     }
+
+    fn record_override(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        check: &AccessCheck<'_>,
+        allowed_by: &str,
+    ) {
+        self.inner.record_override(caller, meta, check, allowed_by);
+    }
 }
 
 impl KmsSseKeys {
