@@ -472,6 +472,29 @@ async fn encrypted_multipart_objects_serve_ranges() {
     let key = [4u8; 32];
     multipart_object(&h, "c", &parts, |r| sse_c(r, &key)).await;
     check_ranges(&h, "c", &all, |r| sse_c(r, &key)).await;
+    // Parts of an SSE-C upload must carry the same key.
+    let c_up = sse_c(req("POST", Some("bkt"), Some("c2")).q("uploads", ""), &key)
+        .send(&h)
+        .await
+        .first("UploadId")
+        .unwrap();
+    let part = |r: Req| r.q("partNumber", "1").q("uploadId", &c_up).body("x");
+    part(req("PUT", Some("bkt"), Some("c2")))
+        .send(&h)
+        .await
+        .assert_err(400, "InvalidRequest");
+    sse_c(part(req("PUT", Some("bkt"), Some("c2"))), &[8u8; 32])
+        .send(&h)
+        .await
+        .assert(403);
+    let ok = sse_c(part(req("PUT", Some("bkt"), Some("c2"))), &key)
+        .send(&h)
+        .await;
+    ok.assert(200);
+    assert_eq!(
+        ok.header("x-amz-server-side-encryption-customer-key-md5"),
+        Some(md5_b64(&key).as_str())
+    );
     // UploadPart of an SSE-KMS upload needs kms:Decrypt.
     let id = create.first("UploadId").unwrap();
     keys.deny_decrypt.store(true, Ordering::SeqCst);

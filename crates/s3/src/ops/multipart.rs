@@ -104,6 +104,14 @@ impl S3Service {
         number: u32,
     ) -> Result<PartEncryption, S3Error> {
         let encryption = StoredEncryption::from_json(upload.encryption.as_deref());
+        let customer_upload = encryption
+            .as_ref()
+            .is_some_and(StoredEncryption::is_customer);
+        if customer_upload && crate::sse::customer_key(req, CUSTOMER_HEADERS)?.is_none() {
+            return Err(S3Error::InvalidRequest(
+                "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.".into(),
+            ));
+        }
         let customer = self.check_customer_key(req, encryption.as_ref(), CUSTOMER_HEADERS)?;
         let Some(enc) = encryption else {
             return Ok((None, None, None));
