@@ -1,0 +1,136 @@
+//! STS and IAM through their SDKs: caller identity, and a policy-less IAM user
+//! being denied by S3.
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::clients::{bucket_name, root_config, s3, sdk_config};
+use crate::server::Server;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_identity_of_root_and_user() {
+    let server = Server::start();
+    let root = root_config(&server).await;
+    let sts = aws_sdk_sts::Client::new(&root);
+    let me = sts.get_caller_identity().send().await.unwrap();
+    let account = me.account().expect("Account").to_string();
+    assert_eq!(account.len(), 12, "12-digit account id: {account}");
+    assert!(account.bytes().all(|b| b.is_ascii_digit()), "{account}");
+    assert_eq!(
+        me.arn(),
+        Some(format!("arn:aws:iam::{account}:root").as_str())
+    );
+
+    let iam = aws_sdk_iam::Client::new(&root);
+    let name = bucket_name("user");
+    let created = iam.create_user().user_name(&name).send().await.unwrap();
+    let user = created.user().expect("User");
+    assert_eq!(user.arn(), format!("arn:aws:iam::{account}:user/{name}"));
+    let key = iam
+        .create_access_key()
+        .user_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().expect("AccessKey");
+
+    let user_sts = aws_sdk_sts::Client::new(
+        &sdk_config(&server, key.access_key_id(), key.secret_access_key(), None).await,
+    );
+    let ident = user_sts.get_caller_identity().send().await.unwrap();
+    assert_eq!(ident.account(), Some(account.as_str()));
+    assert_eq!(ident.arn(), Some(user.arn()));
+    assert_eq!(ident.user_id(), Some(user.user_id()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_without_policies_is_denied_put_object() {
+    let server = Server::start();
+    let root = root_config(&server).await;
+    let root_s3 = s3(&root);
+    let bucket = bucket_name("deny");
+    root_s3
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+
+    let iam = aws_sdk_iam::Client::new(&root);
+    let name = bucket_name("nopolicy");
+    iam.create_user().user_name(&name).send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().expect("AccessKey");
+    let user_s3 =
+        s3(&sdk_config(&server, key.access_key_id(), key.secret_access_key(), None).await);
+
+    let err = user_s3
+        .put_object()
+        .bucket(&bucket)
+        .key("forbidden")
+        .body(ByteStream::from_static(b"nope"))
+        .send()
+        .await
+        .expect_err("no policy allows s3:PutObject");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(403));
+    assert_eq!(err.code(), Some("AccessDenied"), "{err:?}");
+    let message = err.message().unwrap_or_default().to_string();
+    assert!(
+        message.contains("s3:PutObject") && message.contains(&name),
+        "denial names the action and the user: {message}"
+    );
+
+    // IAM itself denies the user too.
+    let user_iam = aws_sdk_iam::Client::new(
+        &sdk_config(&server, key.access_key_id(), key.secret_access_key(), None).await,
+    );
+    let err = user_iam
+        .create_user()
+        .user_name("should-not-exist")
+        .send()
+        .await
+        .expect_err("no policy allows iam:CreateUser");
+    assert_eq!(err.code(), Some("AccessDenied"), "{err:?}");
+
+    // Granting s3:PutObject on the bucket with an inline policy lets the upload through.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+    );
+    iam.put_user_policy()
+        .user_name(&name)
+        .policy_name("put-only")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+    user_s3
+        .put_object()
+        .bucket(&bucket)
+        .key("allowed")
+        .body(ByteStream::from_static(b"yes"))
+        .send()
+        .await
+        .unwrap();
+    // ...but still not GetObject.
+    let err = user_s3
+        .get_object()
+        .bucket(&bucket)
+        .key("allowed")
+        .send()
+        .await
+        .expect_err("GetObject not granted");
+    assert_eq!(err.code(), Some("AccessDenied"), "{err:?}");
+    let got = root_s3
+        .get_object()
+        .bucket(&bucket)
+        .key("allowed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], b"yes");
+}
