@@ -244,7 +244,8 @@ def test_no_plaintext_on_disk(server, s3, kms, bucket):
     key = kms.create_key()["KeyMetadata"]
     s3.put_object(Bucket=bucket, Key="s3", Body=body)
     s3.put_object(Bucket=bucket, Key="kms", Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
-    s3.put_object(Bucket=bucket, Key="c", Body=body, **sse_c(os.urandom(32)))
+    customer_key = os.urandom(32)
+    s3.put_object(Bucket=bucket, Key="c", Body=body, **sse_c(customer_key))
     multipart(s3, bucket, "mp", [body * 60, body])
     s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "s3"})
     assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == body
@@ -253,6 +254,9 @@ def test_no_plaintext_on_disk(server, s3, kms, bucket):
     for root, _, files in os.walk(server.data_dir):
         for name in files:
             with open(os.path.join(root, name), "rb") as f:
-                assert needle not in f.read(), os.path.join(root, name)
+                content = f.read()
+            assert needle not in content, os.path.join(root, name)
+            # SSE-C: neither the key nor its base64 is ever stored.
+            assert customer_key not in content and base64.b64encode(customer_key) not in content
             checked += 1
     assert checked > 5
