@@ -1,4 +1,4 @@
-//! A minimal HTTP/1.1 GET over a plain `TcpStream`, so presigned URLs are fetched
+//! A minimal HTTP/1.1 client (GET, PUT) over a plain `TcpStream`, so presigned URLs are fetched
 //! without any SDK signing involved.
 
 use std::io::{Read, Write};
@@ -30,6 +30,16 @@ impl Response {
 
 /// GETs an absolute `http://host:port/path?query` URL, sending `extra_headers`.
 pub fn get(url: &str, extra_headers: &[(String, String)]) -> Response {
+    request("GET", url, extra_headers, &[])
+}
+
+/// Sends `method` with `body` (Content-Length framed) to an absolute `http://` URL.
+pub fn request(
+    method: &str,
+    url: &str,
+    extra_headers: &[(String, String)],
+    body: &[u8],
+) -> Response {
     let rest = url.strip_prefix("http://").expect("plain http URL");
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -39,7 +49,11 @@ pub fn get(url: &str, extra_headers: &[(String, String)]) -> Response {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    if method != "GET" {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     for (name, value) in extra_headers {
         // The presigned request's headers include `host`; we already sent it.
         if !name.eq_ignore_ascii_case("host") {
@@ -48,6 +62,7 @@ pub fn get(url: &str, extra_headers: &[(String, String)]) -> Response {
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     parse(&raw)

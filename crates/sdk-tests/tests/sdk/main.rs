@@ -3,6 +3,7 @@
 //! Every test starts its own server (see `server.rs`); build it first with
 //! `cargo build -p strongbox`, or point `STRONGBOX_BIN` at a binary.
 
+mod checksums;
 mod clients;
 mod errors;
 mod http_get;

@@ -107,3 +107,39 @@ async fn presigned_get_of_missing_key_is_no_such_key() {
         response.text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_put_with_plain_http() {
+    let server = Server::start();
+    let s3 = root_s3(&server).await;
+    let bucket = bucket_name("presignput");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let presigned = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("uploaded")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(presigned.method(), "PUT");
+    let url = presigned.uri().to_string();
+    let headers: Vec<(String, String)> = presigned
+        .headers()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let body = pattern(20_000, 23);
+    let sent = body.clone();
+    let response =
+        tokio::task::spawn_blocking(move || http_get::request("PUT", &url, &headers, &sent))
+            .await
+            .unwrap();
+    assert_eq!(response.status, 200, "presigned PUT: {}", response.text());
+    let got = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("uploaded")
+        .send()
+        .await
+        .unwrap();
+    assert!(got.body.collect().await.unwrap().into_bytes()[..] == body[..]);
+}
