@@ -192,12 +192,9 @@ pub fn customer_key(req: &S3Request, prefix: &str) -> Result<Option<CustomerKey>
             "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.".into(),
         ));
     };
-    let raw = verify_sse_c_key(key, md5).map_err(|e| {
-        S3Error::InvalidArgument(match e {
-            SseCKeyError::InvalidKey => e.to_string(),
-            SseCKeyError::Md5Mismatch => e.to_string(),
-        })
-    })?;
+    // Both failures are InvalidArgument with S3's messages.
+    let raw = verify_sse_c_key(key, md5)
+        .map_err(|e: SseCKeyError| S3Error::InvalidArgument(e.to_string()))?;
     Ok(Some(CustomerKey {
         md5: sse_c_key_md5(&raw),
         key: raw,
@@ -349,8 +346,8 @@ pub fn encryption_headers(
     }
 }
 
-/// The key ARN form S3 expects in a key id header or bucket default: ids,
-/// aliases and ARNs all pass through to KMS.
+/// A key id header or bucket default KMSMasterKeyID (id, alias or ARN, passed
+/// to KMS as is); blank means the AWS managed key.
 fn kms_key_id(key_id: Option<&str>) -> Option<&str> {
     key_id.map(str::trim).filter(|k| !k.is_empty())
 }
