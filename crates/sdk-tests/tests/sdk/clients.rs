@@ -68,3 +68,50 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Headers of every request a client sent, in order (names lower-cased).
+pub type SentHeaders = std::sync::Arc<std::sync::Mutex<Vec<Vec<(String, String)>>>>;
+
+/// Interceptor recording the headers of each request as it is transmitted.
+#[derive(Debug, Default)]
+struct RecordHeaders(SentHeaders);
+
+impl aws_sdk_s3::config::Intercept for RecordHeaders {
+    fn name(&self) -> &'static str {
+        "RecordHeaders"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_s3::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let headers = context
+            .request()
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        self.0.lock().unwrap().push(headers);
+        Ok(())
+    }
+}
+
+/// S3 client like [`s3`] that also records the headers it sends.
+pub fn recording_s3(config: &SdkConfig) -> (aws_sdk_s3::Client, SentHeaders) {
+    let sent = SentHeaders::default();
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(true)
+        .interceptor(RecordHeaders(sent.clone()))
+        .build();
+    (aws_sdk_s3::Client::from_conf(conf), sent)
+}
+
+/// Value of header `name` in one recorded request.
+pub fn sent_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}

@@ -1,6 +1,8 @@
 //! Multipart upload of ~12 MiB in 5 MiB parts, then download and compare.
 
-use aws_sdk_s3::primitives::ByteStream;
+use std::path::Path;
+
+use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 
 use crate::clients::{bucket_name, pattern, root_s3};
@@ -11,12 +13,15 @@ const TOTAL: usize = 12 * 1024 * 1024 + 12_345;
 
 /// Uploads `body` in 5 MiB parts; `algorithm` is passed to CreateMultipartUpload
 /// (None = SDK defaults) and part checksums are echoed into the completion.
+/// With `file`, parts are streamed from slices of that file (aws-chunked with a
+/// CRC32 trailer) instead of sent from memory (CRC32 header).
 async fn upload(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     body: &[u8],
     algorithm: Option<ChecksumAlgorithm>,
+    file: Option<&Path>,
 ) -> String {
     let created = s3
         .create_multipart_upload()
@@ -38,7 +43,7 @@ async fn upload(
             .upload_id(&upload_id)
             .part_number(number)
             .set_checksum_algorithm(algorithm.clone())
-            .body(ByteStream::from(chunk.to_vec()))
+            .body(part_body(chunk, i, file).await)
             .send()
             .await
             .unwrap_or_else(|e| panic!("UploadPart {number}: {e:?}"));
@@ -88,6 +93,19 @@ async fn upload(
         "multipart ETag ends with the part count: {etag}"
     );
     etag
+}
+
+async fn part_body(chunk: &[u8], index: usize, file: Option<&Path>) -> ByteStream {
+    match file {
+        None => ByteStream::from(chunk.to_vec()),
+        Some(path) => ByteStream::read_from()
+            .path(path)
+            .offset((index * PART) as u64)
+            .length(Length::Exact(chunk.len() as u64))
+            .build()
+            .await
+            .unwrap(),
+    }
 }
 
 async fn download_and_compare(
@@ -145,7 +163,7 @@ async fn multipart_upload_with_sdk_defaults() {
     let bucket = bucket_name("mpu");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let body = pattern(TOTAL, 3);
-    let etag = upload(&s3, &bucket, "big/object.bin", &body, None).await;
+    let etag = upload(&s3, &bucket, "big/object.bin", &body, None, None).await;
     download_and_compare(&s3, &bucket, "big/object.bin", &body, &etag).await;
 }
 
@@ -162,9 +180,30 @@ async fn multipart_upload_with_crc32_checksums() {
         "crc.bin",
         &body,
         Some(ChecksumAlgorithm::Crc32),
+        None,
     )
     .await;
     download_and_compare(&s3, &bucket, "crc.bin", &body, &etag).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_upload_streamed_from_a_file() {
+    let server = Server::start();
+    let s3 = root_s3(&server).await;
+    let bucket = bucket_name("mpufile");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let body = pattern(TOTAL, 31);
+    let path = server.scratch_file("big.bin", &body);
+    let etag = upload(
+        &s3,
+        &bucket,
+        "from-file.bin",
+        &body,
+        Some(ChecksumAlgorithm::Crc32),
+        Some(&path),
+    )
+    .await;
+    download_and_compare(&s3, &bucket, "from-file.bin", &body, &etag).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

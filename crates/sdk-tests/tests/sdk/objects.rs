@@ -2,13 +2,13 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::clients::{bucket_name, pattern, root_s3};
+use crate::clients::{bucket_name, pattern, recording_s3, root_config, root_s3, sent_header};
 use crate::server::Server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_head_delete_with_metadata() {
     let server = Server::start();
-    let s3 = root_s3(&server).await;
+    let (s3, sent) = recording_s3(&root_config(&server).await);
     let bucket = bucket_name("basic");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
@@ -39,6 +39,13 @@ async fn put_get_head_delete_with_metadata() {
     assert!(
         put.checksum_crc32().is_some(),
         "PutObject should echo x-amz-checksum-crc32"
+    );
+    // An in-memory body: the SDK sends its CRC32 as a signed header.
+    let put_headers = sent.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        sent_header(&put_headers, "x-amz-checksum-crc32"),
+        put.checksum_crc32(),
+        "{put_headers:?}"
     );
 
     let head = s3
@@ -288,4 +295,75 @@ async fn list_objects_v2_prefix_delimiter_and_pagination() {
         .filter(|k| k.as_str() > "logs/2025/mar.log")
         .collect();
     assert_eq!(via_paginator.iter().collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_upload_uses_aws_chunked_with_crc32_trailer() {
+    let server = Server::start();
+    let (s3, sent) = recording_s3(&root_config(&server).await);
+    let bucket = bucket_name("chunked");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let body = pattern(1_500_000, 29);
+    let path = server.scratch_file("upload.bin", &body);
+
+    // A file body is streamed: the SDK frames it aws-chunked with a CRC32 trailer.
+    let put = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("streamed")
+        .body(ByteStream::from_path(&path).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let put_headers = sent.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        sent_header(&put_headers, "x-amz-trailer"),
+        Some("x-amz-checksum-crc32"),
+        "{put_headers:?}"
+    );
+    assert!(
+        sent_header(&put_headers, "content-encoding").is_some_and(|v| v.contains("aws-chunked")),
+        "{put_headers:?}"
+    );
+    // Over plain HTTP the SDK signs every chunk and the trailer (over HTTPS it
+    // would send STREAMING-UNSIGNED-PAYLOAD-TRAILER).
+    assert_eq!(
+        sent_header(&put_headers, "x-amz-content-sha256"),
+        Some("STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"),
+        "{put_headers:?}"
+    );
+    assert_eq!(
+        sent_header(&put_headers, "x-amz-decoded-content-length"),
+        Some(body.len().to_string().as_str())
+    );
+    let streamed_crc = put
+        .checksum_crc32()
+        .expect("trailer checksum echoed")
+        .to_string();
+
+    // The same bytes in memory (CRC32 as a header) give the same checksum and ETag.
+    let in_memory = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("in-memory")
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_memory.checksum_crc32(), Some(streamed_crc.as_str()));
+    assert_eq!(in_memory.e_tag(), put.e_tag());
+
+    let got = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("streamed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_length(), Some(body.len() as i64));
+    let bytes = got.body.collect().await.unwrap().into_bytes();
+    assert!(
+        bytes[..] == body[..],
+        "streamed upload stored the decoded bytes"
+    );
 }

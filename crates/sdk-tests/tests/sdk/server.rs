@@ -117,6 +117,14 @@ impl Server {
         }
     }
 
+    /// Writes `contents` to a file in this server's scratch directory and returns its path.
+    #[allow(dead_code)]
+    pub fn scratch_file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, contents).expect("write scratch file");
+        path
+    }
+
     /// The last lines of the server's log (for failure messages).
     #[allow(dead_code)]
     pub fn log(&self) -> String {
