@@ -21,6 +21,7 @@ async fn explicit_checksum_algorithms_round_trip() {
         ChecksumAlgorithm::Crc32C,
         ChecksumAlgorithm::Sha1,
         ChecksumAlgorithm::Sha256,
+        ChecksumAlgorithm::Crc64Nvme,
     ] {
         let key = format!("obj-{}", algorithm.as_str());
         let put = s3
@@ -36,6 +37,7 @@ async fn explicit_checksum_algorithms_round_trip() {
             ChecksumAlgorithm::Crc32 => put.checksum_crc32(),
             ChecksumAlgorithm::Crc32C => put.checksum_crc32_c(),
             ChecksumAlgorithm::Sha1 => put.checksum_sha1(),
+            ChecksumAlgorithm::Crc64Nvme => put.checksum_crc64_nvme(),
             _ => put.checksum_sha256(),
         }
         .unwrap_or_else(|| panic!("PutObject echoes the {algorithm:?} checksum"))
@@ -53,6 +55,7 @@ async fn explicit_checksum_algorithms_round_trip() {
             ChecksumAlgorithm::Crc32 => head.checksum_crc32(),
             ChecksumAlgorithm::Crc32C => head.checksum_crc32_c(),
             ChecksumAlgorithm::Sha1 => head.checksum_sha1(),
+            ChecksumAlgorithm::Crc64Nvme => head.checksum_crc64_nvme(),
             _ => head.checksum_sha256(),
         };
         assert_eq!(
@@ -266,4 +269,33 @@ async fn copy_object_and_delete_objects() {
     assert!(out.errors().is_empty());
     let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
     assert_eq!(listed.key_count(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_checksum_is_bad_digest() {
+    let server = Server::start();
+    let s3 = root_s3(&server).await;
+    let bucket = bucket_name("baddigest");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // A caller-supplied checksum is sent as is (the SDK does not compute its own);
+    // S3 answers 400 BadDigest when it does not match the body.
+    let err = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("bad")
+        .checksum_crc32("AAAAAA==")
+        .body(ByteStream::from_static(b"data"))
+        .send()
+        .await
+        .expect_err("CRC32 does not match the body");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    assert_eq!(err.code(), Some("BadDigest"), "{err:?}");
+    let err = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("bad")
+        .send()
+        .await
+        .expect_err("nothing stored");
+    assert!(err.into_service_error().is_not_found());
 }

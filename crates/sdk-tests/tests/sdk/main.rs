@@ -12,3 +12,4 @@ mod multipart;
 mod objects;
 mod presign;
 mod server;
+mod versioning;

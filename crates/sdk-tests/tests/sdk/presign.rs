@@ -1,6 +1,6 @@
 //! SDK-presigned GET URLs fetched with a plain HTTP client (no signing).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -142,4 +142,49 @@ async fn presigned_put_with_plain_http() {
         .await
         .unwrap();
     assert!(got.body.collect().await.unwrap().into_bytes()[..] == body[..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_presigned_url_is_access_denied() {
+    let server = Server::start();
+    let s3 = root_s3(&server).await;
+    let bucket = bucket_name("presignexp");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("k")
+        .body(ByteStream::from_static(b"secret"))
+        .send()
+        .await
+        .unwrap();
+    // Signed an hour ago, valid for a minute.
+    let config = PresigningConfig::builder()
+        .start_time(SystemTime::now() - Duration::from_secs(3600))
+        .expires_in(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let presigned = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("k")
+        .presigned(config)
+        .await
+        .unwrap();
+    let headers = presigned
+        .headers()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let response = fetch(presigned.uri().to_string(), headers).await;
+    assert_eq!(response.status, 403, "{}", response.text());
+    // https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html
+    assert!(
+        response.text().contains("<Code>AccessDenied</Code>"),
+        "{}",
+        response.text()
+    );
+    assert!(
+        response.text().contains("Request has expired"),
+        "{}",
+        response.text()
+    );
 }
