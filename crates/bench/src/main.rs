@@ -73,6 +73,10 @@ struct Cli {
     /// Clients of the authorization-cost workload.
     #[arg(long, default_value_t = 8)]
     auth_clients: usize,
+    /// The authorization-cost workload alternates root and IAM-user phases this many
+    /// times (each phase lasting --duration / rounds), so drift affects both alike.
+    #[arg(long, default_value_t = 3)]
+    auth_rounds: u32,
     /// Skip the authorization-cost workload.
     #[arg(long)]
     skip_auth: bool,
@@ -307,34 +311,75 @@ async fn authorization_cost(
     };
 
     let payload = Payload::new(AUTH_OBJECT_SIZE);
-    let base = PhaseConfig {
-        label: format!("PUT 4KiB × {} clients, root", cli.auth_clients),
+    let rounds = cli.auth_rounds.max(1);
+    let root_config = PhaseConfig {
+        label: String::new(),
         operation: Operation::Put,
         bucket: AUTH_ROOT_BUCKET.to_string(),
         prefix: AUTH_PREFIX.to_string(),
         object_size: AUTH_OBJECT_SIZE,
         clients: cli.auth_clients,
-        duration: cli.duration,
+        duration: (cli.duration / rounds).max(Duration::from_secs(1)),
         max_ops: cli.ops,
         keys_per_client: (cli.max_data / AUTH_OBJECT_SIZE / cli.auth_clients as u64).max(1),
     };
-    let root_outcome = workload::run_phase(endpoint, root, &base, &payload, &[])
-        .await
-        .map_err(|e| e.to_string())?;
-    report_error(&root_outcome.first_error);
     let iam_config = PhaseConfig {
-        label: format!("PUT 4KiB × {} clients, IAM user", cli.auth_clients),
         bucket: AUTH_IAM_BUCKET.to_string(),
-        ..base
+        ..root_config.clone()
     };
-    let iam_outcome = workload::run_phase(endpoint, &iam, &iam_config, &payload, &[])
-        .await
-        .map_err(|e| e.to_string())?;
-    report_error(&iam_outcome.first_error);
+    let mut root_runs = Merged::default();
+    let mut iam_runs = Merged::default();
+    let mut per_round = Vec::new();
+    for round in 1..=rounds {
+        let mut ratio = [0.0; 2];
+        for (i, (who, signer, config, merged)) in [
+            ("root", root, &root_config, &mut root_runs),
+            ("IAM user", &iam, &iam_config, &mut iam_runs),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let config = PhaseConfig {
+                label: format!(
+                    "PUT 4KiB × {} clients, {who} ({round}/{rounds})",
+                    cli.auth_clients
+                ),
+                ..config.clone()
+            };
+            let outcome = workload::run_phase(endpoint, signer, &config, &payload, &[])
+                .await
+                .map_err(|e| e.to_string())?;
+            report_error(&outcome.first_error);
+            ratio[i] = outcome.summary.ops_per_sec;
+            merged.add(outcome);
+        }
+        per_round.push((ratio[0], ratio[1]));
+    }
     Ok(AuthCost {
         clients: cli.auth_clients,
         object_size: AUTH_OBJECT_SIZE,
-        root: root_outcome.summary,
-        iam: iam_outcome.summary,
+        root: root_runs.summary(AUTH_OBJECT_SIZE),
+        iam: iam_runs.summary(AUTH_OBJECT_SIZE),
+        per_round,
     })
+}
+
+/// Several phases of one workload taken together.
+#[derive(Default)]
+struct Merged {
+    latencies: Vec<Duration>,
+    errors: u64,
+    elapsed: Duration,
+}
+
+impl Merged {
+    fn add(&mut self, outcome: workload::PhaseOutcome) {
+        self.latencies.extend(outcome.latencies);
+        self.errors += outcome.summary.errors;
+        self.elapsed += outcome.summary.elapsed;
+    }
+
+    fn summary(self, object_size: u64) -> stats::PhaseSummary {
+        stats::summarize(self.latencies, self.errors, object_size, self.elapsed)
+    }
 }

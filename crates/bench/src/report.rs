@@ -21,6 +21,8 @@ pub struct AuthCost {
     pub object_size: u64,
     pub root: PhaseSummary,
     pub iam: PhaseSummary,
+    /// Root and IAM-user ops/s of each alternating round.
+    pub per_round: Vec<(f64, f64)>,
 }
 
 impl AuthCost {
@@ -89,6 +91,22 @@ pub fn markdown(report: &Report) -> String {
             format_latency(auth.iam.p50),
             format_latency(auth.root.p50),
         ));
+        let rounds: Vec<String> = auth
+            .per_round
+            .iter()
+            .map(|(root, iam)| {
+                format!(
+                    "{root:.0} vs {iam:.0} ops/s ({:.2})",
+                    iam / root.max(f64::EPSILON)
+                )
+            })
+            .collect();
+        if !rounds.is_empty() {
+            out.push_str(&format!(
+                "Alternating rounds (root vs IAM user): {}.\n",
+                rounds.join("; ")
+            ));
+        }
     }
 
     if let Some(disk) = &report.disk {
@@ -169,6 +187,7 @@ pub fn to_json(report: &Report) -> Value {
             "root": summary_json(&a.root),
             "iam_user": summary_json(&a.iam),
             "throughput_ratio": a.throughput_ratio(),
+            "per_round_ops_per_sec": a.per_round,
         })
     });
     let disk = report.disk.as_ref().map(|d| {
@@ -224,6 +243,7 @@ mod tests {
                 object_size: 4096,
                 root: summary(1000.0, 3.9),
                 iam: summary(800.0, 3.1),
+                per_round: vec![(1000.0, 800.0)],
             }),
             disk: Some(DiskBaseline {
                 write: Some(DdResult {
@@ -239,6 +259,7 @@ mod tests {
         let md = markdown(&report);
         assert!(md.contains("| 4KiB | 8 | PUT | 1000 | 3.9 | 2.00 ms | 9.00 ms | 100 | 0 |"));
         assert!(md.contains("**0.800** (-20.0%)"));
+        assert!(md.contains("Alternating rounds (root vs IAM user): 1000 vs 800 ops/s (0.80)."));
         assert!(md.contains("| 64MiB PUT × 8 clients | 320.0 | 0.50 | – | – |"));
         let json = to_json(&report);
         assert_eq!(json["authorization"]["throughput_ratio"], 0.8);

@@ -51,6 +51,8 @@ pub struct PhaseConfig {
 /// The result of a phase plus the keys it wrote (for a following GET phase).
 pub struct PhaseOutcome {
     pub summary: PhaseSummary,
+    /// Latencies of the successful operations (to merge phases).
+    pub latencies: Vec<Duration>,
     pub written_keys: Vec<String>,
     /// The first error seen, for the report.
     pub first_error: Option<String>,
@@ -153,13 +155,14 @@ pub async fn run_phase(
         written_keys.extend(result.written_keys);
         first_error = first_error.or(result.first_error);
     }
-    let summary = summarize(latencies, errors, config.object_size, elapsed);
+    let summary = summarize(latencies.clone(), errors, config.object_size, elapsed);
     eprintln!(
         "{:<44} {:>9.1} ops/s {:>9.1} MiB/s  errors {}",
         config.label, summary.ops_per_sec, summary.mib_per_sec, summary.errors
     );
     Ok(PhaseOutcome {
         summary,
+        latencies,
         written_keys,
         first_error,
     })
