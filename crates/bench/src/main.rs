@@ -311,6 +311,7 @@ async fn authorization_cost(
     };
 
     let payload = Payload::new(AUTH_OBJECT_SIZE);
+    check_user_is_confined(endpoint, &iam, &payload).await?;
     let rounds = cli.auth_rounds.max(1);
     let root_config = PhaseConfig {
         label: String::new(),
@@ -381,5 +382,40 @@ impl Merged {
 
     fn summary(self, object_size: u64) -> stats::PhaseSummary {
         stats::summarize(self.latencies, self.errors, object_size, self.elapsed)
+    }
+}
+
+/// Checks that the IAM user's PUTs are allowed only through its policies: a PUT into the
+/// root's bucket (no bucket policy; the identity policies name only the other bucket)
+/// must be denied, otherwise the authorization-cost comparison would be meaningless.
+async fn check_user_is_confined(
+    endpoint: &Endpoint,
+    iam: &Signer,
+    payload: &Payload,
+) -> Result<(), String> {
+    let mut connection = Connection::open(endpoint.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let path = format!("/{AUTH_ROOT_BUCKET}/{AUTH_PREFIX}/confinement-probe");
+    let spec = client::RequestSpec {
+        method: "PUT",
+        path: &path,
+        query: "",
+        service: "s3",
+        headers: &[],
+        body: payload.bytes.clone(),
+        payload_hash: &payload.sha256_hex,
+    };
+    let answer = connection
+        .send(iam, &spec, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.status == http::StatusCode::FORBIDDEN {
+        Ok(())
+    } else {
+        Err(format!(
+            "the IAM user's PUT outside its policies answered HTTP {} (expected 403); its policies are not in effect",
+            answer.status
+        ))
     }
 }
