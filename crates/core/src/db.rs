@@ -2,12 +2,15 @@
 //!
 //! Each component (objects, identity, KMS, …) owns its tables and registers
 //! its schema with [`Db::migrate`]. Writes go through one connection (SQLite
-//! allows one writer at a time anyway); reads use a small pool so they never
-//! wait behind a write.
+//! allows one writer at a time anyway) with *group commit*: each
+//! [`Db::write`] runs in a savepoint of the open transaction, and one
+//! `COMMIT` (one WAL fsync) makes every write that joined it durable before
+//! any of them returns. Reads use a small pool so they never wait behind a write.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
@@ -18,12 +21,42 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database lock poisoned")]
     Poisoned,
+    /// The group commit a write joined failed; the write is not stored.
+    #[error("database commit failed: {0}")]
+    Commit(String),
 }
+
+/// The writer connection and the group transaction it has open.
+struct Writer {
+    conn: Connection,
+    /// A `BEGIN IMMEDIATE` is open (writes are waiting for their commit).
+    open: bool,
+    /// The number of the group the open transaction (or the next one) commits as.
+    group: u64,
+}
+
+/// What the committers know about finished groups.
+#[derive(Default)]
+struct Commits {
+    /// Every group up to this number has ended (committed or failed).
+    ended: u64,
+    /// A committer is running `COMMIT` now.
+    leader: bool,
+    /// Recent groups that failed, with the error (bounded).
+    failed: VecDeque<(u64, String)>,
+}
+
+/// Failed groups remembered for waiters that wake late.
+const FAILED_KEPT: usize = 64;
 
 /// A handle to the metadata database.
 pub struct Db {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    commits: Mutex<Commits>,
+    ended: Condvar,
+    /// Writers waiting for the writer connection (they join the next commit).
+    queued: AtomicUsize,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -39,21 +72,33 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Runs `f`, telling a multi-threaded tokio runtime (if this thread is one of
+/// its workers) that it blocks, so other tasks move to another thread.
+fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Db {
-    /// Opens (creating if needed) the database at `path`.
-    pub fn open(path: &Path) -> Result<Db, DbError> {
-        let writer = Connection::open(path)?;
-        configure(&writer)?;
-        let mut readers = Vec::with_capacity(READERS);
-        for _ in 0..READERS {
-            let r = Connection::open(path)?;
-            configure(&r)?;
-            readers.push(Mutex::new(r));
-        }
+    fn with_connections(
+        path: PathBuf,
+        writer: Connection,
+        readers: Vec<Connection>,
+    ) -> Result<Db, DbError> {
         let db = Db {
-            path: path.to_path_buf(),
-            writer: Mutex::new(writer),
-            readers,
+            path,
+            writer: Mutex::new(Writer {
+                conn: writer,
+                open: false,
+                group: 1,
+            }),
+            commits: Mutex::new(Commits::default()),
+            ended: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            readers: readers.into_iter().map(Mutex::new).collect(),
             next_reader: AtomicUsize::new(0),
         };
         db.write(|c| {
@@ -65,6 +110,19 @@ impl Db {
             )
         })?;
         Ok(db)
+    }
+
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let writer = Connection::open(path)?;
+        configure(&writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open(path)?;
+            configure(&r)?;
+            readers.push(r);
+        }
+        Db::with_connections(path.to_path_buf(), writer, readers)
     }
 
     /// An in-memory database for tests (readers share the writer's connection).
@@ -78,25 +136,9 @@ impl Db {
             | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let writer = Connection::open_with_flags(&name, flags)?;
         writer.busy_timeout(std::time::Duration::from_secs(30))?;
-        let mut readers = Vec::new();
         let r = Connection::open_with_flags(&name, flags)?;
         r.busy_timeout(std::time::Duration::from_secs(30))?;
-        readers.push(Mutex::new(r));
-        let db = Db {
-            path: PathBuf::from(name),
-            writer: Mutex::new(writer),
-            readers,
-            next_reader: AtomicUsize::new(0),
-        };
-        db.write(|c| {
-            c.execute_batch(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (
-                    component TEXT NOT NULL,
-                    version INTEGER NOT NULL,
-                    PRIMARY KEY (component, version))",
-            )
-        })?;
-        Ok(db)
+        Db::with_connections(PathBuf::from(name), writer, vec![r])
     }
 
     /// Where the database lives.
@@ -105,7 +147,7 @@ impl Db {
     }
 
     /// Applies `steps[i]` (SQL batches) for every version `i + 1` of `component`
-    /// not applied yet, each in its own transaction. Append steps; never edit one.
+    /// not applied yet, all in one transaction. Append steps; never edit one.
     pub fn migrate(&self, component: &str, steps: &[&str]) -> Result<(), DbError> {
         self.write(|c| {
             for (i, sql) in steps.iter().enumerate() {
@@ -118,26 +160,140 @@ impl Db {
                 if done {
                     continue;
                 }
-                let tx = c.transaction()?;
-                tx.execute_batch(sql)?;
-                tx.execute(
+                c.execute_batch(sql)?;
+                c.execute(
                     "INSERT INTO schema_migrations (component, version) VALUES (?1, ?2)",
                     rusqlite::params![component, version],
                 )?;
-                tx.commit()?;
             }
             Ok(())
         })
     }
 
-    /// Runs `f` on the writer connection. Use a transaction inside `f` for
-    /// several statements that must commit together.
+    /// Runs `f` on the writer connection, atomically: its statements take
+    /// effect together or (when it fails) not at all. Returns once they are
+    /// durably committed.
     pub fn write<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, DbError> {
-        let mut conn = self.writer.lock().map_err(|_| DbError::Poisoned)?;
-        Ok(f(&mut conn)?)
+        Ok(self.write_with(f)??)
+    }
+
+    /// Like [`Db::write`] for closures with their own error type: the outer
+    /// result is the database's (commit) error, the inner one `f`'s. When `f`
+    /// fails, its statements are rolled back and nothing of it is stored.
+    pub fn write_with<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<Result<T, E>, DbError> {
+        blocking(|| {
+            let (out, group) = self.run_in_savepoint(f)?;
+            self.await_commit(group)?;
+            Ok(out)
+        })
+    }
+
+    fn lock_writer(&self) -> Result<MutexGuard<'_, Writer>, DbError> {
+        self.writer.lock().map_err(|_| DbError::Poisoned)
+    }
+
+    /// Runs `f` in a savepoint of the open group transaction (opening one);
+    /// returns its result and the group it joined.
+    fn run_in_savepoint<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<(Result<T, E>, u64), DbError> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let locked = self.lock_writer();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let mut w = locked?;
+        if !w.open {
+            w.conn.execute_batch("BEGIN IMMEDIATE")?;
+            w.open = true;
+        }
+        w.conn.execute_batch("SAVEPOINT sb_write")?;
+        let out = f(&w.conn);
+        let end = if out.is_ok() {
+            "RELEASE sb_write"
+        } else {
+            "ROLLBACK TO sb_write; RELEASE sb_write"
+        };
+        if let Err(e) = w.conn.execute_batch(end) {
+            // The transaction is in an unknown state: abandon the whole group.
+            let _ = w.conn.execute_batch("ROLLBACK");
+            w.open = false;
+            let group = w.group;
+            w.group += 1;
+            drop(w);
+            self.end_group(group, Some(e.to_string()), false);
+            return Err(e.into());
+        }
+        Ok((out, w.group))
+    }
+
+    /// Records that `group` ended (by its leader, when `leader`) and wakes its waiters.
+    fn end_group(&self, group: u64, error: Option<String>, leader: bool) {
+        let mut c = match self.commits.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        if leader {
+            c.leader = false;
+        }
+        c.ended = c.ended.max(group);
+        if let Some(e) = error {
+            c.failed.push_back((group, e));
+            if c.failed.len() > FAILED_KEPT {
+                c.failed.pop_front();
+            }
+        }
+        self.ended.notify_all();
+    }
+
+    /// Waits until `group` has committed, committing it (as the leader) when
+    /// no one else is. Writes that queue meanwhile join the next group.
+    fn await_commit(&self, group: u64) -> Result<(), DbError> {
+        let mut c = self.commits.lock().map_err(|_| DbError::Poisoned)?;
+        loop {
+            if c.ended >= group {
+                return match c.failed.iter().find(|(g, _)| *g == group) {
+                    Some((_, e)) => Err(DbError::Commit(e.clone())),
+                    None => Ok(()),
+                };
+            }
+            if c.leader {
+                c = self.ended.wait(c).map_err(|_| DbError::Poisoned)?;
+                continue;
+            }
+            c.leader = true;
+            drop(c);
+            // Let writers already waiting for the connection join this group.
+            for _ in 0..64 {
+                if self.queued.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            let (committed, error) = match self.lock_writer() {
+                Ok(mut w) => {
+                    let g = w.group;
+                    w.group += 1;
+                    let mut error = None;
+                    if w.open {
+                        w.open = false;
+                        if let Err(e) = w.conn.execute_batch("COMMIT") {
+                            let _ = w.conn.execute_batch("ROLLBACK");
+                            error = Some(e.to_string());
+                        }
+                    }
+                    (g, error)
+                }
+                Err(_) => (group, Some("database lock poisoned".to_string())),
+            };
+            self.end_group(committed, error, true);
+            c = self.commits.lock().map_err(|_| DbError::Poisoned)?;
+        }
     }
 
     /// Runs `f` on a reader connection (sees every committed write).
@@ -178,5 +334,83 @@ mod tests {
             .read(|c| c.query_row("SELECT y FROM t", [], |r| r.get(0)))
             .unwrap();
         assert_eq!(y, 2);
+    }
+
+    fn temp_db(name: &str) -> (Db, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("sbdb-{name}-{}", crate::ids::random_hex(6)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&dir.join("m.db")).unwrap();
+        db.migrate("t", &["CREATE TABLE t (x INTEGER PRIMARY KEY)"])
+            .unwrap();
+        (db, dir)
+    }
+
+    #[test]
+    fn a_failed_write_rolls_back_only_itself() {
+        let (db, dir) = temp_db("rollback");
+        db.write(|c| c.execute("INSERT INTO t (x) VALUES (1)", []))
+            .unwrap();
+        let failed: Result<(), &str> = db
+            .write_with(|c| {
+                c.execute("INSERT INTO t (x) VALUES (2)", []).unwrap();
+                Err("no")
+            })
+            .unwrap();
+        assert_eq!(failed, Err("no"));
+        // A statement error (duplicate key) also undoes the write's earlier statements.
+        let dup = db.write(|c| {
+            c.execute("INSERT INTO t (x) VALUES (3)", [])?;
+            c.execute("INSERT INTO t (x) VALUES (1)", [])
+        });
+        assert!(dup.is_err());
+        db.write(|c| c.execute("INSERT INTO t (x) VALUES (4)", []))
+            .unwrap();
+        let xs: Vec<i64> = db
+            .read(|c| {
+                let mut s = c.prepare("SELECT x FROM t ORDER BY x")?;
+                let rows = s.query_map([], |r| r.get(0))?;
+                rows.collect()
+            })
+            .unwrap();
+        assert_eq!(xs, vec![1, 4]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn concurrent_writes_are_all_committed_and_visible_on_return() {
+        let (db, dir) = temp_db("group");
+        let db = std::sync::Arc::new(db);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let x = t * 1000 + i;
+                        db.write(|c| c.execute("INSERT INTO t (x) VALUES (?1)", [x]))
+                            .unwrap();
+                        // Visible to readers as soon as the write returns.
+                        let seen: i64 = db
+                            .read(|c| {
+                                c.query_row("SELECT COUNT(*) FROM t WHERE x = ?1", [x], |r| {
+                                    r.get(0)
+                                })
+                            })
+                            .unwrap();
+                        assert_eq!(seen, 1);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop(db);
+        // Durable: a new connection sees every row.
+        let reopened = Db::open(&dir.join("m.db")).unwrap();
+        let n: i64 = reopened
+            .read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(n, 400);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

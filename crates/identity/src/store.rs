@@ -244,7 +244,7 @@ impl Store {
         let doc = serde_json::to_string(&session)
             .map_err(|e| IdentityError::ServiceFailure(e.to_string()))?;
         self.db.write(|c| {
-            let tx = c.transaction()?;
+            let tx = c;
             for key in &stale {
                 tx.execute(
                     "DELETE FROM identity_records WHERE kind = 'session' AND key = ?1",
@@ -256,7 +256,7 @@ impl Store {
                  ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
                 rusqlite::params![session.access_key_id, doc],
             )?;
-            tx.commit()
+            Ok(())
         })?;
         let mut map = match self.sessions.write() {
             Ok(g) => g,
@@ -291,7 +291,7 @@ impl Store {
             .map(|(kind, key)| (*kind, key.clone(), current_row(&txn.state, kind, key)))
             .collect();
         self.db.write(|c| {
-            let tx = c.transaction()?;
+            let tx = c;
             for (kind, key, doc) in &rows {
                 match doc {
                     Some(doc) => {
@@ -309,7 +309,7 @@ impl Store {
                     }
                 }
             }
-            tx.commit()
+            Ok(())
         })?;
         let published = Arc::new(txn.state);
         match self.current.write() {

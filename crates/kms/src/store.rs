@@ -174,7 +174,7 @@ pub fn insert_key(
     tags: &[(String, String)],
 ) -> Result<(), KmsError> {
     db.write(|c| {
-        let tx = c.transaction()?;
+        let tx = c;
         tx.execute(
             &format!("INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
             params![
@@ -214,7 +214,7 @@ pub fn insert_key(
                 params![key.key_id, k, v],
             )?;
         }
-        tx.commit()
+        Ok(())
     })?;
     Ok(())
 }
@@ -318,7 +318,7 @@ pub fn add_material(
     next_rotation_ms: Option<i64>,
 ) -> Result<(), KmsError> {
     db.write(|c| {
-        let tx = c.transaction()?;
+        let tx = c;
         tx.execute(
             "INSERT INTO kms_key_material (key_id, version, wrapped, created_ms, rotation_type) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![key_id, version, wrapped, now_ms, rotation_type],
@@ -327,7 +327,7 @@ pub fn add_material(
             "UPDATE kms_keys SET current_material = ?2, next_rotation_ms = ?3 WHERE key_id = ?1",
             params![key_id, version, next_rotation_ms],
         )?;
-        tx.commit()
+        Ok(())
     })?;
     Ok(())
 }
@@ -346,7 +346,7 @@ pub fn rotations(db: &Db, key_id: &str) -> Result<Vec<(i64, String)>, KmsError> 
 /// Removes a key and everything attached to it (after its deletion date).
 pub fn purge_key(db: &Db, key_id: &str) -> Result<(), KmsError> {
     db.write(|c| {
-        let tx = c.transaction()?;
+        let tx = c;
         for table in [
             "kms_key_material",
             "kms_aliases",
@@ -356,7 +356,7 @@ pub fn purge_key(db: &Db, key_id: &str) -> Result<(), KmsError> {
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE key_id = ?1"), [key_id])?;
         }
-        tx.commit()
+        Ok(())
     })?;
     Ok(())
 }
@@ -573,28 +573,28 @@ pub fn tags_of_key(db: &Db, key_id: &str) -> Result<Vec<(String, String)>, KmsEr
 
 pub fn put_tags(db: &Db, key_id: &str, tags: &[(String, String)]) -> Result<(), KmsError> {
     db.write(|c| {
-        let tx = c.transaction()?;
+        let tx = c;
         for (k, v) in tags {
             tx.execute(
                 "INSERT OR REPLACE INTO kms_tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
                 params![key_id, k, v],
             )?;
         }
-        tx.commit()
+        Ok(())
     })?;
     Ok(())
 }
 
 pub fn remove_tags(db: &Db, key_id: &str, keys: &[String]) -> Result<(), KmsError> {
     db.write(|c| {
-        let tx = c.transaction()?;
+        let tx = c;
         for k in keys {
             tx.execute(
                 "DELETE FROM kms_tags WHERE key_id = ?1 AND tag_key = ?2",
                 params![key_id, k],
             )?;
         }
-        tx.commit()
+        Ok(())
     })?;
     Ok(())
 }

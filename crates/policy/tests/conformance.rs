@@ -8,7 +8,7 @@ use strongbox_policy::case::run_case;
 fn every_case_passes() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/policy-eval/cases");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("cases folder")
+        .unwrap_or_else(|e| panic!("cases folder {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();

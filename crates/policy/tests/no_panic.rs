@@ -87,7 +87,9 @@ fn mutate(rng: &mut Lcg, doc: &str) -> String {
 fn documents() -> Vec<String> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/policy-eval/cases");
     let mut docs = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("cases").flatten() {
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cases {}: {e}", dir.display()));
+    for entry in entries.flatten() {
         let text = std::fs::read_to_string(entry.path()).expect("case");
         let v: serde_json::Value = serde_json::from_str(&text).expect("json");
         let mut stack = vec![v];

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use strongbox_core::db::Db;
 
 use crate::error::StoreError;
@@ -351,21 +351,9 @@ impl SqliteMeta {
     /// Runs `f` in one write transaction, committing only when it succeeds.
     fn in_tx<T>(
         &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut out: Option<Result<T, StoreError>> = None;
-        self.db.write(|c| {
-            let tx = c.transaction()?;
-            match f(&tx) {
-                Ok(v) => {
-                    tx.commit()?;
-                    out = Some(Ok(v));
-                }
-                Err(e) => out = Some(Err(e)),
-            }
-            Ok(())
-        })?;
-        out.unwrap_or_else(|| Err(StoreError::Corrupt("transaction did not run".into())))
+        self.db.write_with(f)?
     }
 
     fn read<T>(
@@ -376,7 +364,7 @@ impl SqliteMeta {
     }
 }
 
-fn bucket_versioning(tx: &Transaction<'_>, bucket: &str) -> Result<Versioning, StoreError> {
+fn bucket_versioning(tx: &Connection, bucket: &str) -> Result<Versioning, StoreError> {
     let v: Option<Option<String>> = tx
         .query_row(
             "SELECT versioning FROM s3_buckets WHERE name = ?1",
@@ -391,7 +379,7 @@ fn bucket_versioning(tx: &Transaction<'_>, bucket: &str) -> Result<Versioning, S
 }
 
 /// Deletes object rows and their segments; returns the segments' files.
-fn delete_rows(tx: &Transaction<'_>, ids: &[i64]) -> Result<Vec<String>, StoreError> {
+fn delete_rows(tx: &Connection, ids: &[i64]) -> Result<Vec<String>, StoreError> {
     let mut files = Vec::new();
     for id in ids {
         let mut stmt = tx.prepare_cached("SELECT file_id FROM s3_segments WHERE object_id = ?1")?;
@@ -405,12 +393,7 @@ fn delete_rows(tx: &Transaction<'_>, ids: &[i64]) -> Result<Vec<String>, StoreEr
     Ok(files)
 }
 
-fn ids_where(
-    tx: &Transaction<'_>,
-    sql: &str,
-    bucket: &str,
-    key: &str,
-) -> Result<Vec<i64>, StoreError> {
+fn ids_where(tx: &Connection, sql: &str, bucket: &str, key: &str) -> Result<Vec<i64>, StoreError> {
     let mut stmt = tx.prepare_cached(sql)?;
     let rows = stmt.query_map(params![bucket, key.as_bytes()], |r| r.get::<_, i64>(0))?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -418,7 +401,7 @@ fn ids_where(
 
 /// Inserts a new latest version per the versioning state; returns its id and obsolete files.
 fn insert_version(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     object: &NewObject,
     versioning: Versioning,
 ) -> Result<(String, Timestamp, Vec<String>), StoreError> {
