@@ -3,6 +3,13 @@
 mod common;
 use common::*;
 
+/// A body too large to be stored inline, so that it gets a data file; text, so
+/// that responses compare with `Resp::text`.
+fn large(tag: &str) -> Vec<u8> {
+    tag.repeat(strongbox_store::files::INLINE_LIMIT / tag.len() + 1)
+        .into_bytes()
+}
+
 fn files_in(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for d in std::fs::read_dir(dir.join("objects")).unwrap() {
@@ -19,10 +26,13 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
 async fn restart_sweeps_orphans_and_keeps_objects() {
     let h = Harness::new("durable");
     make_bucket(&h, "bkt").await;
-    put(&h, "bkt", "k", b"first").await.assert(200);
+    put(&h, "bkt", "k", &large("first")).await.assert(200);
     assert_eq!(files_in(h.data_dir()).len(), 1);
-    put(&h, "bkt", "k", b"second").await.assert(200);
+    put(&h, "bkt", "k", &large("second")).await.assert(200);
     // The overwritten object's data file is gone.
+    assert_eq!(files_in(h.data_dir()).len(), 1);
+    // A small object lives in the metadata: no data file of its own.
+    put(&h, "bkt", "small", b"tiny").await.assert(200);
     assert_eq!(files_in(h.data_dir()).len(), 1);
 
     // Simulate a crash: a temp file mid-write and a renamed file whose metadata never committed.
@@ -44,12 +54,18 @@ async fn restart_sweeps_orphans_and_keeps_objects() {
 
     let h = h.reopen();
     assert_eq!(files_in(h.data_dir()).len(), 1);
-    assert_eq!(get(&h, "bkt", "k").await.text(), "second");
+    assert_eq!(
+        get(&h, "bkt", "k").await.text().into_bytes(),
+        large("second")
+    );
+    assert_eq!(get(&h, "bkt", "small").await.text(), "tiny");
 
-    req("DELETE", Some("bkt"), Some("k"))
-        .send(&h)
-        .await
-        .assert(204);
+    for key in ["k", "small"] {
+        req("DELETE", Some("bkt"), Some(key))
+            .send(&h)
+            .await
+            .assert(204);
+    }
     assert!(files_in(h.data_dir()).is_empty());
 }
 
@@ -57,7 +73,7 @@ async fn restart_sweeps_orphans_and_keeps_objects() {
 async fn truncated_body_stores_nothing() {
     let h = Harness::new("truncated");
     make_bucket(&h, "bkt").await;
-    put(&h, "bkt", "k", b"old").await.assert(200);
+    put(&h, "bkt", "k", &large("old")).await.assert(200);
     // The server's body stream fails midway (client went away / bad chunk signature).
     let chunks: Vec<Result<bytes::Bytes, strongbox_s3::BodyError>> = vec![
         Ok(bytes::Bytes::from_static(b"new da")),
@@ -71,7 +87,7 @@ async fn truncated_body_stores_nothing() {
     let r = send_with_body(&h, "k", body).await;
     assert_eq!(r.0, 400);
     assert!(r.1.contains("<Code>IncompleteBody</Code>"));
-    assert_eq!(get(&h, "bkt", "k").await.text(), "old");
+    assert_eq!(get(&h, "bkt", "k").await.text().into_bytes(), large("old"));
     assert_eq!(files_in(h.data_dir()).len(), 1);
     // A body shorter than its declared length is IncompleteBody too.
     let short = strongbox_s3::RequestBody {

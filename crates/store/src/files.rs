@@ -79,14 +79,41 @@ impl Drop for PinGuard {
     }
 }
 
+/// Objects whose stored bytes (ciphertext included) fit in this many bytes
+/// may be kept inline in the metadata (see [`ObjectWriter::inline_up_to`]).
+pub const INLINE_LIMIT: usize = 64 * 1024;
+
 /// What [`ObjectWriter::finish`] produced.
 #[derive(Clone, Debug)]
 pub struct WrittenFile {
+    /// The data file (empty when the bytes stayed inline).
     pub file_id: String,
     pub size: u64,
     pub md5: [u8; 16],
     /// Checksums requested at [`FileStore::create`] (base64 values).
     pub checksums: Vec<(ChecksumAlgorithm, String)>,
+    /// The stored bytes, when they stayed in memory (no data file written).
+    pub inline: Option<Bytes>,
+}
+
+impl WrittenFile {
+    /// The object segment these bytes make.
+    pub fn segment(&self) -> Segment {
+        Segment {
+            file_id: self.file_id.clone(),
+            length: self.size,
+            inline: self.inline.clone(),
+        }
+    }
+
+    /// The data files to remove should the metadata commit fail (none when inline).
+    pub fn files(&self) -> Vec<String> {
+        if self.file_id.is_empty() {
+            Vec::new()
+        } else {
+            vec![self.file_id.clone()]
+        }
+    }
 }
 
 fn valid_id(id: &str) -> bool {
@@ -133,17 +160,12 @@ impl FileStore {
         cipher: Option<ObjectCipher>,
     ) -> io::Result<ObjectWriter> {
         let id = strongbox_core::ids::random_hex(16);
-        let tmp_path = self.tmp.join(format!("{id}.tmp"));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp_path)
-            .await?;
         Ok(ObjectWriter {
             final_path: self.path_of(&id)?,
+            tmp_path: self.tmp.join(format!("{id}.tmp")),
             id,
-            tmp_path,
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            file: None,
+            pending: None,
             size: 0,
             md5: Md5::new(),
             hashers: checksums.iter().map(|a| ChecksumHasher::new(*a)).collect(),
@@ -185,7 +207,11 @@ impl FileStore {
         }
         let ciphers: Option<Vec<Option<ObjectCipher>>> =
             ciphers.map(|c| c.into_iter().map(Some).collect());
-        let ids: Vec<String> = segments.iter().map(|s| s.file_id.clone()).collect();
+        let ids: Vec<String> = segments
+            .iter()
+            .filter(|s| s.inline.is_none())
+            .map(|s| s.file_id.clone())
+            .collect();
         if let Ok(mut pins) = self.pins.lock() {
             for id in &ids {
                 *pins.readers.entry(id.clone()).or_insert(0) += 1;
@@ -198,10 +224,14 @@ impl FileStore {
         // Every file the range needs must still exist now that it is pinned.
         let mut offset = 0;
         for seg in &segments {
-            if offset < end && offset + seg.length > start {
+            if offset < end && offset + seg.length > start && seg.inline.is_none() {
                 tokio::fs::metadata(self.path_of(&seg.file_id)?).await?;
             }
             offset += seg.length;
+        }
+        // Fewer bytes than the range: the object's rows went away meanwhile.
+        if offset < end {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "object removed"));
         }
         let encrypted = ciphers.is_some();
         let mut reader = ObjectReader {
@@ -231,7 +261,7 @@ impl FileStore {
 
     /// Removes data files (after the metadata no longer references them).
     pub fn remove_all(&self, ids: &[String]) {
-        for id in ids {
+        for id in ids.iter().filter(|id| !id.is_empty()) {
             if let Ok(mut pins) = self.pins.lock() {
                 if pins.readers.contains_key(id) {
                     pins.doomed.insert(id.clone());
@@ -283,12 +313,16 @@ impl FileStore {
     }
 }
 
-/// Writes one data file durably.
+/// Writes one data file durably (or keeps small contents in memory, see
+/// [`ObjectWriter::inline_up_to`]).
 pub struct ObjectWriter {
     id: String,
     tmp_path: PathBuf,
     final_path: PathBuf,
+    /// The temp file, opened at the first byte that does not stay in memory.
     file: Option<BufWriter<tokio::fs::File>>,
+    /// Stored bytes held in memory, with the most that may be held.
+    pending: Option<(Vec<u8>, usize)>,
     size: u64,
     md5: Md5,
     hashers: Vec<ChecksumHasher>,
@@ -299,8 +333,21 @@ pub struct ObjectWriter {
 }
 
 impl ObjectWriter {
+    /// Keeps the stored bytes in memory while they fit in `limit` bytes: when
+    /// they still do at [`ObjectWriter::finish`], no data file is written and
+    /// [`WrittenFile::inline`] holds them. Call before the first write.
+    pub fn inline_up_to(mut self, limit: usize) -> ObjectWriter {
+        if self.size == 0 && self.file.is_none() {
+            self.pending = Some((Vec::new(), limit));
+        }
+        self
+    }
+
     /// Appends (plaintext) bytes.
     pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.finished {
+            return Err(io::Error::other("writer already finished"));
+        }
         self.md5.update(data);
         for h in &mut self.hashers {
             h.update(data);
@@ -314,10 +361,7 @@ impl ObjectWriter {
             }
             None => data,
         };
-        match self.file.as_mut() {
-            Some(f) => f.write_all(out).await,
-            None => Err(io::Error::other("writer already finished")),
-        }
+        store_bytes(&mut self.pending, &mut self.file, &self.tmp_path, out).await
     }
 
     /// Bytes written so far.
@@ -325,43 +369,102 @@ impl ObjectWriter {
         self.size
     }
 
-    /// Flushes, fsyncs, renames into place and fsyncs the directory.
+    /// Flushes, fsyncs, renames into place and fsyncs the directory; or, when
+    /// the bytes stayed in memory, hands them back without touching the disk.
     pub async fn finish(mut self) -> io::Result<WrittenFile> {
-        let mut file = self
-            .file
-            .take()
-            .ok_or_else(|| io::Error::other("writer already finished"))?;
+        if self.finished {
+            return Err(io::Error::other("writer already finished"));
+        }
         if let Some(enc) = self.encryptor.take() {
             self.scratch.clear();
             enc.finish(&mut self.scratch).map_err(crypto_error)?;
-            file.write_all(&self.scratch).await?;
+            store_bytes(
+                &mut self.pending,
+                &mut self.file,
+                &self.tmp_path,
+                &self.scratch,
+            )
+            .await?;
         }
-        file.flush().await?;
-        let file = file.into_inner();
-        file.sync_all().await?;
-        drop(file);
-        let dir = self
-            .final_path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        tokio::fs::create_dir_all(&dir).await?;
-        tokio::fs::rename(&self.tmp_path, &self.final_path).await?;
+        let inline = match self.pending.take() {
+            Some((bytes, _)) => Some(Bytes::from(bytes)),
+            None => {
+                let mut file = match self.file.take() {
+                    Some(f) => f,
+                    None => open_temp(&self.tmp_path).await?,
+                };
+                file.flush().await?;
+                let file = file.into_inner();
+                file.sync_all().await?;
+                drop(file);
+                let dir = self
+                    .final_path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                tokio::fs::create_dir_all(&dir).await?;
+                tokio::fs::rename(&self.tmp_path, &self.final_path).await?;
+                self.finished = true;
+                tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
+                    .await
+                    .map_err(io::Error::other)??;
+                None
+            }
+        };
         self.finished = true;
-        tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
-            .await
-            .map_err(io::Error::other)??;
         let md5: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
         let checksums = std::mem::take(&mut self.hashers)
             .into_iter()
             .map(|h| (h.algorithm(), h.finish()))
             .collect();
         Ok(WrittenFile {
-            file_id: self.id.clone(),
+            file_id: if inline.is_some() {
+                String::new()
+            } else {
+                self.id.clone()
+            },
             size: self.size,
             md5,
             checksums,
+            inline,
         })
+    }
+}
+
+/// Opens a new temp file for writing.
+async fn open_temp(path: &Path) -> io::Result<BufWriter<tokio::fs::File>> {
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await?;
+    Ok(BufWriter::with_capacity(WRITE_BUFFER, file))
+}
+
+/// Appends stored bytes: to the in-memory buffer while they fit, else to the
+/// temp file (opening it and moving the buffer there first).
+async fn store_bytes(
+    pending: &mut Option<(Vec<u8>, usize)>,
+    file: &mut Option<BufWriter<tokio::fs::File>>,
+    tmp_path: &Path,
+    out: &[u8],
+) -> io::Result<()> {
+    if let Some((buf, limit)) = pending.as_mut() {
+        if buf.len() + out.len() <= *limit {
+            buf.extend_from_slice(out);
+            return Ok(());
+        }
+    }
+    if file.is_none() {
+        let mut f = open_temp(tmp_path).await?;
+        if let Some((buf, _)) = pending.take() {
+            f.write_all(&buf).await?;
+        }
+        *file = Some(f);
+    }
+    match file.as_mut() {
+        Some(f) => f.write_all(out).await,
+        None => Err(io::Error::other("no temp file")),
     }
 }
 
@@ -373,6 +476,51 @@ impl Drop for ObjectWriter {
     }
 }
 
+/// Where the current segment's stored bytes come from.
+enum Source {
+    File(tokio::fs::File),
+    /// Inline bytes, from `pos` on.
+    Memory(Bytes, usize),
+}
+
+impl Source {
+    /// Opens `seg` at stored offset `offset`.
+    async fn open(store: &FileStore, seg: &Segment, offset: u64) -> io::Result<Source> {
+        if let Some(bytes) = &seg.inline {
+            let pos = usize::try_from(offset)
+                .ok()
+                .filter(|p| *p <= bytes.len())
+                .ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::UnexpectedEof, "inline data too short")
+                })?;
+            return Ok(Source::Memory(bytes.clone(), pos));
+        }
+        let mut f = tokio::fs::File::open(store.path_of(&seg.file_id)?).await?;
+        if offset > 0 {
+            f.seek(io::SeekFrom::Start(offset)).await?;
+        }
+        Ok(Source::File(f))
+    }
+
+    /// Up to `want` bytes (empty at the end).
+    async fn read(&mut self, want: usize) -> io::Result<Bytes> {
+        match self {
+            Source::File(f) => {
+                let mut buf = vec![0u8; want];
+                let n = f.read(&mut buf).await?;
+                buf.truncate(n);
+                Ok(Bytes::from(buf))
+            }
+            Source::Memory(bytes, pos) => {
+                let end = bytes.len().min(*pos + want);
+                let out = bytes.slice(*pos..end);
+                *pos = end;
+                Ok(out)
+            }
+        }
+    }
+}
+
 /// Reads a byte range of an object, segment by segment, in bounded chunks.
 pub struct ObjectReader {
     store: FileStore,
@@ -380,7 +528,7 @@ pub struct ObjectReader {
     index: usize,
     offset_in_segment: u64,
     remaining: u64,
-    current: Option<tokio::fs::File>,
+    current: Option<Source>,
     _pin: PinGuard,
     /// Per-segment ciphers of an encrypted object (taken as each segment opens).
     ciphers: Option<Vec<Option<ObjectCipher>>>,
@@ -398,11 +546,7 @@ impl ObjectReader {
                 "object shorter than its metadata",
             )
         })?;
-        let mut f = tokio::fs::File::open(self.store.path_of(&seg.file_id)?).await?;
-        if self.offset_in_segment > 0 {
-            f.seek(io::SeekFrom::Start(self.offset_in_segment)).await?;
-        }
-        self.current = Some(f);
+        self.current = Some(Source::open(&self.store, seg, self.offset_in_segment).await?);
         Ok(())
     }
 
@@ -427,13 +571,10 @@ impl ObjectReader {
             .and_then(|c| c.get_mut(self.index))
             .and_then(Option::take)
             .ok_or_else(|| io::Error::other("segment read twice"))?;
-        let mut f = tokio::fs::File::open(self.store.path_of(&seg.file_id)?).await?;
-        if range.ciphertext_offset > 0 {
-            f.seek(io::SeekFrom::Start(range.ciphertext_offset)).await?;
-        }
+        let source = Source::open(&self.store, seg, range.ciphertext_offset).await?;
         self.decryptor = Some(Decryptor::new(cipher, layout, len, range));
         self.raw_remaining = range.ciphertext_len;
-        self.current = Some(f);
+        self.current = Some(source);
         Ok(())
     }
 
@@ -453,16 +594,16 @@ impl ObjectReader {
                 self.open_current_encrypted().await?;
             }
             let want = (READ_CHUNK as u64).min(self.raw_remaining) as usize;
-            let mut buf = vec![0u8; want];
-            let file = self
+            let source = self
                 .current
                 .as_mut()
                 .ok_or_else(|| io::Error::other("no open segment"))?;
-            let n = if want == 0 {
-                0
+            let buf = if want == 0 {
+                Bytes::new()
             } else {
-                file.read(&mut buf).await?
+                source.read(want).await?
             };
+            let n = buf.len();
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -513,22 +654,21 @@ impl ObjectReader {
                 continue;
             }
             let want = (READ_CHUNK as u64).min(left_in_seg).min(self.remaining) as usize;
-            let mut buf = vec![0u8; want];
-            let file = self
+            let source = self
                 .current
                 .as_mut()
                 .ok_or_else(|| io::Error::other("no open segment"))?;
-            let n = file.read(&mut buf).await?;
+            let buf = source.read(want).await?;
+            let n = buf.len();
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "data file shorter than its metadata",
                 ));
             }
-            buf.truncate(n);
             self.offset_in_segment += n as u64;
             self.remaining -= n as u64;
-            return Ok(Some(Bytes::from(buf)));
+            return Ok(Some(buf));
         }
     }
 
@@ -571,10 +711,7 @@ mod tests {
             w.write(part).await.unwrap();
             let f = w.finish().await.unwrap();
             assert_eq!(f.size, part.len() as u64);
-            segs.push(Segment {
-                file_id: f.file_id,
-                length: f.size,
-            });
+            segs.push(f.segment());
         }
         let read = |s: u64, e: u64| {
             let fs = fs.clone();
@@ -610,10 +747,7 @@ mod tests {
         let mut w = fs.create(&[]).await.unwrap();
         w.write(b"pinned").await.unwrap();
         let f = w.finish().await.unwrap();
-        let segs = vec![Segment {
-            file_id: f.file_id.clone(),
-            length: f.size,
-        }];
+        let segs = vec![f.segment()];
         let path = fs.path_of(&f.file_id).unwrap();
         let mut reader = fs.open_reader(segs.clone(), 0, 6).await.unwrap();
         fs.remove_all(std::slice::from_ref(&f.file_id));
@@ -643,10 +777,7 @@ mod tests {
             assert_eq!(f.size, part.len() as u64);
             let on_disk = std::fs::read(fs.path_of(&f.file_id).unwrap()).unwrap();
             assert!(on_disk.len() > part.len(), "chunk tags on disk");
-            segs.push(Segment {
-                file_id: f.file_id,
-                length: f.size,
-            });
+            segs.push(f.segment());
         }
         let read = |s: u64, e: u64| {
             let fs = fs.clone();
@@ -685,6 +816,95 @@ mod tests {
         assert_eq!(read(0, 1000).await.unwrap(), &data[..1000]);
         let err = read(150_000, 150_010).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn small_contents_stay_inline_and_large_ones_spill_to_a_file() {
+        let dir = temp_dir("inline");
+        let fs = FileStore::open(&dir).unwrap();
+        let key = [5u8; 32];
+        let cipher = || ObjectCipher::new(&key, [1u8; 12], b"inline").unwrap();
+        let files_on_disk = || {
+            std::fs::read_dir(dir.join("objects"))
+                .unwrap()
+                .flatten()
+                .filter(|d| d.file_name() != "tmp")
+                .map(|d| std::fs::read_dir(d.path()).unwrap().count())
+                .sum::<usize>()
+        };
+        for encrypted in [false, true] {
+            // Inline: written in pieces, nothing on disk, read back in ranges.
+            let data: Vec<u8> = (0..5000u32).map(|i| (i % 239) as u8).collect();
+            let w = fs
+                .create_encrypted(&[ChecksumAlgorithm::Crc32], encrypted.then(cipher))
+                .await
+                .unwrap();
+            let mut w = w.inline_up_to(INLINE_LIMIT);
+            for piece in data.chunks(1000) {
+                w.write(piece).await.unwrap();
+            }
+            let f = w.finish().await.unwrap();
+            assert!(f.file_id.is_empty() && f.files().is_empty());
+            let stored = f.inline.clone().unwrap();
+            assert_eq!(
+                stored.len() > data.len(),
+                encrypted,
+                "tags only when encrypted"
+            );
+            if encrypted {
+                assert!(
+                    !stored.windows(64).any(|w| w == &data[100..164]),
+                    "ciphertext"
+                );
+            }
+            assert_eq!(files_on_disk(), 0);
+            for (s, e) in [(0, 5000), (10, 20), (4999, 5000), (0, 0)] {
+                let ciphers = encrypted.then(|| vec![cipher()]);
+                let mut r = fs
+                    .open_decrypting_reader(vec![f.segment()], ciphers, s, e)
+                    .await
+                    .unwrap();
+                let mut out = Vec::new();
+                while let Some(c) = r.next_chunk().await.unwrap() {
+                    out.extend_from_slice(&c);
+                }
+                assert_eq!(out, &data[s as usize..e as usize]);
+            }
+            // Past the limit: a data file, the buffered bytes first.
+            let big: Vec<u8> = (0..INLINE_LIMIT as u32 + 10)
+                .map(|i| (i % 13) as u8)
+                .collect();
+            let mut w = fs
+                .create_encrypted(&[], encrypted.then(cipher))
+                .await
+                .unwrap()
+                .inline_up_to(INLINE_LIMIT);
+            for piece in big.chunks(4096) {
+                w.write(piece).await.unwrap();
+            }
+            let f = w.finish().await.unwrap();
+            assert!(f.inline.is_none() && !f.file_id.is_empty());
+            let ciphers = encrypted.then(|| vec![cipher()]);
+            let mut r = fs
+                .open_decrypting_reader(vec![f.segment()], ciphers, 0, big.len() as u64)
+                .await
+                .unwrap();
+            let mut out = Vec::new();
+            while let Some(c) = r.next_chunk().await.unwrap() {
+                out.extend_from_slice(&c);
+            }
+            assert_eq!(out, big);
+            fs.remove_all(&f.files());
+        }
+        // Without inline_up_to even an empty body is a file.
+        let f = fs.create(&[]).await.unwrap().finish().await.unwrap();
+        assert!(f.inline.is_none() && fs.path_of(&f.file_id).unwrap().exists());
+        // A range past the segments' bytes: the object went away meanwhile.
+        let gone = fs
+            .open_reader(vec![Segment::file(f.file_id.clone(), 0)], 0, 5)
+            .await;
+        assert_eq!(gone.err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
         std::fs::remove_dir_all(dir).unwrap();
     }
 

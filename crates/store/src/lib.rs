@@ -5,7 +5,9 @@
 //! [`MetaStore`] trait ([`sqlite`] is the first backend). A write goes
 //! temp file → fsync → rename → fsync dir, and only then commits the metadata
 //! in one transaction; a crash leaves the old object or the new one, and
-//! [`Store::open`] sweeps the orphan files.
+//! [`Store::open`] sweeps the orphan files. Small objects (up to
+//! [`files::INLINE_LIMIT`] stored bytes) skip the file: their bytes are
+//! committed with the metadata row, made durable by the same commit.
 
 pub mod checksum;
 pub mod error;

@@ -73,11 +73,29 @@ impl BucketField {
     }
 }
 
-/// One data file of an object (a single PUT has one; a multipart object one per part).
+/// One run of an object's bytes (a single PUT has one; a multipart object one
+/// per part): a data file, or for a small object its stored bytes inline in the
+/// metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
+    /// The data file (empty when the bytes are inline).
     pub file_id: String,
+    /// Plaintext length.
     pub length: u64,
+    /// The stored bytes (ciphertext when encrypted) of a small object, kept in
+    /// the metadata row instead of a file of its own.
+    pub inline: Option<bytes::Bytes>,
+}
+
+impl Segment {
+    /// A segment stored in data file `file_id`.
+    pub fn file(file_id: impl Into<String>, length: u64) -> Segment {
+        Segment {
+            file_id: file_id.into(),
+            length,
+            inline: None,
+        }
+    }
 }
 
 /// A stored checksum of a whole object or a part.

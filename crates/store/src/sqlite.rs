@@ -95,6 +95,9 @@ const SCHEMA_V2: &str = "ALTER TABLE s3_uploads ADD COLUMN checksum_type TEXT;";
 /// Server-side encryption details of each uploaded part (its own nonce).
 const SCHEMA_V3: &str = "ALTER TABLE s3_parts ADD COLUMN encryption TEXT;";
 
+/// Small objects' stored bytes, inline in their segment row (`file_id` empty).
+const SCHEMA_V4: &str = "ALTER TABLE s3_segments ADD COLUMN data BLOB;";
+
 /// Rows fetched per listing query.
 const BATCH: usize = 1000;
 
@@ -344,7 +347,7 @@ fn start_cursor(query: &ListQuery, marker_id: Option<i64>) -> Cursor {
 impl SqliteMeta {
     /// Registers the schema and opens the backend.
     pub fn open(db: Arc<Db>) -> Result<SqliteMeta, StoreError> {
-        db.migrate("s3", &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3])?;
+        db.migrate("s3", &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4])?;
         Ok(SqliteMeta { db })
     }
 
@@ -382,7 +385,9 @@ fn bucket_versioning(tx: &Connection, bucket: &str) -> Result<Versioning, StoreE
 fn delete_rows(tx: &Connection, ids: &[i64]) -> Result<Vec<String>, StoreError> {
     let mut files = Vec::new();
     for id in ids {
-        let mut stmt = tx.prepare_cached("SELECT file_id FROM s3_segments WHERE object_id = ?1")?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT file_id FROM s3_segments WHERE object_id = ?1 AND file_id != ''",
+        )?;
         let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
         for f in rows {
             files.push(f?);
@@ -449,8 +454,14 @@ fn insert_version(
     let row_id = tx.last_insert_rowid();
     for (seq, seg) in object.segments.iter().enumerate() {
         tx.execute(
-            "INSERT INTO s3_segments (object_id, seq, file_id, length) VALUES (?1, ?2, ?3, ?4)",
-            params![row_id, seq as i64, seg.file_id, seg.length as i64],
+            "INSERT INTO s3_segments (object_id, seq, file_id, length, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                row_id,
+                seq as i64,
+                seg.file_id,
+                seg.length as i64,
+                seg.inline.as_deref()
+            ],
         )?;
     }
     Ok((version_id, from_ms(ms(now)), obsolete))
@@ -605,12 +616,13 @@ impl MetaStore for SqliteMeta {
     fn object_segments(&self, row_id: i64) -> Result<Vec<Segment>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT file_id, length FROM s3_segments WHERE object_id = ?1 ORDER BY seq",
+                "SELECT file_id, length, data FROM s3_segments WHERE object_id = ?1 ORDER BY seq",
             )?;
             let rows = stmt.query_map([row_id], |r| {
                 Ok(Segment {
                     file_id: r.get(0)?,
                     length: r.get::<_, i64>(1)? as u64,
+                    inline: r.get::<_, Option<Vec<u8>>>(2)?.map(bytes::Bytes::from),
                 })
             })?;
             rows.collect()

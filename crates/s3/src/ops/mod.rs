@@ -301,13 +301,37 @@ pub(crate) fn checksum_request(
     }))
 }
 
-/// Streams the request body into a new data file, checking length, MD5 and checksum.
+/// Where received bytes go: a data file always (parts, which completion joins
+/// by file), or inline in the metadata when small (whole objects).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Destination {
+    File,
+    InlineWhenSmall,
+}
+
+impl Destination {
+    /// Applies the destination to a new writer.
+    pub(crate) fn apply(
+        self,
+        writer: strongbox_store::ObjectWriter,
+    ) -> strongbox_store::ObjectWriter {
+        match self {
+            Destination::File => writer,
+            Destination::InlineWhenSmall => {
+                writer.inline_up_to(strongbox_store::files::INLINE_LIMIT)
+            }
+        }
+    }
+}
+
+/// Streams the request body into new stored bytes, checking length, MD5 and checksum.
 pub(crate) async fn receive_body(
     service: &S3Service,
     req: &mut S3Request,
     checksum: Option<&ChecksumRequest>,
     max_size: u64,
     cipher: Option<strongbox_kms::object_crypto::ObjectCipher>,
+    destination: Destination,
 ) -> Result<(WrittenFile, Option<StoredChecksum>), S3Error> {
     let md5 = content_md5(&req.headers)?;
     if let Some(len) = req.body.decoded_length {
@@ -317,11 +341,13 @@ pub(crate) async fn receive_body(
     }
     let algorithms: Vec<ChecksumAlgorithm> =
         checksum.map(|c| vec![c.algorithm]).unwrap_or_default();
-    let mut writer = service
-        .store
-        .files
-        .create_encrypted(&algorithms, cipher)
-        .await?;
+    let mut writer = destination.apply(
+        service
+            .store
+            .files
+            .create_encrypted(&algorithms, cipher)
+            .await?,
+    );
     while let Some(chunk) = req.body.next_chunk().await {
         let chunk = chunk?;
         if writer.size() + chunk.len() as u64 > max_size {
@@ -337,9 +363,7 @@ pub(crate) async fn receive_body(
     let written = writer.finish().await?;
     // From here on, the data file exists; remove it on any failure.
     let fail = |e: S3Error| {
-        service
-            .store
-            .discard_files(std::slice::from_ref(&written.file_id));
+        service.store.discard_files(&written.files());
         e
     };
     if let Some(expected) = md5 {

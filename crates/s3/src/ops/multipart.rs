@@ -9,7 +9,7 @@ use strongbox_store::{
 use super::object::{check_write_conditions, composite_checksum, multipart_etag, new_object_acl};
 use super::{
     check_key, checksum_request, owner_of, parse_max, quoted, receive_body, stored_headers,
-    url_encode, user_metadata,
+    url_encode, user_metadata, Destination,
 };
 use crate::authorization::{authorize, Op};
 use crate::dates::iso8601;
@@ -211,8 +211,15 @@ impl S3Service {
         authorize(req, Op::UploadPart, Some(&bucket), Some(key), None)?;
         let checksum = checksum_request(&req.headers, upload.checksum_algorithm)?;
         let (part_enc, cipher, encryption) = self.part_encryption(req, &upload, number)?;
-        let (written, stored) =
-            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE, cipher).await?;
+        let (written, stored) = receive_body(
+            self,
+            req,
+            checksum.as_ref(),
+            super::MAX_PUT_SIZE,
+            cipher,
+            Destination::File,
+        )
+        .await?;
         let etag = super::hex(&written.md5);
         self.record_part(
             &upload,
@@ -300,7 +307,14 @@ impl S3Service {
         }
         let (part_enc, cipher, encryption) = self.part_encryption(req, &upload, number)?;
         let written = self
-            .copy_bytes(req, &source, start, end, upload.checksum_algorithm, cipher)
+            .copy_bytes(
+                req,
+                &source,
+                start..end,
+                upload.checksum_algorithm,
+                cipher,
+                Destination::File,
+            )
             .await?;
         let etag = super::hex(&written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
@@ -459,10 +473,7 @@ impl S3Service {
             acl: upload.acl.clone(),
             segments: chosen
                 .iter()
-                .map(|p| Segment {
-                    file_id: p.file_id.clone(),
-                    length: p.size,
-                })
+                .map(|p| Segment::file(p.file_id.clone(), p.size))
                 .collect(),
             parts: chosen.iter().map(|p| p.size).collect(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),

@@ -6,6 +6,7 @@ use strongbox_store::{NewObject, ObjectVersion, StoredChecksum, Versioning};
 
 use super::{
     check_key, checksum_request, object_info, quoted, receive_body, stored_headers, user_metadata,
+    Destination,
 };
 use crate::acl::{acl_from_headers, Acl};
 use crate::authorization::{
@@ -201,8 +202,15 @@ impl S3Service {
         check_write_conditions(self, req, bucket_name, key)?;
         // The data key comes first: a KMS denial stores nothing.
         let (encryption, cipher) = self.single_segment_encryption(req, &bucket, key)?;
-        let (written, stored_checksum) =
-            receive_body(self, req, checksum.as_ref(), super::MAX_PUT_SIZE, cipher).await?;
+        let (written, stored_checksum) = receive_body(
+            self,
+            req,
+            checksum.as_ref(),
+            super::MAX_PUT_SIZE,
+            cipher,
+            Destination::InlineWhenSmall,
+        )
+        .await?;
         let etag = super::hex(&written.md5);
         let object = NewObject {
             bucket: bucket_name.to_string(),
@@ -217,17 +225,14 @@ impl S3Service {
             tags,
             owner_account: owner,
             acl: Some(acl.to_json()),
-            segments: vec![strongbox_store::Segment {
-                file_id: written.file_id.clone(),
-                length: written.size,
-            }],
+            segments: vec![written.segment()],
             parts: Vec::new(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),
         };
         let outcome = match self.store.meta.put_object(object) {
             Ok(o) => o,
             Err(e) => {
-                self.store.discard_files(&[written.file_id]);
+                self.store.discard_files(&written.files());
                 return Err(S3Error::from(e).into());
             }
         };
@@ -440,6 +445,10 @@ impl S3Service {
             return Ok(Some(reply));
         }
         let segments = self.store.meta.object_segments(o.row_id)?;
+        if segments.iter().map(|s| s.length).sum::<u64>() != o.size {
+            // Overwritten or deleted since the lookup: look it up again.
+            return Ok(None);
+        }
         // GetObject needs kms:Decrypt on an SSE-KMS object's key, as the caller.
         let ciphers =
             self.read_ciphers(req, encryption.as_ref(), customer.as_ref(), segments.len())?;
@@ -686,7 +695,7 @@ impl S3Service {
         Ok((bucket, o))
     }
 
-    /// Copies bytes `[start, end)` of `source` into a new data file.
+    /// Copies bytes `range` of `source` into new stored bytes.
     /// The source is decrypted (SSE-C source keys from the
     /// `x-amz-copy-source-server-side-encryption-customer-*` headers; SSE-KMS
     /// needs kms:Decrypt as the caller) and the copy encrypted with `cipher`.
@@ -694,10 +703,10 @@ impl S3Service {
         &self,
         req: &S3Request,
         source: &ObjectVersion,
-        start: u64,
-        end: u64,
+        range: std::ops::Range<u64>,
         algorithm: Option<strongbox_store::ChecksumAlgorithm>,
         cipher: Option<ObjectCipher>,
+        destination: Destination,
     ) -> Result<strongbox_store::WrittenFile, S3Error> {
         let segments = self.store.meta.object_segments(source.row_id)?;
         let source_encryption = StoredEncryption::from_json(source.encryption.as_deref());
@@ -715,14 +724,15 @@ impl S3Service {
         let mut reader = self
             .store
             .files
-            .open_decrypting_reader(segments, ciphers, start, end)
+            .open_decrypting_reader(segments, ciphers, range.start, range.end)
             .await?;
         let algorithms: Vec<_> = algorithm.into_iter().collect();
-        let mut writer = self
-            .store
-            .files
-            .create_encrypted(&algorithms, cipher)
-            .await?;
+        let mut writer = destination.apply(
+            self.store
+                .files
+                .create_encrypted(&algorithms, cipher)
+                .await?,
+        );
         while let Some(chunk) = reader.next_chunk().await? {
             writer.write(&chunk).await?;
         }
@@ -798,7 +808,14 @@ impl S3Service {
             .or(Some(strongbox_store::ChecksumAlgorithm::Crc64Nvme));
         let (encryption, cipher) = self.single_segment_encryption(req, &bucket, key)?;
         let written = self
-            .copy_bytes(req, &source, 0, source.size, algorithm, cipher)
+            .copy_bytes(
+                req,
+                &source,
+                0..source.size,
+                algorithm,
+                cipher,
+                Destination::InlineWhenSmall,
+            )
             .await?;
         let etag = super::hex(&written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
@@ -819,17 +836,14 @@ impl S3Service {
             tags,
             owner_account: owner,
             acl: Some(acl.to_json()),
-            segments: vec![strongbox_store::Segment {
-                file_id: written.file_id.clone(),
-                length: written.size,
-            }],
+            segments: vec![written.segment()],
             parts: Vec::new(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),
         };
         let outcome = match self.store.meta.put_object(object) {
             Ok(o) => o,
             Err(e) => {
-                self.store.discard_files(&[written.file_id]);
+                self.store.discard_files(&written.files());
                 return Err(S3Error::from(e).into());
             }
         };

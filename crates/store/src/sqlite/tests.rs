@@ -27,10 +27,7 @@ fn obj(key: &str, file: &str) -> NewObject {
         size: 1,
         etag: "e".into(),
         owner_account: "111111111111".into(),
-        segments: vec![Segment {
-            file_id: file.into(),
-            length: 1,
-        }],
+        segments: vec![Segment::file(file, 1)],
         ..NewObject::default()
     }
 }
@@ -91,6 +88,27 @@ fn overwrite_unversioned() {
     assert!(!d.delete_marker);
     assert!(m.get_object("b", "k", None).unwrap().is_none());
     assert_eq!(m.referenced_files().unwrap().len(), 0);
+}
+
+#[test]
+fn inline_bytes_are_stored_with_the_row_and_leave_no_file_to_remove() {
+    let m = meta();
+    m.create_bucket(&bucket("b")).unwrap();
+    let mut small = obj("k", "");
+    small.segments = vec![Segment {
+        file_id: String::new(),
+        length: 3,
+        inline: Some(bytes::Bytes::from_static(b"abc")),
+    }];
+    m.put_object(small).unwrap();
+    let o = m.get_object("b", "k", None).unwrap().unwrap();
+    let segs = m.object_segments(o.row_id).unwrap();
+    assert_eq!(segs[0].inline.as_deref(), Some(&b"abc"[..]));
+    // Overwriting an inline object with a file-backed one obsoletes no file.
+    let b = m.put_object(obj("k", "f2")).unwrap();
+    assert!(b.obsolete_files.is_empty());
+    let o = m.get_object("b", "k", None).unwrap().unwrap();
+    assert_eq!(m.object_segments(o.row_id).unwrap()[0].inline, None);
 }
 
 #[test]
@@ -316,10 +334,7 @@ fn multipart() {
     let rest = m.list_uploads(&q2).unwrap();
     assert!(matches!(&rest.entries[..], [Listed::Item(u)] if u.upload_id == "u2"));
     let mut o = obj("k", "p1b");
-    o.segments.push(Segment {
-        file_id: "p3".into(),
-        length: 5,
-    });
+    o.segments.push(Segment::file("p3", 5));
     let done = m.complete_upload("u1", o).unwrap();
     assert_eq!(done.obsolete_files, vec!["p2".to_string()]);
     assert!(matches!(
