@@ -443,6 +443,35 @@ impl Decryptor {
         self.layout.chunk_count(self.plaintext_len) - 1
     }
 
+    /// Ciphertext length of the next chunk of the range.
+    fn next_chunk_len(&self) -> Result<usize, ObjectCryptoError> {
+        if self.next_index > self.range.last_chunk {
+            return Err(ObjectCryptoError::Length);
+        }
+        Ok(self
+            .layout
+            .ciphertext_chunk_len(self.next_index, self.plaintext_len) as usize)
+    }
+
+    /// Decrypts the next chunk (all of `chunk`) in place and moves on; returns
+    /// where in `chunk` the requested plaintext lies (possibly empty).
+    fn open_next_chunk(
+        &mut self,
+        chunk: &mut [u8],
+    ) -> Result<std::ops::Range<usize>, ObjectCryptoError> {
+        let is_final = self.next_index == self.final_index();
+        let plain_len = self
+            .cipher
+            .decrypt_chunk_in_place(self.next_index, is_final, chunk)?
+            .len();
+        let from = (self.skip as usize).min(plain_len);
+        let take = ((plain_len - from) as u64).min(self.remaining) as usize;
+        self.skip -= from as u64;
+        self.remaining -= take as u64;
+        self.next_index += 1;
+        Ok(from..from + take)
+    }
+
     /// Feeds ciphertext; appends the plaintext of every completed chunk.
     pub fn update(
         &mut self,
@@ -450,33 +479,57 @@ impl Decryptor {
         out: &mut Vec<u8>,
     ) -> Result<(), ObjectCryptoError> {
         while !ciphertext.is_empty() {
-            if self.next_index > self.range.last_chunk {
-                return Err(ObjectCryptoError::Length);
-            }
-            let want = self
-                .layout
-                .ciphertext_chunk_len(self.next_index, self.plaintext_len)
-                as usize;
+            let want = self.next_chunk_len()?;
             let n = (want - self.buffer.len()).min(ciphertext.len());
             self.buffer.extend_from_slice(&ciphertext[..n]);
             ciphertext = &ciphertext[n..];
             if self.buffer.len() == want {
-                let is_final = self.next_index == self.final_index();
-                let plain = self.cipher.decrypt_chunk_in_place(
-                    self.next_index,
-                    is_final,
-                    &mut self.buffer,
-                )?;
-                let from = (self.skip as usize).min(plain.len());
-                let take = ((plain.len() - from) as u64).min(self.remaining) as usize;
-                out.extend_from_slice(&plain[from..from + take]);
-                self.skip -= from as u64;
-                self.remaining -= take as u64;
-                self.buffer.clear();
-                self.next_index += 1;
+                let mut chunk = std::mem::take(&mut self.buffer);
+                let wanted = self.open_next_chunk(&mut chunk)?;
+                out.extend_from_slice(&chunk[wanted]);
+                chunk.clear();
+                self.buffer = chunk;
             }
         }
         Ok(())
+    }
+
+    /// Decrypts the next whole chunks of the range in place, without copying:
+    /// `buf` must hold exactly a run of complete chunks (and nothing may be
+    /// buffered from [`Decryptor::update`]). Returns where in `buf` the
+    /// requested plaintext lies, one range per chunk that contributes.
+    pub fn open_in_place(
+        &mut self,
+        buf: &mut [u8],
+    ) -> Result<Vec<std::ops::Range<usize>>, ObjectCryptoError> {
+        if !self.buffer.is_empty() {
+            return Err(ObjectCryptoError::Length);
+        }
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < buf.len() {
+            let want = self.next_chunk_len()?;
+            let chunk = buf
+                .get_mut(pos..pos + want)
+                .ok_or(ObjectCryptoError::Length)?;
+            let wanted = self.open_next_chunk(chunk)?;
+            if !wanted.is_empty() {
+                out.push(pos + wanted.start..pos + wanted.end);
+            }
+            pos += want;
+        }
+        Ok(out)
+    }
+
+    /// Ciphertext bytes of the next `n` chunks of the range (fewer at its end).
+    pub fn next_chunks_len(&self, n: u64) -> u64 {
+        let last = self
+            .range
+            .last_chunk
+            .min(self.next_index.saturating_add(n).saturating_sub(1));
+        (self.next_index..=last)
+            .map(|i| self.layout.ciphertext_chunk_len(i, self.plaintext_len))
+            .sum()
     }
 
     /// Checks that every chunk of the range arrived.
@@ -682,6 +735,51 @@ mod tests {
                 assert_eq!(out, &plain[start as usize..=end as usize]);
             }
         }
+    }
+
+    #[test]
+    fn in_place_decrypt_of_whole_chunk_runs_matches_slices() {
+        let l = ChunkLayout { plaintext_chunk: 8 };
+        let plain = data(50);
+        let ct = encrypt_all(cipher(b"x"), l, &plain).unwrap();
+        for start in 0..50u64 {
+            for end in [start, (start + 13).min(49), 49] {
+                for per_read in [1u64, 2, 5] {
+                    let r = l.chunk_range(start, Some(end), 50).unwrap();
+                    let mut dec = Decryptor::new(cipher(b"x"), l, 50, r);
+                    let mut offset = r.ciphertext_offset as usize;
+                    let mut out = Vec::new();
+                    loop {
+                        let n = dec.next_chunks_len(per_read) as usize;
+                        if n == 0 {
+                            break;
+                        }
+                        let mut buf = ct[offset..offset + n].to_vec();
+                        for range in dec.open_in_place(&mut buf).unwrap() {
+                            out.extend_from_slice(&buf[range]);
+                        }
+                        offset += n;
+                    }
+                    assert_eq!(offset as u64, r.ciphertext_offset + r.ciphertext_len);
+                    dec.finish().unwrap();
+                    assert_eq!(out, &plain[start as usize..=end as usize]);
+                }
+            }
+        }
+        // A partial chunk, or a tampered one, is refused.
+        let r = l.chunk_range(0, None, 50).unwrap();
+        let mut dec = Decryptor::new(cipher(b"x"), l, 50, r);
+        assert_eq!(
+            dec.open_in_place(&mut ct[..10].to_vec()),
+            Err(ObjectCryptoError::Length)
+        );
+        let mut dec = Decryptor::new(cipher(b"x"), l, 50, r);
+        let mut bad = ct[..24].to_vec();
+        bad[3] ^= 1;
+        assert_eq!(
+            dec.open_in_place(&mut bad),
+            Err(ObjectCryptoError::Authentication)
+        );
     }
 
     #[test]

@@ -6,16 +6,16 @@
 //! [`ObjectReader`]: the one place where a per-object transform (encryption)
 //! will be inserted.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use md5::{Digest as _, Md5};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncWriteExt, BufWriter};
 
 use crate::checksum::{ChecksumAlgorithm, ChecksumHasher};
 use crate::model::Segment;
@@ -31,6 +31,8 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send>>;
 
 const WRITE_BUFFER: usize = 1 << 20;
 const READ_CHUNK: usize = 256 * 1024;
+/// Ciphertext chunks (64 KiB each) read and decrypted at a time.
+const CHUNKS_PER_READ: u64 = 16;
 
 /// The directory of object data files.
 #[derive(Clone, Debug)]
@@ -245,6 +247,7 @@ impl FileStore {
             ciphers,
             decryptor: None,
             raw_remaining: 0,
+            ready: VecDeque::new(),
         };
         // Skip whole segments before `start`.
         let mut skip = start;
@@ -478,7 +481,12 @@ impl Drop for ObjectWriter {
 
 /// Where the current segment's stored bytes come from.
 enum Source {
-    File(tokio::fs::File),
+    /// A data file, read from `offset` on with positional reads on the
+    /// blocking pool, straight into the buffer that is handed on.
+    File {
+        file: Arc<std::fs::File>,
+        offset: u64,
+    },
     /// Inline bytes, from `pos` on.
     Memory(Bytes, usize),
 }
@@ -495,30 +503,53 @@ impl Source {
                 })?;
             return Ok(Source::Memory(bytes.clone(), pos));
         }
-        let mut f = tokio::fs::File::open(store.path_of(&seg.file_id)?).await?;
-        if offset > 0 {
-            f.seek(io::SeekFrom::Start(offset)).await?;
-        }
-        Ok(Source::File(f))
+        let path = store.path_of(&seg.file_id)?;
+        let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(Source::File {
+            file: Arc::new(file),
+            offset,
+        })
     }
 
-    /// Up to `want` bytes (empty at the end).
-    async fn read(&mut self, want: usize) -> io::Result<Bytes> {
+    /// The next `want` bytes; fewer only at the end of the stored bytes.
+    async fn read(&mut self, want: usize) -> io::Result<BytesMut> {
         match self {
-            Source::File(f) => {
-                let mut buf = vec![0u8; want];
-                let n = f.read(&mut buf).await?;
-                buf.truncate(n);
-                Ok(Bytes::from(buf))
+            Source::File { file, offset } => {
+                let file = Arc::clone(file);
+                let at = *offset;
+                let buf = tokio::task::spawn_blocking(move || read_at_most(&file, at, want))
+                    .await
+                    .map_err(io::Error::other)??;
+                *offset += buf.len() as u64;
+                Ok(buf)
             }
             Source::Memory(bytes, pos) => {
                 let end = bytes.len().min(*pos + want);
-                let out = bytes.slice(*pos..end);
+                let out = BytesMut::from(&bytes[*pos..end]);
                 *pos = end;
                 Ok(out)
             }
         }
     }
+}
+
+/// Reads up to `want` bytes at `offset` (fewer only at the end of the file).
+fn read_at_most(file: &std::fs::File, offset: u64, want: usize) -> io::Result<BytesMut> {
+    use std::os::unix::fs::FileExt as _;
+    let mut buf = BytesMut::zeroed(want);
+    let mut filled = 0;
+    while filled < want {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 /// Reads a byte range of an object, segment by segment, in bounded chunks.
@@ -536,6 +567,8 @@ pub struct ObjectReader {
     decryptor: Option<Decryptor>,
     /// Ciphertext bytes still to read from the current segment.
     raw_remaining: u64,
+    /// Decrypted plaintext not yet handed out.
+    ready: VecDeque<Bytes>,
 }
 
 impl ObjectReader {
@@ -578,9 +611,14 @@ impl ObjectReader {
         Ok(())
     }
 
-    /// The next plaintext chunk of an encrypted object.
+    /// The next plaintext chunk of an encrypted object. Whole ciphertext
+    /// chunks are read into one buffer, decrypted in place and handed out as
+    /// slices of it.
     async fn next_decrypted(&mut self) -> io::Result<Option<Bytes>> {
         loop {
+            if let Some(b) = self.ready.pop_front() {
+                return Ok(Some(b));
+            }
             if self.remaining == 0 {
                 return Ok(None);
             }
@@ -593,32 +631,33 @@ impl ObjectReader {
                 }
                 self.open_current_encrypted().await?;
             }
-            let want = (READ_CHUNK as u64).min(self.raw_remaining) as usize;
-            let source = self
-                .current
-                .as_mut()
-                .ok_or_else(|| io::Error::other("no open segment"))?;
-            let buf = if want == 0 {
-                Bytes::new()
-            } else {
-                source.read(want).await?
-            };
-            let n = buf.len();
-            if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "data file shorter than its metadata",
-                ));
-            }
-            self.raw_remaining -= n as u64;
-            let mut out = Vec::with_capacity(n);
             let dec = self
                 .decryptor
                 .as_mut()
                 .ok_or_else(|| io::Error::other("no decryptor"))?;
-            dec.update(&buf[..n], &mut out).map_err(crypto_error)?;
-            self.remaining = self.remaining.saturating_sub(out.len() as u64);
-            self.offset_in_segment += out.len() as u64;
+            let want = dec.next_chunks_len(CHUNKS_PER_READ).min(self.raw_remaining) as usize;
+            if want > 0 {
+                let source = self
+                    .current
+                    .as_mut()
+                    .ok_or_else(|| io::Error::other("no open segment"))?;
+                let mut buf = source.read(want).await?;
+                if buf.len() < want {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "data file shorter than its metadata",
+                    ));
+                }
+                self.raw_remaining -= want as u64;
+                let ranges = dec.open_in_place(&mut buf).map_err(crypto_error)?;
+                let buf = buf.freeze();
+                for r in ranges {
+                    let n = r.len() as u64;
+                    self.remaining = self.remaining.saturating_sub(n);
+                    self.offset_in_segment += n;
+                    self.ready.push_back(buf.slice(r));
+                }
+            }
             if self.raw_remaining == 0 {
                 if let Some(dec) = self.decryptor.take() {
                     dec.finish().map_err(crypto_error)?;
@@ -626,9 +665,6 @@ impl ObjectReader {
                 self.index += 1;
                 self.offset_in_segment = 0;
                 self.current = None;
-            }
-            if !out.is_empty() {
-                return Ok(Some(Bytes::from(out)));
             }
         }
     }
@@ -658,7 +694,7 @@ impl ObjectReader {
                 .current
                 .as_mut()
                 .ok_or_else(|| io::Error::other("no open segment"))?;
-            let buf = source.read(want).await?;
+            let buf = source.read(want).await?.freeze();
             let n = buf.len();
             if n == 0 {
                 return Err(io::Error::new(
