@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::Stream;
 use md5::{Digest as _, Md5};
 use tokio::io::{AsyncWriteExt, BufWriter};
@@ -481,7 +481,7 @@ impl Drop for ObjectWriter {
 
 /// Where the current segment's stored bytes come from.
 enum Source {
-    /// A data file, read from `offset` on with positional reads on the
+    /// A data file (this reader's own handle), read from `offset` on, on the
     /// blocking pool, straight into the buffer that is handed on.
     File {
         file: Arc<std::fs::File>,
@@ -514,7 +514,7 @@ impl Source {
     }
 
     /// The next `want` bytes; fewer only at the end of the stored bytes.
-    async fn read(&mut self, want: usize) -> io::Result<BytesMut> {
+    async fn read(&mut self, want: usize) -> io::Result<Vec<u8>> {
         match self {
             Source::File { file, offset } => {
                 let file = Arc::clone(file);
@@ -527,7 +527,7 @@ impl Source {
             }
             Source::Memory(bytes, pos) => {
                 let end = bytes.len().min(*pos + want);
-                let out = BytesMut::from(&bytes[*pos..end]);
+                let out = bytes[*pos..end].to_vec();
                 *pos = end;
                 Ok(out)
             }
@@ -536,19 +536,13 @@ impl Source {
 }
 
 /// Reads up to `want` bytes at `offset` (fewer only at the end of the file).
-fn read_at_most(file: &std::fs::File, offset: u64, want: usize) -> io::Result<BytesMut> {
-    use std::os::unix::fs::FileExt as _;
-    let mut buf = BytesMut::zeroed(want);
-    let mut filled = 0;
-    while filled < want {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(filled);
+/// `read_to_end` fills the vector's spare capacity without zeroing it first.
+fn read_at_most(file: &std::fs::File, offset: u64, want: usize) -> io::Result<Vec<u8>> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = file;
+    file.seek(io::SeekFrom::Start(offset))?;
+    let mut buf = Vec::with_capacity(want);
+    file.take(want as u64).read_to_end(&mut buf)?;
     Ok(buf)
 }
 
@@ -650,7 +644,7 @@ impl ObjectReader {
                 }
                 self.raw_remaining -= want as u64;
                 let ranges = dec.open_in_place(&mut buf).map_err(crypto_error)?;
-                let buf = buf.freeze();
+                let buf = Bytes::from(buf);
                 for r in ranges {
                     let n = r.len() as u64;
                     self.remaining = self.remaining.saturating_sub(n);
@@ -694,7 +688,7 @@ impl ObjectReader {
                 .current
                 .as_mut()
                 .ok_or_else(|| io::Error::other("no open segment"))?;
-            let buf = source.read(want).await?.freeze();
+            let buf = Bytes::from(source.read(want).await?);
             let n = buf.len();
             if n == 0 {
                 return Err(io::Error::new(
