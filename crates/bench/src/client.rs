@@ -66,6 +66,8 @@ pub struct Answer {
     pub body_len: u64,
     /// The body, when it was asked to be kept.
     pub body: Option<Bytes>,
+    /// The `x-amz-server-side-encryption` header, if any.
+    pub server_side_encryption: Option<String>,
 }
 
 /// A keep-alive connection to the endpoint.
@@ -175,6 +177,11 @@ async fn send_and_read(
 ) -> Result<Answer, ClientError> {
     let response = sender.send_request(request).await?;
     let status = response.status();
+    let server_side_encryption = response
+        .headers()
+        .get("x-amz-server-side-encryption")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let mut body = response.into_body();
     let mut body_len = 0u64;
     let mut kept = Vec::new();
@@ -190,6 +197,7 @@ async fn send_and_read(
         status,
         body_len,
         body: keep_body.then(|| Bytes::from(kept)),
+        server_side_encryption,
     })
 }
 

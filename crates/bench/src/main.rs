@@ -1,9 +1,11 @@
 //! `strongbox-bench`: a load test against a running (or self-started) Strongbox server:
-//! PUT/GET throughput and latency per object size and client count, the cost of
-//! authorization with many policies, and the disk's `dd` bandwidth as a baseline.
+//! PUT/GET throughput and latency per object size, client count and server-side
+//! encryption mode, the cost of authorization with many policies, and the disk's `dd`
+//! bandwidth as a baseline.
 
 mod client;
 mod disk;
+mod encryption;
 mod policies;
 mod report;
 mod server;
@@ -14,12 +16,14 @@ mod workload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use strongbox_sigv4::sign::Credentials;
 
 use crate::client::{Connection, Endpoint, Signer};
+use crate::encryption::Encryption;
 use crate::report::{AuthCost, Report, ThroughputRow};
 use crate::server::ServerProcess;
 use crate::workload::{Operation, Payload, PhaseConfig};
@@ -77,6 +81,11 @@ struct Cli {
     /// times (each phase lasting --duration / rounds), so drift affects both alike.
     #[arg(long, default_value_t = 3)]
     auth_rounds: u32,
+    /// Server-side encryption of the throughput phases, comma-separated: `none` (the
+    /// plaintext baseline; needs --start-server), `sse-s3`, `sse-kms` (a new KMS key).
+    /// With --start-server each mode gets its own fresh server.
+    #[arg(long, default_value = "sse-s3", value_parser = |s: &str| units::parse_list(s, Encryption::parse).map(List))]
+    encryption: List<Encryption>,
     /// Skip the authorization-cost workload.
     #[arg(long)]
     skip_auth: bool,
@@ -103,92 +112,116 @@ struct List<T>(Vec<T>);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut server = None;
-    let endpoint = match (&cli.start_server, &cli.endpoint) {
-        (Some(binary), _) => {
-            let parent = cli.data_dir.clone().unwrap_or_else(std::env::temp_dir);
-            match ServerProcess::start(binary, &parent, &cli.access_key, &cli.secret_key) {
-                Ok(s) => {
-                    eprintln!(
-                        "started {} on {} (data dir {})",
-                        binary.display(),
-                        s.addr,
-                        s.data_dir.display()
-                    );
-                    let endpoint = Endpoint {
-                        addr: s.addr,
-                        host: s.addr.to_string(),
-                    };
-                    server = Some(s);
-                    endpoint
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+    let modes = &cli.encryption.0;
+    if cli.start_server.is_none() && modes.contains(&Encryption::None) {
+        eprintln!(
+            "error: --encryption none needs --start-server (a server with the plaintext baseline)"
+        );
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
         }
-        (None, Some(url)) => match client::parse_endpoint(url) {
-            Ok(e) => e,
+    };
+    // The authorization cost is measured once, on the server of the first encrypted mode.
+    let auth_mode = modes
+        .iter()
+        .copied()
+        .find(|m| *m != Encryption::None)
+        .unwrap_or(modes[0]);
+    let mut report = Report {
+        throughput: Vec::new(),
+        auth: None,
+        disk: None,
+        disk_dir: String::new(),
+    };
+    for (i, &mode) in modes.iter().enumerate() {
+        let (endpoint, mut server) = match open_endpoint(&cli, mode) {
+            Ok(opened) => opened,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
-        },
-        (None, None) => {
-            eprintln!("error: give --endpoint or --start-server");
+        };
+        if i == 0 {
+            let disk_dir = server
+                .as_ref()
+                .map(|s| s.data_dir.clone())
+                .or_else(|| cli.data_dir.clone())
+                .unwrap_or_else(std::env::temp_dir);
+            if !cli.skip_dd {
+                eprintln!("measuring disk bandwidth with dd in {}", disk_dir.display());
+                report.disk = Some(disk::measure(&disk_dir, (cli.dd_size >> 20).max(1)));
+            }
+            report.disk_dir = disk_dir.display().to_string();
+        }
+        let with_auth = mode == auth_mode && !cli.skip_auth && report.auth.is_none();
+        let result = runtime.block_on(run(&cli, &endpoint, mode, with_auth));
+        if let Some(s) = server.as_mut() {
+            s.stop(cli.keep_data);
+        }
+        match result {
+            Ok((rows, auth)) => {
+                report.throughput.extend(rows);
+                report.auth = report.auth.take().or(auth);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+
+    let md = report::markdown(&report);
+    println!("{md}");
+    if let Some(path) = &cli.markdown {
+        if let Err(e) = std::fs::write(path, &md) {
+            eprintln!("error: writing {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
-    };
-
-    let disk_dir = server
-        .as_ref()
-        .map(|s| s.data_dir.clone())
-        .or_else(|| cli.data_dir.clone())
-        .unwrap_or_else(std::env::temp_dir);
-    let disk = (!cli.skip_dd).then(|| {
-        eprintln!("measuring disk bandwidth with dd in {}", disk_dir.display());
-        disk::measure(&disk_dir, (cli.dd_size >> 20).max(1))
-    });
-
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("starting the runtime: {e}"))
-        .and_then(|runtime| runtime.block_on(run(&cli, &endpoint)));
-
-    if let Some(mut s) = server {
-        s.stop(cli.keep_data);
     }
-    match result {
-        Ok((throughput, auth)) => {
-            let report = Report {
-                throughput,
-                auth,
-                disk,
-                disk_dir: disk_dir.display().to_string(),
+    if let Some(path) = &cli.json {
+        let text = report::to_json(&report).to_string();
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The endpoint for `mode`'s phases: a new server when --start-server (each mode its
+/// own, with the plaintext baseline for `none`), else the given endpoint.
+fn open_endpoint(cli: &Cli, mode: Encryption) -> Result<(Endpoint, Option<ServerProcess>), String> {
+    match (&cli.start_server, &cli.endpoint) {
+        (Some(binary), _) => {
+            let parent = cli.data_dir.clone().unwrap_or_else(std::env::temp_dir);
+            let extra: &[&str] = match mode {
+                Encryption::None => &["--benchmark-plaintext-baseline"],
+                _ => &[],
             };
-            let md = report::markdown(&report);
-            println!("{md}");
-            if let Some(path) = &cli.markdown {
-                if let Err(e) = std::fs::write(path, &md) {
-                    eprintln!("error: writing {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-            }
-            if let Some(path) = &cli.json {
-                let text = report::to_json(&report).to_string();
-                if let Err(e) = std::fs::write(path, text) {
-                    eprintln!("error: writing {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-            }
-            ExitCode::SUCCESS
+            let s = ServerProcess::start(binary, &parent, &cli.access_key, &cli.secret_key, extra)?;
+            eprintln!(
+                "started {} on {} for {} (data dir {})",
+                binary.display(),
+                s.addr,
+                mode.name(),
+                s.data_dir.display()
+            );
+            let endpoint = Endpoint {
+                addr: s.addr,
+                host: s.addr.to_string(),
+            };
+            Ok((endpoint, Some(s)))
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        (None, Some(url)) => Ok((client::parse_endpoint(url)?, None)),
+        (None, None) => Err("give --endpoint or --start-server".into()),
     }
 }
 
@@ -199,9 +232,12 @@ const AUTH_USER: &str = "strongbox-bench-user";
 const AUTH_PREFIX: &str = "auth";
 const AUTH_OBJECT_SIZE: u64 = 4096;
 
+/// The throughput phases of one encryption mode, and the authorization cost if asked.
 async fn run(
     cli: &Cli,
     endpoint: &Endpoint,
+    mode: Encryption,
+    with_auth: bool,
 ) -> Result<(Vec<ThroughputRow>, Option<AuthCost>), String> {
     let root = Signer {
         credentials: Credentials::new(&cli.access_key, &cli.secret_key),
@@ -213,6 +249,15 @@ async fn run(
     setup::create_bucket(&mut control, &root, BUCKET)
         .await
         .map_err(|e| e.to_string())?;
+    let kms_key = match mode {
+        Encryption::SseKms => Some(
+            setup::create_kms_key(&mut control, &root)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        _ => None,
+    };
+    let put_headers: Arc<[(String, String)]> = mode.put_headers(kms_key.as_deref()).into();
 
     let clients = &cli.clients.0;
     let sizes = &cli.sizes.0;
@@ -224,15 +269,21 @@ async fn run(
                 label: String::new(),
                 operation: Operation::Put,
                 bucket: BUCKET.to_string(),
-                prefix: format!("{}-c{n}", units::format_size(size)),
+                prefix: format!("{}-{}-c{n}", mode.name(), units::format_size(size)),
                 object_size: size,
                 clients: n,
                 duration: cli.duration,
                 max_ops: cli.ops,
                 keys_per_client: (cli.max_data / size / n as u64).max(1),
+                put_headers: put_headers.clone(),
+                expect_sse: mode.expected_response(),
             };
             let put = PhaseConfig {
-                label: format!("PUT {} × {n} clients", units::format_size(size)),
+                label: format!(
+                    "PUT {} × {n} clients, {}",
+                    units::format_size(size),
+                    mode.name()
+                ),
                 ..base.clone()
             };
             let put_outcome = workload::run_phase(endpoint, &root, &put, &payload, &[])
@@ -240,7 +291,11 @@ async fn run(
                 .map_err(|e| e.to_string())?;
             report_error(&put_outcome.first_error);
             let get = PhaseConfig {
-                label: format!("GET {} × {n} clients", units::format_size(size)),
+                label: format!(
+                    "GET {} × {n} clients, {}",
+                    units::format_size(size),
+                    mode.name()
+                ),
                 operation: Operation::Get,
                 ..base
             };
@@ -253,21 +308,27 @@ async fn run(
                 object_size: size,
                 clients: n,
                 operation: Operation::Put,
+                encryption: mode,
                 summary: put_outcome.summary,
             });
             rows.push(ThroughputRow {
                 object_size: size,
                 clients: n,
                 operation: Operation::Get,
+                encryption: mode,
                 summary: get_outcome.summary,
             });
         }
     }
 
-    let auth = if cli.skip_auth {
-        None
+    let auth = if with_auth {
+        let default_sse = match mode {
+            Encryption::None => None,
+            _ => Some("AES256"),
+        };
+        Some(authorization_cost(cli, endpoint, &root, &mut control, default_sse).await?)
     } else {
-        Some(authorization_cost(cli, endpoint, &root, &mut control).await?)
+        None
     };
     Ok((rows, auth))
 }
@@ -285,6 +346,7 @@ async fn authorization_cost(
     endpoint: &Endpoint,
     root: &Signer,
     control: &mut Connection,
+    default_sse: Option<&'static str>,
 ) -> Result<AuthCost, String> {
     let err = |e: setup::SetupError| e.to_string();
     setup::create_bucket(control, root, AUTH_ROOT_BUCKET)
@@ -323,6 +385,8 @@ async fn authorization_cost(
         duration: (cli.duration / rounds).max(Duration::from_secs(1)),
         max_ops: cli.ops,
         keys_per_client: (cli.max_data / AUTH_OBJECT_SIZE / cli.auth_clients as u64).max(1),
+        put_headers: Arc::from(Vec::new()),
+        expect_sse: default_sse,
     };
     let iam_config = PhaseConfig {
         bucket: AUTH_IAM_BUCKET.to_string(),

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::disk::DiskBaseline;
+use crate::encryption::Encryption;
 use crate::stats::{format_latency, PhaseSummary};
 use crate::units::format_size;
 use crate::workload::Operation;
@@ -12,6 +13,7 @@ pub struct ThroughputRow {
     pub object_size: u64,
     pub clients: usize,
     pub operation: Operation,
+    pub encryption: Encryption,
     pub summary: PhaseSummary,
 }
 
@@ -56,18 +58,23 @@ fn row(label: &str, s: &PhaseSummary) -> String {
 /// Renders the report as Markdown.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::new();
-    out.push_str("| Size | Clients | Op | ops/s | MiB/s | p50 | p99 | ops | errors |\n");
-    out.push_str("|---:|---:|:---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(
+        "| Size | Clients | Op | Encryption | ops/s | MiB/s | p50 | p99 | ops | errors |\n",
+    );
+    out.push_str("|---:|---:|:---|:---|---:|---:|---:|---:|---:|---:|\n");
     for r in &report.throughput {
         let label = format!(
-            "{} | {} | {}",
+            "{} | {} | {} | {}",
             format_size(r.object_size),
             r.clients,
-            r.operation.name()
+            r.operation.name(),
+            r.encryption.name()
         );
         out.push_str(&row(&label, &r.summary));
         out.push('\n');
     }
+
+    out.push_str(&encryption_cost(&report.throughput));
 
     if let Some(auth) = &report.auth {
         out.push_str(&format!(
@@ -140,16 +147,60 @@ pub fn markdown(report: &Report) -> String {
             for r in large {
                 let mib = r.summary.mib_per_sec;
                 out.push_str(&format!(
-                    "| {} {} × {} clients | {mib:.1} | {} | {} | {} |\n",
+                    "| {} {} × {} clients, {} | {mib:.1} | {} | {} | {} |\n",
                     format_size(r.object_size),
                     r.operation.name(),
                     r.clients,
+                    r.encryption.name(),
                     ratio(mib, &disk.write),
                     ratio(mib, &disk.read_uncached),
                     ratio(mib, &disk.read_cached),
                 ));
             }
         }
+    }
+    out
+}
+
+/// Each encrypted workload's throughput next to the plaintext baseline of the same
+/// size, clients and operation (empty when no `none` rows were measured).
+fn encryption_cost(rows: &[ThroughputRow]) -> String {
+    let baseline = |r: &ThroughputRow| {
+        rows.iter().find(|b| {
+            b.encryption == Encryption::None
+                && b.object_size == r.object_size
+                && b.clients == r.clients
+                && b.operation == r.operation
+        })
+    };
+    let mut lines = Vec::new();
+    for r in rows.iter().filter(|r| r.encryption != Encryption::None) {
+        if let Some(base) = baseline(r) {
+            let plain = base.summary.mib_per_sec.max(f64::EPSILON);
+            let ratio = r.summary.mib_per_sec / plain;
+            lines.push(format!(
+                "| {} {} × {} clients | {} | {:.1} | {:.1} | {:.3} | {:+.1}% |\n",
+                format_size(r.object_size),
+                r.operation.name(),
+                r.clients,
+                r.encryption.name(),
+                base.summary.mib_per_sec,
+                r.summary.mib_per_sec,
+                ratio,
+                (ratio - 1.0) * 100.0
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\n**Encryption cost** (each mode on its own fresh server)\n\n");
+    out.push_str(
+        "| Workload | Encryption | plaintext MiB/s | encrypted MiB/s | ratio | change |\n",
+    );
+    out.push_str("|:---|:---|---:|---:|---:|---:|\n");
+    for line in lines {
+        out.push_str(&line);
     }
     out
 }
@@ -176,6 +227,7 @@ pub fn to_json(report: &Report) -> Value {
                 "object_size": r.object_size,
                 "clients": r.clients,
                 "operation": r.operation.name(),
+                "encryption": r.encryption.name(),
                 "result": summary_json(&r.summary),
             })
         })
@@ -229,13 +281,22 @@ mod tests {
                     object_size: 4096,
                     clients: 8,
                     operation: Operation::Put,
+                    encryption: Encryption::SseS3,
                     summary: summary(1000.0, 3.9),
                 },
                 ThroughputRow {
                     object_size: 64 << 20,
                     clients: 8,
                     operation: Operation::Put,
+                    encryption: Encryption::SseS3,
                     summary: summary(5.0, 320.0),
+                },
+                ThroughputRow {
+                    object_size: 64 << 20,
+                    clients: 8,
+                    operation: Operation::Put,
+                    encryption: Encryption::None,
+                    summary: summary(6.25, 400.0),
                 },
             ],
             auth: Some(AuthCost {
@@ -257,11 +318,15 @@ mod tests {
             disk_dir: "/tmp".into(),
         };
         let md = markdown(&report);
-        assert!(md.contains("| 4KiB | 8 | PUT | 1000 | 3.9 | 2.00 ms | 9.00 ms | 100 | 0 |"));
+        assert!(
+            md.contains("| 4KiB | 8 | PUT | SSE-S3 | 1000 | 3.9 | 2.00 ms | 9.00 ms | 100 | 0 |")
+        );
+        assert!(md.contains("| 64MiB PUT × 8 clients | SSE-S3 | 400.0 | 320.0 | 0.800 | -20.0% |"));
         assert!(md.contains("**0.800** (-20.0%)"));
         assert!(md.contains("Alternating rounds (root vs IAM user): 1000 vs 800 ops/s (0.80)."));
-        assert!(md.contains("| 64MiB PUT × 8 clients | 320.0 | 0.50 | – | – |"));
+        assert!(md.contains("| 64MiB PUT × 8 clients, SSE-S3 | 320.0 | 0.50 | – | – |"));
         let json = to_json(&report);
         assert_eq!(json["authorization"]["throughput_ratio"], 0.8);
+        assert_eq!(json["throughput"][2]["encryption"], "none");
     }
 }

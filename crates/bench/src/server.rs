@@ -20,13 +20,14 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 impl ServerProcess {
-    /// Spawns `binary serve` on a free loopback port with a new data dir under `parent`,
-    /// and waits until it accepts connections.
+    /// Spawns `binary serve` (with `extra_args`) on a free loopback port with a new
+    /// data dir under `parent`, and waits until it accepts connections.
     pub fn start(
         binary: &Path,
         parent: &Path,
         access_key: &str,
         secret_key: &str,
+        extra_args: &[&str],
     ) -> Result<ServerProcess, String> {
         let stamp = jiff::Timestamp::now().as_millisecond();
         let run_dir = parent.join(format!("strongbox-bench-{}-{stamp}", std::process::id()));
@@ -43,6 +44,7 @@ impl ServerProcess {
             .arg(addr.to_string())
             .arg("--data-dir")
             .arg(&data_dir)
+            .args(extra_args)
             .env("STRONGBOX_ROOT_ACCESS_KEY_ID", access_key)
             .env("STRONGBOX_ROOT_SECRET_ACCESS_KEY", secret_key)
             .stdin(Stdio::null())

@@ -144,6 +144,40 @@ pub fn xml_text<'a>(xml: &'a str, element: &str) -> Option<&'a str> {
     Some(&xml[start..end])
 }
 
+/// Creates a symmetric customer managed KMS key (default key policy) with a signed
+/// JSON 1.1 `TrentService.CreateKey` call; returns its key id.
+///
+/// <https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html>
+pub async fn create_kms_key(
+    connection: &mut Connection,
+    signer: &Signer,
+) -> Result<String, SetupError> {
+    let body = Bytes::from_static(br#"{"Description":"strongbox-bench SSE-KMS"}"#);
+    let spec = RequestSpec {
+        method: "POST",
+        path: "/",
+        query: "",
+        service: "kms",
+        headers: &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "TrentService.CreateKey"),
+        ],
+        payload_hash: &sha256_hex(&body),
+        body,
+    };
+    let answer = connection.send(signer, &spec, true).await?;
+    let text = check("CreateKey", answer)?;
+    let missing = || SetupError::Missing {
+        what: "CreateKey".into(),
+        element: "KeyMetadata.KeyId",
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|_| missing())?;
+    value["KeyMetadata"]["KeyId"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(missing)
+}
+
 /// An IAM user made for the benchmark.
 pub struct BenchUser {
     pub arn: String,

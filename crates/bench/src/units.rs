@@ -12,6 +12,13 @@ pub struct ParseError {
     reason: &'static str,
 }
 
+impl ParseError {
+    /// A `kind` value `input` that is invalid for `reason`.
+    pub fn new(kind: &'static str, input: &str, reason: &'static str) -> ParseError {
+        error(kind, input, reason)
+    }
+}
+
 fn error(kind: &'static str, input: &str, reason: &'static str) -> ParseError {
     ParseError {
         kind,

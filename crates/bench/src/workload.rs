@@ -46,6 +46,10 @@ pub struct PhaseConfig {
     pub max_ops: Option<u64>,
     /// PUTs cycle over this many keys per client (bounds disk use).
     pub keys_per_client: u64,
+    /// Extra headers of each PUT (server-side encryption).
+    pub put_headers: Arc<[(String, String)]>,
+    /// The `x-amz-server-side-encryption` every answer must carry (`None`: none).
+    pub expect_sse: Option<&'static str>,
 }
 
 /// The result of a phase plus the keys it wrote (for a following GET phase).
@@ -281,20 +285,26 @@ impl Worker {
 
     async fn one(&mut self, key: &str) -> Result<(), String> {
         let path = format!("/{}/{}", self.config.bucket, key);
-        let (body, hash, headers): (Bytes, &str, &[(&str, &str)]) = match self.config.operation {
-            Operation::Put => (
-                self.payload.bytes.clone(),
-                &self.payload.sha256_hex,
-                &[("content-type", "application/octet-stream")],
-            ),
-            Operation::Get => (Bytes::new(), EMPTY_SHA256, &[]),
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        let (body, hash) = match self.config.operation {
+            Operation::Put => {
+                headers.push(("content-type", "application/octet-stream"));
+                headers.extend(
+                    self.config
+                        .put_headers
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.as_str())),
+                );
+                (self.payload.bytes.clone(), &*self.payload.sha256_hex)
+            }
+            Operation::Get => (Bytes::new(), EMPTY_SHA256),
         };
         let spec = RequestSpec {
             method: self.config.operation.name(),
             path: &path,
             query: "",
             service: "s3",
-            headers,
+            headers: &headers,
             body,
             payload_hash: hash,
         };
@@ -306,6 +316,12 @@ impl Worker {
             .map_err(|e| format!("{} {path}: {e}", spec.method))?;
         if !answer.status.is_success() {
             return Err(format!("{} {path}: HTTP {}", spec.method, answer.status));
+        }
+        if answer.server_side_encryption.as_deref() != self.config.expect_sse {
+            return Err(format!(
+                "{} {path}: x-amz-server-side-encryption {:?}, expected {:?}",
+                spec.method, answer.server_side_encryption, self.config.expect_sse
+            ));
         }
         if self.config.operation == Operation::Get && answer.body_len != self.config.object_size {
             return Err(format!(

@@ -78,6 +78,8 @@ pub struct S3Service {
     /// Data keys for SSE-S3 and SSE-KMS; without them objects are stored
     /// unencrypted unless the request uses SSE-C.
     sse_keys: Option<Arc<dyn SseKeys>>,
+    /// Benchmark baseline: SSE-S3 (requested or by default) stores plaintext.
+    plaintext_sse_s3: bool,
 }
 
 impl S3Service {
@@ -88,12 +90,21 @@ impl S3Service {
             store: Arc::new(store),
             region: region.to_string(),
             sse_keys: None,
+            plaintext_sse_s3: false,
         })
     }
 
     /// Encrypts every object with SSE-S3 by default and enables SSE-KMS, with keys from `keys`.
     pub fn with_sse_keys(mut self, keys: Arc<dyn SseKeys>) -> S3Service {
         self.sse_keys = Some(keys);
+        self
+    }
+
+    /// For measuring the cost of encryption only: objects that would be SSE-S3
+    /// encrypted are stored in plaintext (and answered without an SSE header), as
+    /// without key source. SSE-KMS and SSE-C still encrypt.
+    pub fn with_plaintext_sse_s3_for_benchmarks(mut self) -> S3Service {
+        self.plaintext_sse_s3 = true;
         self
     }
 

@@ -369,7 +369,7 @@ impl crate::S3Service {
         }
         match asked {
             Requested::Default | Requested::S3 => {
-                let Some(keys) = &self.sse_keys else {
+                let Some(keys) = self.sse_keys.as_ref().filter(|_| !self.plaintext_sse_s3) else {
                     return Ok(None);
                 };
                 let (wrapped, data_key) = keys.sse_s3_data_key().map_err(|e| kms_failure(&e))?;

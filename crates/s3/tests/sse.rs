@@ -172,6 +172,49 @@ async fn sse_s3_is_the_default_and_nothing_is_plaintext_on_disk() {
     }
 }
 
+fn data_dir_contains(h: &Harness, needle: &[u8]) -> bool {
+    data_files(h).iter().any(|f| {
+        std::fs::read(f)
+            .unwrap()
+            .windows(needle.len())
+            .any(|w| w == needle)
+    })
+}
+
+/// The benchmark baseline (`serve --benchmark-plaintext-baseline`) really stores SSE-S3
+/// objects in plaintext and says so by omitting the header; SSE-KMS still encrypts.
+#[tokio::test]
+async fn plaintext_baseline_only_drops_sse_s3() {
+    let keys = Arc::new(FakeKeys::default());
+    let h = Harness::new("plain-baseline")
+        .with_sse_keys(keys)
+        .with_plaintext_sse_s3();
+    make_bucket(&h, "bkt").await;
+    let plain = b"BASELINE-PLAIN-0123456789".repeat(10_000);
+    let put = req("PUT", Some("bkt"), Some("plain"))
+        .body(plain.clone())
+        .send(&h)
+        .await;
+    put.assert(200);
+    assert_eq!(put.header("x-amz-server-side-encryption"), None);
+    assert!(data_dir_contains(&h, b"BASELINE-PLAIN-"));
+    let get = req("GET", Some("bkt"), Some("plain")).send(&h).await;
+    assert_eq!(&get.body[..], &plain[..]);
+
+    let secret = b"BASELINE-KMS-0123456789".repeat(10_000);
+    let put = req("PUT", Some("bkt"), Some("kms"))
+        .h("x-amz-server-side-encryption", "aws:kms")
+        .h("x-amz-server-side-encryption-aws-kms-key-id", "k1")
+        .body(secret.clone())
+        .send(&h)
+        .await;
+    put.assert(200);
+    assert_eq!(put.header("x-amz-server-side-encryption"), Some("aws:kms"));
+    assert!(!data_dir_contains(&h, b"BASELINE-KMS-"));
+    let get = req("GET", Some("bkt"), Some("kms")).send(&h).await;
+    assert_eq!(&get.body[..], &secret[..]);
+}
+
 #[tokio::test]
 async fn sse_kms_as_the_caller_and_its_failures() {
     let (h, keys) = harness("sse-kms").await;

@@ -38,14 +38,19 @@ pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
         )
         .map_err(|e| e.to_string())?,
     );
-    let s3 = Arc::new(
-        strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region)
-            .map_err(|e| e.to_string())?
-            .with_sse_keys(Arc::new(crate::sse::KmsSseKeys {
-                kms: kms.clone(),
-                authz: authz.clone(),
-            })),
-    );
+    let mut s3 = strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region)
+        .map_err(|e| e.to_string())?
+        .with_sse_keys(Arc::new(crate::sse::KmsSseKeys {
+            kms: kms.clone(),
+            authz: authz.clone(),
+        }));
+    if config.plaintext_sse_s3 {
+        tracing::warn!(
+            "benchmark baseline: objects that would be SSE-S3 encrypted are stored in PLAINTEXT"
+        );
+        s3 = s3.with_plaintext_sse_s3_for_benchmarks();
+    }
+    let s3 = Arc::new(s3);
     Ok(Services {
         identity,
         authz,

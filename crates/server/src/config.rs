@@ -77,4 +77,7 @@ pub struct ServeConfig {
     pub region: String,
     pub domains: Vec<String>,
     pub root: RootCredentials,
+    /// Benchmark baseline: SSE-S3 objects stored in plaintext (the hidden
+    /// `serve --benchmark-plaintext-baseline`).
+    pub plaintext_sse_s3: bool,
 }

@@ -43,6 +43,12 @@ enum Command {
         /// Extra domains for virtual-hosted-style addressing (`bucket.DOMAIN`).
         #[arg(long = "domain")]
         domains: Vec<String>,
+        /// Benchmark baseline only (hidden): objects that would be SSE-S3 encrypted are
+        /// stored in plaintext and answered without `x-amz-server-side-encryption`, so
+        /// that `strongbox-bench --encryption none` can measure what encryption costs.
+        /// SSE-KMS and SSE-C still encrypt. Never use it for data.
+        #[arg(long, hide = true)]
+        benchmark_plaintext_baseline: bool,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -90,7 +96,14 @@ fn main() -> ExitCode {
             data_dir,
             region,
             domains,
-        } => serve(listen, data_dir, region, domains),
+            benchmark_plaintext_baseline,
+        } => serve(
+            listen,
+            data_dir,
+            region,
+            domains,
+            benchmark_plaintext_baseline,
+        ),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
             request_id,
@@ -105,7 +118,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<String>) -> ExitCode {
+fn serve(
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    region: String,
+    domains: Vec<String>,
+    plaintext_sse_s3: bool,
+) -> ExitCode {
     if let Err(err) = std::fs::create_dir_all(&data_dir) {
         eprintln!("cannot create data dir {}: {err}", data_dir.display());
         return ExitCode::FAILURE;
@@ -127,6 +146,7 @@ fn serve(listen: SocketAddr, data_dir: PathBuf, region: String, domains: Vec<Str
         region,
         domains,
         root,
+        plaintext_sse_s3,
     };
     let services = match commands::open_services(&config) {
         Ok(s) => s,

@@ -110,6 +110,14 @@ impl Harness {
         }
     }
 
+    /// The same harness as the benchmark's plaintext baseline (SSE-S3 stores plaintext).
+    pub fn with_plaintext_sse_s3(self) -> Harness {
+        Harness {
+            svc: self.svc.with_plaintext_sse_s3_for_benchmarks(),
+            ..self
+        }
+    }
+
     /// The same harness with data keys for SSE-S3 and SSE-KMS.
     pub fn with_sse_keys(self, keys: Arc<dyn strongbox_s3::SseKeys>) -> Harness {
         let Harness {
