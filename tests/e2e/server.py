@@ -52,7 +52,7 @@ class Server:
                 self.process.wait()
 
 
-def start(data_dir, port=None, extra_env=None):
+def start(data_dir, port=None, extra_env=None, extra_args=()):
     port = port or free_port()
     log_path = os.path.join(data_dir, "..", f"server-{port}.log")
     env = dict(os.environ)
@@ -64,7 +64,7 @@ def start(data_dir, port=None, extra_env=None):
     env.update(extra_env or {})
     log = open(log_path, "ab")
     proc = subprocess.Popen(
-        [binary(), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir],
+        [binary(), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data_dir, *extra_args],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     endpoint = f"http://127.0.0.1:{port}"
@@ -84,11 +84,11 @@ def start(data_dir, port=None, extra_env=None):
 
 
 @contextlib.contextmanager
-def running_server(extra_env=None):
+def running_server(extra_env=None, extra_args=()):
     tmp = tempfile.mkdtemp(prefix="strongbox-e2e-")
     data_dir = os.path.join(tmp, "data")
     os.makedirs(data_dir)
-    srv = start(data_dir, extra_env=extra_env)
+    srv = start(data_dir, extra_env=extra_env, extra_args=extra_args)
     try:
         yield srv
     finally:

@@ -68,6 +68,8 @@ pub struct Answer {
     pub body: Option<Bytes>,
     /// The `x-amz-server-side-encryption` header, if any.
     pub server_side_encryption: Option<String>,
+    /// The `Server-Timing` header, if the server sends one.
+    pub server_timing: Option<String>,
 }
 
 /// A keep-alive connection to the endpoint.
@@ -177,11 +179,15 @@ async fn send_and_read(
 ) -> Result<Answer, ClientError> {
     let response = sender.send_request(request).await?;
     let status = response.status();
-    let server_side_encryption = response
-        .headers()
-        .get("x-amz-server-side-encryption")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let server_side_encryption = header("x-amz-server-side-encryption");
+    let server_timing = header("server-timing");
     let mut body = response.into_body();
     let mut body_len = 0u64;
     let mut kept = Vec::new();
@@ -198,6 +204,7 @@ async fn send_and_read(
         body_len,
         body: keep_body.then(|| Bytes::from(kept)),
         server_side_encryption,
+        server_timing,
     })
 }
 

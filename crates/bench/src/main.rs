@@ -9,6 +9,7 @@ mod encryption;
 mod policies;
 mod report;
 mod server;
+mod server_timing;
 mod setup;
 mod stats;
 mod units;
@@ -202,9 +203,10 @@ fn open_endpoint(cli: &Cli, mode: Encryption) -> Result<(Endpoint, Option<Server
     match (&cli.start_server, &cli.endpoint) {
         (Some(binary), _) => {
             let parent = cli.data_dir.clone().unwrap_or_else(std::env::temp_dir);
+            // Server-Timing lets the report say where a request's time goes.
             let extra: &[&str] = match mode {
-                Encryption::None => &["--benchmark-plaintext-baseline"],
-                _ => &[],
+                Encryption::None => &["--server-timing", "--benchmark-plaintext-baseline"],
+                _ => &["--server-timing"],
             };
             let s = ServerProcess::start(binary, &parent, &cli.access_key, &cli.secret_key, extra)?;
             eprintln!(
@@ -310,6 +312,7 @@ async fn run(
                 operation: Operation::Put,
                 encryption: mode,
                 summary: put_outcome.summary,
+                server_timing: put_outcome.server_timing.mean(),
             });
             rows.push(ThroughputRow {
                 object_size: size,
@@ -317,6 +320,7 @@ async fn run(
                 operation: Operation::Get,
                 encryption: mode,
                 summary: get_outcome.summary,
+                server_timing: get_outcome.server_timing.mean(),
             });
         }
     }
@@ -423,6 +427,8 @@ async fn authorization_cost(
     Ok(AuthCost {
         clients: cli.auth_clients,
         object_size: AUTH_OBJECT_SIZE,
+        root_timing: root_runs.server_timing.mean(),
+        iam_timing: iam_runs.server_timing.mean(),
         root: root_runs.summary(AUTH_OBJECT_SIZE),
         iam: iam_runs.summary(AUTH_OBJECT_SIZE),
         per_round,
@@ -435,10 +441,12 @@ struct Merged {
     latencies: Vec<Duration>,
     errors: u64,
     elapsed: Duration,
+    server_timing: server_timing::TimingSums,
 }
 
 impl Merged {
     fn add(&mut self, outcome: workload::PhaseOutcome) {
+        self.server_timing.merge(&outcome.server_timing);
         self.latencies.extend(outcome.latencies);
         self.errors += outcome.summary.errors;
         self.elapsed += outcome.summary.elapsed;

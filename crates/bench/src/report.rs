@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use crate::disk::DiskBaseline;
 use crate::encryption::Encryption;
+use crate::server_timing::ServerTiming;
 use crate::stats::{format_latency, PhaseSummary};
 use crate::units::format_size;
 use crate::workload::Operation;
@@ -15,6 +16,8 @@ pub struct ThroughputRow {
     pub operation: Operation,
     pub encryption: Encryption,
     pub summary: PhaseSummary,
+    /// Mean server-side timing per request (servers run with `--server-timing`).
+    pub server_timing: Option<ServerTiming>,
 }
 
 /// The authorization-cost comparison.
@@ -23,6 +26,9 @@ pub struct AuthCost {
     pub object_size: u64,
     pub root: PhaseSummary,
     pub iam: PhaseSummary,
+    /// Mean server-side timing of the root's and the IAM user's PUTs.
+    pub root_timing: Option<ServerTiming>,
+    pub iam_timing: Option<ServerTiming>,
     /// Root and IAM-user ops/s of each alternating round.
     pub per_round: Vec<(f64, f64)>,
 }
@@ -75,6 +81,7 @@ pub fn markdown(report: &Report) -> String {
     }
 
     out.push_str(&encryption_cost(&report.throughput));
+    out.push_str(&server_time(&report.throughput));
 
     if let Some(auth) = &report.auth {
         out.push_str(&format!(
@@ -114,6 +121,12 @@ pub fn markdown(report: &Report) -> String {
                 rounds.join("; ")
             ));
         }
+        if let (Some(root), Some(iam)) = (&auth.root_timing, &auth.iam_timing) {
+            out.push_str(&format!(
+                "Server time per PUT (Server-Timing means): authorization {:.3} ms (root) vs {:.3} ms (IAM user), signature check {:.3} vs {:.3} ms, whole request {:.3} vs {:.3} ms.\n",
+                root.authz, iam.authz, root.authn, iam.authn, root.total, iam.total
+            ));
+        }
     }
 
     if let Some(disk) = &report.disk {
@@ -147,11 +160,8 @@ pub fn markdown(report: &Report) -> String {
             for r in large {
                 let mib = r.summary.mib_per_sec;
                 out.push_str(&format!(
-                    "| {} {} × {} clients, {} | {mib:.1} | {} | {} | {} |\n",
-                    format_size(r.object_size),
-                    r.operation.name(),
-                    r.clients,
-                    r.encryption.name(),
+                    "| {} | {mib:.1} | {} | {} | {} |\n",
+                    workload_label(r),
                     ratio(mib, &disk.write),
                     ratio(mib, &disk.read_uncached),
                     ratio(mib, &disk.read_cached),
@@ -205,6 +215,66 @@ fn encryption_cost(rows: &[ThroughputRow]) -> String {
     out
 }
 
+/// Where the server's time went per request (from `Server-Timing`), for the small
+/// objects whose time is not dominated by moving bytes.
+fn server_time(rows: &[ThroughputRow]) -> String {
+    let timed: Vec<(&ThroughputRow, &ServerTiming)> = rows
+        .iter()
+        .filter(|r| r.object_size <= 1 << 20)
+        .filter_map(|r| r.server_timing.as_ref().map(|t| (r, t)))
+        .collect();
+    if timed.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n**Server time per request** (means of the `Server-Timing` header, ms; share of the request's server time)\n\n",
+    );
+    out.push_str("| Workload | total | signature check | authorization | waiting for the writer | metadata statements | WAL flush | other | check + statements | check + statements + flush |\n");
+    out.push_str("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (r, t) in timed {
+        let cell = |ms: f64| format!("{ms:.3} ({:.1}%)", t.share(ms) * 100.0);
+        out.push_str(&format!(
+            "| {} | {:.3} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |\n",
+            workload_label(r),
+            t.total,
+            cell(t.authn),
+            cell(t.authz),
+            cell(t.queue),
+            cell(t.db),
+            cell(t.flush),
+            cell(t.other()),
+            t.share(t.authn + t.db) * 100.0,
+            t.share(t.authn + t.db + t.flush) * 100.0,
+        ));
+    }
+    out
+}
+
+/// `4KiB PUT × 8 clients, SSE-S3`.
+fn workload_label(r: &ThroughputRow) -> String {
+    format!(
+        "{} {} × {} clients, {}",
+        format_size(r.object_size),
+        r.operation.name(),
+        r.clients,
+        r.encryption.name()
+    )
+}
+
+fn timing_json(t: &Option<ServerTiming>) -> Value {
+    match t {
+        Some(t) => json!({
+            "authn_ms": t.authn,
+            "authz_ms": t.authz,
+            "writer_wait_ms": t.queue,
+            "db_ms": t.db,
+            "flush_ms": t.flush,
+            "total_ms": t.total,
+        }),
+        None => Value::Null,
+    }
+}
+
 fn summary_json(s: &PhaseSummary) -> Value {
     json!({
         "ops": s.ops,
@@ -229,6 +299,7 @@ pub fn to_json(report: &Report) -> Value {
                 "operation": r.operation.name(),
                 "encryption": r.encryption.name(),
                 "result": summary_json(&r.summary),
+                "server_timing": timing_json(&r.server_timing),
             })
         })
         .collect();
@@ -238,6 +309,8 @@ pub fn to_json(report: &Report) -> Value {
             "object_size": a.object_size,
             "root": summary_json(&a.root),
             "iam_user": summary_json(&a.iam),
+            "root_server_timing": timing_json(&a.root_timing),
+            "iam_user_server_timing": timing_json(&a.iam_timing),
             "throughput_ratio": a.throughput_ratio(),
             "per_round_ops_per_sec": a.per_round,
         })
@@ -283,6 +356,14 @@ mod tests {
                     operation: Operation::Put,
                     encryption: Encryption::SseS3,
                     summary: summary(1000.0, 3.9),
+                    server_timing: Some(ServerTiming {
+                        authn: 0.05,
+                        authz: 0.01,
+                        queue: 0.1,
+                        db: 0.05,
+                        flush: 1.5,
+                        total: 2.0,
+                    }),
                 },
                 ThroughputRow {
                     object_size: 64 << 20,
@@ -290,6 +371,7 @@ mod tests {
                     operation: Operation::Put,
                     encryption: Encryption::SseS3,
                     summary: summary(5.0, 320.0),
+                    server_timing: None,
                 },
                 ThroughputRow {
                     object_size: 64 << 20,
@@ -297,6 +379,7 @@ mod tests {
                     operation: Operation::Put,
                     encryption: Encryption::None,
                     summary: summary(6.25, 400.0),
+                    server_timing: None,
                 },
             ],
             auth: Some(AuthCost {
@@ -304,6 +387,8 @@ mod tests {
                 object_size: 4096,
                 root: summary(1000.0, 3.9),
                 iam: summary(800.0, 3.1),
+                root_timing: None,
+                iam_timing: None,
                 per_round: vec![(1000.0, 800.0)],
             }),
             disk: Some(DiskBaseline {
@@ -325,7 +410,9 @@ mod tests {
         assert!(md.contains("**0.800** (-20.0%)"));
         assert!(md.contains("Alternating rounds (root vs IAM user): 1000 vs 800 ops/s (0.80)."));
         assert!(md.contains("| 64MiB PUT × 8 clients, SSE-S3 | 320.0 | 0.50 | – | – |"));
+        assert!(md.contains("| 4KiB PUT × 8 clients, SSE-S3 | 2.000 | 0.050 (2.5%) | 0.010 (0.5%) | 0.100 (5.0%) | 0.050 (2.5%) | 1.500 (75.0%) | 0.290 (14.5%) | 5.0% | 80.0% |"), "{md}");
         let json = to_json(&report);
+        assert_eq!(json["throughput"][0]["server_timing"]["flush_ms"], 1.5);
         assert_eq!(json["authorization"]["throughput_ratio"], 0.8);
         assert_eq!(json["throughput"][2]["encryption"], "none");
     }

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::client::{Connection, Endpoint, RequestSpec, Signer};
+use crate::server_timing::{ServerTiming, TimingSums};
 use crate::stats::{summarize, PhaseSummary};
 
 /// The operation a phase repeats.
@@ -60,6 +61,8 @@ pub struct PhaseOutcome {
     pub written_keys: Vec<String>,
     /// The first error seen, for the report.
     pub first_error: Option<String>,
+    /// The server's `Server-Timing` of the successful operations, when it sends one.
+    pub server_timing: TimingSums,
 }
 
 struct ClientResult {
@@ -67,6 +70,7 @@ struct ClientResult {
     errors: u64,
     written_keys: Vec<String>,
     first_error: Option<String>,
+    server_timing: TimingSums,
 }
 
 /// The payload PUT by a phase: its bytes and their SHA-256 (computed once, so the
@@ -142,6 +146,7 @@ pub async fn run_phase(
                 errors: 1,
                 written_keys: Vec::new(),
                 first_error: Some(format!("client task failed: {e}")),
+                server_timing: TimingSums::default(),
             }),
         }
     }
@@ -153,7 +158,9 @@ pub async fn run_phase(
     let mut errors = 0;
     let mut written_keys = Vec::new();
     let mut first_error = None;
+    let mut server_timing = TimingSums::default();
     for result in results {
+        server_timing.merge(&result.server_timing);
         latencies.extend(result.latencies);
         errors += result.errors;
         written_keys.extend(result.written_keys);
@@ -169,6 +176,7 @@ pub async fn run_phase(
         latencies,
         written_keys,
         first_error,
+        server_timing,
     })
 }
 
@@ -239,6 +247,7 @@ impl Worker {
             errors: 0,
             written_keys: Vec::new(),
             first_error: None,
+            server_timing: TimingSums::default(),
         };
         let get_start = if self.keys.is_empty() {
             0
@@ -265,8 +274,11 @@ impl Worker {
             i += 1;
             let started = Instant::now();
             match self.one(&key).await {
-                Ok(()) => {
+                Ok(timing) => {
                     result.latencies.push(started.elapsed());
+                    if let Some(t) = timing {
+                        result.server_timing.add(&t);
+                    }
                     self.done.fetch_add(1, Ordering::Relaxed);
                     if self.config.operation == Operation::Put
                         && i <= self.config.keys_per_client.max(1)
@@ -283,7 +295,8 @@ impl Worker {
         result
     }
 
-    async fn one(&mut self, key: &str) -> Result<(), String> {
+    /// One operation; its `Server-Timing`, if the server sent one.
+    async fn one(&mut self, key: &str) -> Result<Option<ServerTiming>, String> {
         let path = format!("/{}/{}", self.config.bucket, key);
         let mut headers: Vec<(&str, &str)> = Vec::new();
         let (body, hash) = match self.config.operation {
@@ -329,6 +342,9 @@ impl Worker {
                 answer.body_len, self.config.object_size
             ));
         }
-        Ok(())
+        Ok(answer
+            .server_timing
+            .as_deref()
+            .and_then(ServerTiming::parse))
     }
 }

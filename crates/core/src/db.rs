@@ -14,6 +14,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+use crate::timing::{self, Stage};
+
 /// Errors of the metadata database.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -189,7 +191,7 @@ impl Db {
     ) -> Result<Result<T, E>, DbError> {
         blocking(|| {
             let (out, group) = self.run_in_savepoint(f)?;
-            self.await_commit(group)?;
+            timing::time(Stage::Flush, || self.await_commit(group))?;
             Ok(out)
         })
     }
@@ -205,9 +207,10 @@ impl Db {
         f: impl FnOnce(&Connection) -> Result<T, E>,
     ) -> Result<(Result<T, E>, u64), DbError> {
         self.queued.fetch_add(1, Ordering::SeqCst);
-        let locked = self.lock_writer();
+        let locked = timing::time(Stage::WriterWait, || self.lock_writer());
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let mut w = locked?;
+        let _statements = timing::Timer::start(Stage::MetadataWrite);
         if !w.open {
             w.conn.execute_batch("BEGIN IMMEDIATE")?;
             w.open = true;

@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod meta;
+pub mod timing;
 
 pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};
 pub use caller::{Caller, CallerKind};

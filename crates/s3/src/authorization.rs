@@ -429,16 +429,17 @@ pub fn check(
         object,
         context,
     };
-    req.access
-        .authorize(&req.caller, &req.meta, &check)
-        .map_err(|d| {
-            let message = if d.detailed {
-                d.message
-            } else {
-                "Access Denied".to_string()
-            };
-            S3Error::AccessDenied(message)
-        })
+    strongbox_core::timing::time(strongbox_core::timing::Stage::Authorize, || {
+        req.access.authorize(&req.caller, &req.meta, &check)
+    })
+    .map_err(|d| {
+        let message = if d.detailed {
+            d.message
+        } else {
+            "Access Denied".to_string()
+        };
+        S3Error::AccessDenied(message)
+    })
 }
 
 /// Authorizes `op` (and the extra actions some requests need: s3:PutObjectAcl

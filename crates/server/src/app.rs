@@ -4,9 +4,11 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::{header, HeaderValue, Request, Response};
 use hyper::body::Incoming;
+use strongbox_core::timing::{self, Stage};
 use strongbox_core::{ids, Caller, RequestMeta};
 use strongbox_sigv4::{AuthError, ParsedAuth, RequestParts, Verified, VerifyOptions};
 
@@ -21,6 +23,8 @@ pub struct App {
     pub region: String,
     pub domains: Domains,
     pub services: Services,
+    /// Answer a `Server-Timing` header (`serve --server-timing`).
+    pub server_timing: bool,
 }
 
 /// An authenticated request, ready for its service.
@@ -75,7 +79,16 @@ impl App {
         peer: SocketAddr,
     ) -> Response<ResponseBody> {
         let request_id = ids::request_id();
-        let mut resp = self.dispatch(req, peer, &request_id).await;
+        let mut resp = if self.server_timing {
+            let started = Instant::now();
+            let (mut resp, timings) = timing::scope(self.dispatch(req, peer, &request_id)).await;
+            if let Ok(v) = HeaderValue::from_str(&timings.header_value(started.elapsed())) {
+                resp.headers_mut().insert("server-timing", v);
+            }
+            resp
+        } else {
+            self.dispatch(req, peer, &request_id).await
+        };
         let headers = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             headers.insert("x-amz-request-id", v);
@@ -173,6 +186,7 @@ impl App {
         }
     }
 
+    /// Looks up the credentials and verifies the signature (timed as `authn`).
     fn authenticate(
         &self,
         parsed: &ParsedAuth,
@@ -181,6 +195,7 @@ impl App {
         peer: SocketAddr,
         request_id: &str,
     ) -> Result<Authenticated, AuthFailure> {
+        let _timer = timing::Timer::start(Stage::Authenticate);
         let now = jiff::Timestamp::now();
         let header = |name: &str| {
             parts

@@ -69,6 +69,16 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// The flags of `strongbox serve`.
+pub struct ServeFlags {
+    pub listen: std::net::SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub domains: Vec<String>,
+    pub plaintext_sse_s3: bool,
+    pub server_timing: bool,
+}
+
 /// Resolved settings of `strongbox serve`.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {

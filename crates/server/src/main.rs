@@ -49,6 +49,11 @@ enum Command {
         /// SSE-KMS and SSE-C still encrypt. Never use it for data.
         #[arg(long, hide = true)]
         benchmark_plaintext_baseline: bool,
+        /// Answer every request with a `Server-Timing` header: time spent in
+        /// authentication (`authn`), authorization (`authz`), metadata statements
+        /// (`db`), waiting for the durable commit (`flush`), and in all (`total`), in ms.
+        #[arg(long)]
+        server_timing: bool,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -97,13 +102,15 @@ fn main() -> ExitCode {
             region,
             domains,
             benchmark_plaintext_baseline,
-        } => serve(
+            server_timing,
+        } => serve(config::ServeFlags {
             listen,
             data_dir,
             region,
             domains,
-            benchmark_plaintext_baseline,
-        ),
+            plaintext_sse_s3: benchmark_plaintext_baseline,
+            server_timing,
+        }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
             request_id,
@@ -118,13 +125,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(
-    listen: SocketAddr,
-    data_dir: PathBuf,
-    region: String,
-    domains: Vec<String>,
-    plaintext_sse_s3: bool,
-) -> ExitCode {
+fn serve(flags: config::ServeFlags) -> ExitCode {
+    let config::ServeFlags {
+        listen,
+        data_dir,
+        region,
+        domains,
+        plaintext_sse_s3,
+        server_timing,
+    } = flags;
     if let Err(err) = std::fs::create_dir_all(&data_dir) {
         eprintln!("cannot create data dir {}: {err}", data_dir.display());
         return ExitCode::FAILURE;
@@ -162,6 +171,7 @@ fn serve(
         region: config.region.clone(),
         domains: addressing::Domains::new(&config.region, &config.domains),
         services,
+        server_timing,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
