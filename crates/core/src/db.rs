@@ -71,7 +71,18 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // The hot statements (object lookups and writes, policy reads) are prepared
+    // once per connection; rusqlite's default cache holds 16.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
+}
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
+
+/// Runs one statement without results, prepared once per connection.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Runs `f`, telling a multi-threaded tokio runtime (if this thread is one of
@@ -138,8 +149,10 @@ impl Db {
             | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let writer = Connection::open_with_flags(&name, flags)?;
         writer.busy_timeout(std::time::Duration::from_secs(30))?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let r = Connection::open_with_flags(&name, flags)?;
         r.busy_timeout(std::time::Duration::from_secs(30))?;
+        r.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Db::with_connections(PathBuf::from(name), writer, vec![r])
     }
 
@@ -212,17 +225,18 @@ impl Db {
         let mut w = locked?;
         let _statements = timing::Timer::start(Stage::MetadataWrite);
         if !w.open {
-            w.conn.execute_batch("BEGIN IMMEDIATE")?;
+            run_cached(&w.conn, "BEGIN IMMEDIATE")?;
             w.open = true;
         }
-        w.conn.execute_batch("SAVEPOINT sb_write")?;
+        run_cached(&w.conn, "SAVEPOINT sb_write")?;
         let out = f(&w.conn);
-        let end = if out.is_ok() {
-            "RELEASE sb_write"
+        let ended = if out.is_ok() {
+            run_cached(&w.conn, "RELEASE sb_write")
         } else {
-            "ROLLBACK TO sb_write; RELEASE sb_write"
+            run_cached(&w.conn, "ROLLBACK TO sb_write")
+                .and_then(|()| run_cached(&w.conn, "RELEASE sb_write"))
         };
-        if let Err(e) = w.conn.execute_batch(end) {
+        if let Err(e) = ended {
             // The transaction is in an unknown state: abandon the whole group.
             let _ = w.conn.execute_batch("ROLLBACK");
             w.open = false;
@@ -285,7 +299,7 @@ impl Db {
                     let mut error = None;
                     if w.open {
                         w.open = false;
-                        if let Err(e) = w.conn.execute_batch("COMMIT") {
+                        if let Err(e) = run_cached(&w.conn, "COMMIT") {
                             let _ = w.conn.execute_batch("ROLLBACK");
                             error = Some(e.to_string());
                         }

@@ -369,11 +369,8 @@ impl SqliteMeta {
 
 fn bucket_versioning(tx: &Connection, bucket: &str) -> Result<Versioning, StoreError> {
     let v: Option<Option<String>> = tx
-        .query_row(
-            "SELECT versioning FROM s3_buckets WHERE name = ?1",
-            [bucket],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT versioning FROM s3_buckets WHERE name = ?1")?
+        .query_row([bucket], |r| r.get(0))
         .optional()?;
     match v {
         Some(v) => Ok(Versioning::from_db(v.as_deref())),
@@ -392,8 +389,10 @@ fn delete_rows(tx: &Connection, ids: &[i64]) -> Result<Vec<String>, StoreError> 
         for f in rows {
             files.push(f?);
         }
-        tx.execute("DELETE FROM s3_segments WHERE object_id = ?1", [id])?;
-        tx.execute("DELETE FROM s3_objects WHERE id = ?1", [id])?;
+        tx.prepare_cached("DELETE FROM s3_segments WHERE object_id = ?1")?
+            .execute([id])?;
+        tx.prepare_cached("DELETE FROM s3_objects WHERE id = ?1")?
+            .execute([id])?;
     }
     Ok(files)
 }
@@ -424,16 +423,17 @@ fn insert_version(
         )?;
         obsolete = delete_rows(tx, &ids)?;
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest = 1",
-        params![object.bucket, object.key.as_bytes()],
-    )?;
+    )?
+    .execute(params![object.bucket, object.key.as_bytes()])?;
     let now = object.last_modified.unwrap_or_else(Timestamp::now);
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO s3_objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified_ms, \
          headers, metadata, checksum, tags, owner_account, acl, parts, encryption) \
          VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
+    )?
+    .execute(params![
             object.bucket,
             object.key.as_bytes(),
             version_id,
@@ -449,20 +449,19 @@ fn insert_version(
             object.acl,
             json(&object.parts),
             object.encryption,
-        ],
-    )?;
+    ])?;
     let row_id = tx.last_insert_rowid();
+    let mut insert_segment = tx.prepare_cached(
+        "INSERT INTO s3_segments (object_id, seq, file_id, length, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for (seq, seg) in object.segments.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO s3_segments (object_id, seq, file_id, length, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                row_id,
-                seq as i64,
-                seg.file_id,
-                seg.length as i64,
-                seg.inline.as_deref()
-            ],
-        )?;
+        insert_segment.execute(params![
+            row_id,
+            seq as i64,
+            seg.file_id,
+            seg.length as i64,
+            seg.inline.as_deref()
+        ])?;
     }
     Ok((version_id, from_ms(ms(now)), obsolete))
 }
@@ -597,18 +596,12 @@ impl MetaStore for SqliteMeta {
     ) -> Result<Option<ObjectVersion>, StoreError> {
         self.read(|c| match version_id {
             None => c
-                .query_row(
-                    &format!("SELECT {OBJECT_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND is_latest = 1"),
-                    params![bucket, key.as_bytes()],
-                    object_from_row,
-                )
+                .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND is_latest = 1"))?
+                .query_row(params![bucket, key.as_bytes()], object_from_row)
                 .optional(),
             Some(v) => c
-                .query_row(
-                    &format!("SELECT {OBJECT_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"),
-                    params![bucket, key.as_bytes(), v],
-                    object_from_row,
-                )
+                .prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3"))?
+                .query_row(params![bucket, key.as_bytes(), v], object_from_row)
                 .optional(),
         })
     }
