@@ -221,18 +221,17 @@ pub fn insert_key(
 
 pub fn get_key(db: &Db, key_id: &str) -> Result<Option<KeyRecord>, KmsError> {
     Ok(db.read(|c| {
-        c.query_row(
-            &format!("SELECT {KEY_COLUMNS} FROM kms_keys WHERE key_id = ?1"),
-            [key_id],
-            key_from_row,
-        )
+        c.prepare_cached(&format!(
+            "SELECT {KEY_COLUMNS} FROM kms_keys WHERE key_id = ?1"
+        ))?
+        .query_row([key_id], key_from_row)
         .optional()
     })?)
 }
 
 pub fn list_keys(db: &Db, account_id: &str, region: &str) -> Result<Vec<KeyRecord>, KmsError> {
     Ok(db.read(|c| {
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {KEY_COLUMNS} FROM kms_keys WHERE account_id = ?1 AND region = ?2 ORDER BY created_ms, key_id"
         ))?;
         let rows = st.query_map([account_id, region], key_from_row)?;
@@ -280,12 +279,9 @@ pub fn set_description(db: &Db, key_id: &str, description: &str) -> Result<(), K
 /// The wrapped key material of one version of a key.
 pub fn get_material(db: &Db, key_id: &str, version: u32) -> Result<Option<Vec<u8>>, KmsError> {
     Ok(db.read(|c| {
-        c.query_row(
-            "SELECT wrapped FROM kms_key_material WHERE key_id = ?1 AND version = ?2",
-            params![key_id, version],
-            |r| r.get(0),
-        )
-        .optional()
+        c.prepare_cached("SELECT wrapped FROM kms_key_material WHERE key_id = ?1 AND version = ?2")?
+            .query_row(params![key_id, version], |r| r.get(0))
+            .optional()
     })?)
 }
 
@@ -335,7 +331,7 @@ pub fn add_material(
 /// Past rotations of a key: (time, `AUTOMATIC` / `ON_DEMAND`), oldest first.
 pub fn rotations(db: &Db, key_id: &str) -> Result<Vec<(i64, String)>, KmsError> {
     Ok(db.read(|c| {
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT created_ms, rotation_type FROM kms_key_material WHERE key_id = ?1 AND rotation_type IS NOT NULL ORDER BY version",
         )?;
         let rows = st.query_map([key_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -402,18 +398,17 @@ pub fn get_alias(
     alias_name: &str,
 ) -> Result<Option<AliasRecord>, KmsError> {
     Ok(db.read(|c| {
-        c.query_row(
+        c.prepare_cached(
             &format!("SELECT {ALIAS_COLUMNS} FROM kms_aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3"),
-            [account_id, region, alias_name],
-            alias_from_row,
-        )
+        )?
+        .query_row([account_id, region, alias_name], alias_from_row)
         .optional()
     })?)
 }
 
 pub fn list_aliases(db: &Db, account_id: &str, region: &str) -> Result<Vec<AliasRecord>, KmsError> {
     Ok(db.read(|c| {
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {ALIAS_COLUMNS} FROM kms_aliases WHERE account_id = ?1 AND region = ?2 ORDER BY alias_name"
         ))?;
         let rows = st.query_map([account_id, region], alias_from_row)?;
@@ -424,8 +419,9 @@ pub fn list_aliases(db: &Db, account_id: &str, region: &str) -> Result<Vec<Alias
 /// Alias names pointing at a key.
 pub fn aliases_of_key(db: &Db, key_id: &str) -> Result<Vec<String>, KmsError> {
     Ok(db.read(|c| {
-        let mut st =
-            c.prepare("SELECT alias_name FROM kms_aliases WHERE key_id = ?1 ORDER BY alias_name")?;
+        let mut st = c.prepare_cached(
+            "SELECT alias_name FROM kms_aliases WHERE key_id = ?1 ORDER BY alias_name",
+        )?;
         let rows = st.query_map([key_id], |r| r.get(0))?;
         rows.collect()
     })?)
@@ -528,7 +524,7 @@ pub fn insert_grant(db: &Db, g: &GrantRecord) -> Result<(), KmsError> {
 pub fn grants_of_key(db: &Db, key_id: &str) -> Result<Vec<GrantRecord>, KmsError> {
     Ok(db.read(|c| {
         let mut st =
-            c.prepare(&format!("SELECT {GRANT_COLUMNS} FROM kms_grants WHERE key_id = ?1 ORDER BY created_ms, grant_id"))?;
+            c.prepare_cached(&format!("SELECT {GRANT_COLUMNS} FROM kms_grants WHERE key_id = ?1 ORDER BY created_ms, grant_id"))?;
         let rows = st.query_map([key_id], grant_from_row)?;
         rows.collect()
     })?)
@@ -537,7 +533,7 @@ pub fn grants_of_key(db: &Db, key_id: &str) -> Result<Vec<GrantRecord>, KmsError
 /// Grants whose grantee or retiring principal is `principal`, on any key.
 pub fn grants_for_principal(db: &Db, principal: &str) -> Result<Vec<GrantRecord>, KmsError> {
     Ok(db.read(|c| {
-        let mut st = c.prepare(&format!(
+        let mut st = c.prepare_cached(&format!(
             "SELECT {GRANT_COLUMNS} FROM kms_grants WHERE retiring = ?1 OR grantee = ?1 ORDER BY created_ms, grant_id"
         ))?;
         let rows = st.query_map([principal], grant_from_row)?;
@@ -547,11 +543,10 @@ pub fn grants_for_principal(db: &Db, principal: &str) -> Result<Vec<GrantRecord>
 
 pub fn grant_by_token(db: &Db, token: &str) -> Result<Option<GrantRecord>, KmsError> {
     Ok(db.read(|c| {
-        c.query_row(
-            &format!("SELECT {GRANT_COLUMNS} FROM kms_grants WHERE token = ?1"),
-            [token],
-            grant_from_row,
-        )
+        c.prepare_cached(&format!(
+            "SELECT {GRANT_COLUMNS} FROM kms_grants WHERE token = ?1"
+        ))?
+        .query_row([token], grant_from_row)
         .optional()
     })?)
 }
@@ -563,7 +558,7 @@ pub fn delete_grant(db: &Db, grant_id: &str) -> Result<(), KmsError> {
 
 pub fn tags_of_key(db: &Db, key_id: &str) -> Result<Vec<(String, String)>, KmsError> {
     Ok(db.read(|c| {
-        let mut st = c.prepare(
+        let mut st = c.prepare_cached(
             "SELECT tag_key, tag_value FROM kms_tags WHERE key_id = ?1 ORDER BY tag_key",
         )?;
         let rows = st.query_map([key_id], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -497,18 +497,17 @@ impl MetaStore for SqliteMeta {
 
     fn get_bucket(&self, name: &str) -> Result<Option<Bucket>, StoreError> {
         self.read(|c| {
-            c.query_row(
-                &format!("SELECT {BUCKET_COLUMNS} FROM s3_buckets WHERE name = ?1"),
-                [name],
-                bucket_from_row,
-            )
+            c.prepare_cached(&format!(
+                "SELECT {BUCKET_COLUMNS} FROM s3_buckets WHERE name = ?1"
+            ))?
+            .query_row([name], bucket_from_row)
             .optional()
         })
     }
 
     fn list_buckets(&self, owner_account: &str) -> Result<Vec<Bucket>, StoreError> {
         self.read(|c| {
-            let mut stmt = c.prepare(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {BUCKET_COLUMNS} FROM s3_buckets WHERE owner_account = ?1 ORDER BY name"
             ))?;
             let rows = stmt.query_map([owner_account], bucket_from_row)?;
@@ -520,13 +519,13 @@ impl MetaStore for SqliteMeta {
         self.in_tx(|tx| {
             bucket_versioning(tx, name)?;
             let has_objects: bool =
-                tx.query_row("SELECT EXISTS(SELECT 1 FROM s3_objects WHERE bucket = ?1)", [name], |r| r.get(0))?;
+                tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_objects WHERE bucket = ?1)")?.query_row([name], |r| r.get(0))?;
             if has_objects {
                 return Err(StoreError::BucketNotEmpty);
             }
             let mut files = Vec::new();
             {
-                let mut stmt = tx.prepare(
+                let mut stmt = tx.prepare_cached(
                     "SELECT p.file_id FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id WHERE u.bucket = ?1",
                 )?;
                 for f in stmt.query_map([name], |r| r.get::<_, String>(0))? {
@@ -743,17 +742,17 @@ impl MetaStore for SqliteMeta {
     }
 
     fn list_versions(&self, query: &ListQuery) -> Result<Page<ObjectVersion>, StoreError> {
-        let marker_id = match (&query.key_marker, &query.id_marker) {
-            (Some(k), Some(v)) if !v.is_empty() => self.read(|c| {
-                c.query_row(
+        let marker_id =
+            match (&query.key_marker, &query.id_marker) {
+                (Some(k), Some(v)) if !v.is_empty() => self.read(|c| {
+                    c.prepare_cached(
                     "SELECT id FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
-                    params![query.bucket, k.as_bytes(), v],
-                    |r| r.get::<_, i64>(0),
-                )
+                )?
+                .query_row(params![query.bucket, k.as_bytes(), v], |r| r.get::<_, i64>(0))
                 .optional()
-            })?,
-            _ => None,
-        };
+                })?,
+                _ => None,
+            };
         let cursor = start_cursor(query, marker_id);
         scan(query, cursor, |cur, upper| {
             self.read(|c| {
@@ -822,11 +821,10 @@ impl MetaStore for SqliteMeta {
 
     fn get_upload(&self, upload_id: &str) -> Result<Option<Upload>, StoreError> {
         let row = self.read(|c| {
-            c.query_row(
-                &format!("SELECT {UPLOAD_COLUMNS} FROM s3_uploads WHERE upload_id = ?1"),
-                [upload_id],
-                upload_from_row,
-            )
+            c.prepare_cached(&format!(
+                "SELECT {UPLOAD_COLUMNS} FROM s3_uploads WHERE upload_id = ?1"
+            ))?
+            .query_row([upload_id], upload_from_row)
             .optional()
         })?;
         Ok(row.map(|(_, u)| u))
@@ -835,7 +833,7 @@ impl MetaStore for SqliteMeta {
     fn put_part(&self, upload_id: &str, part: &Part) -> Result<Option<String>, StoreError> {
         self.in_tx(|tx| {
             let exists: bool =
-                tx.query_row("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)", [upload_id], |r| r.get(0))?;
+                tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)")?.query_row([upload_id], |r| r.get(0))?;
             if !exists {
                 return Err(StoreError::NoSuchUpload);
             }
@@ -935,18 +933,17 @@ impl MetaStore for SqliteMeta {
         object: NewObject,
     ) -> Result<PutOutcome, StoreError> {
         self.in_tx(|tx| {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)",
-                [upload_id],
-                |r| r.get(0),
-            )?;
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)")?
+                .query_row([upload_id], |r| r.get(0))?;
             if !exists {
                 return Err(StoreError::NoSuchUpload);
             }
             let versioning = bucket_versioning(tx, &object.bucket)?;
             let mut unused = Vec::new();
             {
-                let mut stmt = tx.prepare("SELECT file_id FROM s3_parts WHERE upload_id = ?1")?;
+                let mut stmt =
+                    tx.prepare_cached("SELECT file_id FROM s3_parts WHERE upload_id = ?1")?;
                 for f in stmt.query_map([upload_id], |r| r.get::<_, String>(0))? {
                     let f = f?;
                     if !object.segments.iter().any(|s| s.file_id == f) {
@@ -970,17 +967,16 @@ impl MetaStore for SqliteMeta {
 
     fn abort_upload(&self, upload_id: &str) -> Result<Vec<String>, StoreError> {
         self.in_tx(|tx| {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)",
-                [upload_id],
-                |r| r.get(0),
-            )?;
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)")?
+                .query_row([upload_id], |r| r.get(0))?;
             if !exists {
                 return Err(StoreError::NoSuchUpload);
             }
             let mut files = Vec::new();
             {
-                let mut stmt = tx.prepare("SELECT file_id FROM s3_parts WHERE upload_id = ?1")?;
+                let mut stmt =
+                    tx.prepare_cached("SELECT file_id FROM s3_parts WHERE upload_id = ?1")?;
                 for f in stmt.query_map([upload_id], |r| r.get::<_, String>(0))? {
                     files.push(f?);
                 }
@@ -996,11 +992,10 @@ impl MetaStore for SqliteMeta {
         account_id: &str,
     ) -> Result<Option<String>, StoreError> {
         let v: Option<Option<String>> = self.read(|c| {
-            c.query_row(
+            c.prepare_cached(
                 "SELECT public_access_block FROM s3_account_settings WHERE account_id = ?1",
-                [account_id],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([account_id], |r| r.get(0))
             .optional()
         })?;
         Ok(v.flatten())
@@ -1023,8 +1018,9 @@ impl MetaStore for SqliteMeta {
 
     fn referenced_files(&self) -> Result<Vec<String>, StoreError> {
         self.read(|c| {
-            let mut stmt =
-                c.prepare("SELECT file_id FROM s3_segments UNION SELECT file_id FROM s3_parts")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT file_id FROM s3_segments UNION SELECT file_id FROM s3_parts",
+            )?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             rows.collect()
         })
