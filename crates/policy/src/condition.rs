@@ -44,6 +44,26 @@ pub(crate) enum Base {
     Null,
 }
 
+impl Base {
+    /// Whether condition values of this operator may hold policy variables: only
+    /// the string, ARN and Bool operators. IAM User Guide, "IAM policy elements:
+    /// Variables and tags", Condition element ("You can use a policy variable for
+    /// Condition values in any condition that involves the string operators or the
+    /// ARN operators"; the Bool section of "IAM JSON policy elements: Condition
+    /// operators" allows them too). With Numeric, Date, Binary, IpAddress and Null
+    /// operators `${...}` is literal text, which never parses as their value type.
+    fn takes_variables(self) -> bool {
+        matches!(
+            self,
+            Base::StringEquals
+                | Base::StringEqualsIgnoreCase
+                | Base::StringLike
+                | Base::Arn
+                | Base::Bool
+        )
+    }
+}
+
 /// `ForAnyValue:` / `ForAllValues:` set qualifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub(crate) enum Qualifier {
@@ -161,7 +181,7 @@ impl Condition {
             .iter()
             .map(|raw| {
                 let wildcards = matches!(op.base, Base::StringLike | Base::Arn);
-                let pattern = Pattern::new(raw, wildcards, variables && op.base != Base::Null);
+                let pattern = Pattern::new(raw, wildcards, variables && op.base.takes_variables());
                 if pattern.has_variables() {
                     CondValue::Dynamic(pattern)
                 } else {

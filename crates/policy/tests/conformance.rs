@@ -1,12 +1,26 @@
-//! Runs every case in tests/policy-eval/cases through the public API.
+//! Runs every case through the public API: the vendored conformance corpus
+//! (tests/policy-eval/cases) and the project's own cases in the same format
+//! (tests/policy-eval-strongbox/cases).
 
 use std::path::PathBuf;
 
 use strongbox_policy::case::run_case;
 
 #[test]
-fn every_case_passes() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/policy-eval/cases");
+fn every_conformance_case_passes() {
+    run_folder("policy-eval");
+}
+
+#[test]
+fn every_project_case_passes() {
+    run_folder("policy-eval-strongbox");
+}
+
+fn run_folder(folder: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests")
+        .join(folder)
+        .join("cases");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cases folder {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
