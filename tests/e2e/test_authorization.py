@@ -157,3 +157,31 @@ def test_scp_denies_member_account_upload(server, s3, iam, aws, tmp_path):
         assert "explicit_deny_scp" in text and "NoUploads" in text
     finally:
         org.detach_policy(PolicyId=scp, TargetId=member)
+
+
+def test_canonical_user_principal_names_the_account(server, s3, iam, bucket):
+    """S3 User Guide, "Policies and permissions in Amazon S3", The Principal: a
+    canonical user id names the account ("Amazon S3 might change the canonical ID to
+    the corresponding AWS account ID"); an id of no account is an invalid principal."""
+    owner_id = s3.get_bucket_acl(Bucket=bucket)["Owner"]["ID"]
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"x")
+    _, key, secret = new_user(iam, policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    user_s3 = client(server, "s3", key=key, secret=secret)
+    assert user_s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"x"
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Sid": "NoReads", "Effect": "Deny", "Principal": {"CanonicalUser": owner_id},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    try:
+        message, _ = denied(user_s3.get_object, Bucket=bucket, Key="doc")
+        assert "explicit deny in a resource-based policy" in message
+        stored = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        assert stored["Statement"][0]["Principal"]["AWS"].endswith(":root")
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+            {"Effect": "Allow", "Principal": {"CanonicalUser": "0" * 64},
+             "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert e.value.response["Error"]["Code"] == "MalformedPolicy"
+    assert e.value.response["Error"]["Message"] == "Invalid principal in policy"

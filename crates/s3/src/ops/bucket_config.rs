@@ -161,6 +161,10 @@ impl S3Service {
             return Err(S3Error::MissingRequestBody.into());
         }
         let public = validate_policy(name, text)?;
+        let resolved = canonical_principals_to_accounts(text, |id| {
+            req.access.account_exists_for_canonical_id(id)
+        })?;
+        let text = resolved.as_deref().unwrap_or(text);
         if aws_principals(text)
             .iter()
             .any(|p| !req.access.principal_exists(p))
@@ -406,6 +410,64 @@ fn aws_principals(text: &str) -> Vec<String> {
     out
 }
 
+/// Rewrites `"CanonicalUser"` principals as the account root ARNs they stand for,
+/// as S3 does when it stores a policy (S3 User Guide, "Policies and permissions in
+/// Amazon S3", The Principal: "When you use a canonical user ID in a policy, Amazon
+/// S3 might change the canonical ID to the corresponding AWS account ID").
+/// `None` when the policy names no canonical user; an id of no account is
+/// `MalformedPolicy: Invalid principal in policy`.
+fn canonical_principals_to_accounts(
+    text: &str,
+    account_of: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, S3Error> {
+    use serde_json::Value;
+    let invalid = || S3Error::MalformedPolicy("Invalid principal in policy".into());
+    let Ok(mut doc) = serde_json::from_str::<Value>(text) else {
+        return Ok(None);
+    };
+    let mut changed = false;
+    let statements: Vec<&mut Value> = match doc.get_mut("Statement") {
+        Some(Value::Array(list)) => list.iter_mut().collect(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    for statement in statements {
+        for element in ["Principal", "NotPrincipal"] {
+            let Some(Value::Object(principal)) = statement.get_mut(element) else {
+                continue;
+            };
+            let Some(canonical) = principal.remove("CanonicalUser") else {
+                continue;
+            };
+            let ids: Vec<&str> = match &canonical {
+                Value::String(id) => vec![id.as_str()],
+                Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let mut arns = Vec::new();
+            for id in ids {
+                let account = account_of(id).ok_or_else(invalid)?;
+                arns.push(Value::String(format!("arn:aws:iam::{account}:root")));
+            }
+            let aws = match principal.remove("AWS") {
+                Some(Value::Array(mut list)) => {
+                    list.extend(arns);
+                    list
+                }
+                Some(one) => std::iter::once(one).chain(arns).collect(),
+                None => arns,
+            };
+            let aws = match <[Value; 1]>::try_from(aws) {
+                Ok([one]) => one,
+                Err(list) => Value::Array(list),
+            };
+            principal.insert("AWS".to_string(), aws);
+            changed = true;
+        }
+    }
+    Ok(changed.then(|| doc.to_string()))
+}
+
 /// Validates a bucket policy as PutBucketPolicy does (MalformedPolicy with
 /// AWS's message) and returns whether it is public in the Block Public Access sense.
 fn validate_policy(bucket: &str, text: &str) -> Result<bool, S3Error> {
@@ -419,7 +481,40 @@ fn validate_policy(bucket: &str, text: &str) -> Result<bool, S3Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::aws_principals;
+    use super::{aws_principals, canonical_principals_to_accounts};
+
+    #[test]
+    fn canonical_user_principals_become_account_roots() {
+        let id = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+        let lookup = |c: &str| (c == id).then(|| "111122223333".to_string());
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"CanonicalUser":"{id}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}]}}"#
+        );
+        let out = canonical_principals_to_accounts(&text, lookup)
+            .unwrap()
+            .unwrap();
+        assert_eq!(aws_principals(&out), ["arn:aws:iam::111122223333:root"]);
+        assert!(!out.contains("CanonicalUser"));
+        // Merged with AWS principals of the same statement.
+        let both = format!(
+            r#"{{"Statement":{{"Principal":{{"AWS":"444455556666","CanonicalUser":["{id}"]}}}}}}"#
+        );
+        let out = canonical_principals_to_accounts(&both, lookup)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            aws_principals(&out),
+            ["444455556666", "arn:aws:iam::111122223333:root"]
+        );
+        // Unknown ids are refused; policies without canonical users are kept as written.
+        let unknown = r#"{"Statement":{"Principal":{"CanonicalUser":"abc"}}}"#;
+        assert!(canonical_principals_to_accounts(unknown, lookup).is_err());
+        let plain = r#"{"Statement":{"Principal":{"AWS":"1"}}}"#;
+        assert_eq!(
+            canonical_principals_to_accounts(plain, lookup).unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn principals_of_a_policy() {
