@@ -253,3 +253,26 @@ def test_virtual_hosted_style(server, s3, bucket):
         pytest.skip("*.localhost does not resolve here")
     vh.put_object(Bucket=bucket, Key="vh", Body=b"virtual")
     assert s3.get_object(Bucket=bucket, Key="vh")["Body"].read() == b"virtual"
+
+
+def test_error_bodies_name_what_is_missing(server, s3):
+    """S3's error bodies carry the element that names the missing thing
+    (<BucketName> for NoSuchBucket, <AWSAccessKeyId> for InvalidAccessKeyId), and
+    <HostId> is the response's x-amz-id-2."""
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket="no-such-bucket-here-1", Key="k")
+    err = e.value.response
+    assert err["Error"]["Code"] == "NoSuchBucket"
+    assert err["Error"]["BucketName"] == "no-such-bucket-here-1"
+    # An unsigned request shows the raw body: its HostId is the x-amz-id-2 header.
+    with pytest.raises(urllib.error.HTTPError) as raw:
+        urllib.request.urlopen(f"{server.endpoint}/no-such-bucket-here-1/k", timeout=10)
+    body = raw.value.read().decode()
+    assert raw.value.code == 404 and "<BucketName>no-such-bucket-here-1</BucketName>" in body
+    assert f"<HostId>{raw.value.headers['x-amz-id-2']}</HostId>" in body
+    bad = client(server, "s3", key="AKIANOSUCHKEY0000001", secret="x" * 40)
+    with pytest.raises(ClientError) as e:
+        bad.list_buckets()
+    err = e.value.response
+    assert err["Error"]["Code"] == "InvalidAccessKeyId"
+    assert err["Error"]["AWSAccessKeyId"] == "AKIANOSUCHKEY0000001"

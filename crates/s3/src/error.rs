@@ -246,6 +246,19 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// `NoSuchBucket` carries `<BucketName>`, as S3 answers it.
+    pub(crate) fn naming_the_bucket(self, bucket: Option<&str>) -> Failure {
+        match bucket {
+            Some(name)
+                if matches!(self.error, S3Error::NoSuchBucket)
+                    && !self.extra.iter().any(|(n, _)| *n == "BucketName") =>
+            {
+                self.with("BucketName", name)
+            }
+            _ => self,
+        }
+    }
+
     pub fn with(mut self, element: &'static str, value: impl Into<String>) -> Failure {
         self.extra.push((element, value.into()));
         self

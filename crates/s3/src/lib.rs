@@ -32,6 +32,7 @@ use strongbox_store::Store;
 pub use authorization::{BucketInfo, ObjectInfo, RuleDenial, S3Access, S3Check};
 pub use body::{BodyError, RequestBody, S3Body};
 pub use error::S3Error;
+pub use response::host_id;
 pub use sse::SseKeys;
 
 /// One S3 request, authenticated and addressed by the server.
@@ -120,7 +121,10 @@ impl S3Service {
         let result = self.dispatch(&mut req).await;
         let resp = match result {
             Ok(r) => r,
-            Err(f) => response::error(&f, &resource, &req.meta.request_id, head),
+            Err(f) => {
+                let f = f.naming_the_bucket(req.bucket.as_deref());
+                response::error(&f, &resource, &req.meta.request_id, head)
+            }
         };
         response::finish(resp, &req.meta.request_id)
     }

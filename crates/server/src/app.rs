@@ -144,7 +144,9 @@ impl App {
         if matches!(service, Service::S3 | Service::S3Control) {
             let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
                 Ok(a) => a,
-                Err(err) => return auth_error_for(service, protocol, &err, request_id, head),
+                Err(err) => {
+                    return auth_error_for(service, protocol, &err, &parsed, request_id, head)
+                }
             };
             return self
                 .services
@@ -170,7 +172,7 @@ impl App {
         };
         let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
             Ok(a) => a,
-            Err(err) => return auth_error_for(service, protocol, &err, request_id, head),
+            Err(err) => return auth_error_for(service, protocol, &err, &parsed, request_id, head),
         };
         match service {
             Service::Iam | Service::Sts => {
@@ -288,6 +290,7 @@ fn auth_error_for(
     service: Service,
     protocol: Protocol,
     failure: &AuthFailure,
+    parsed: &ParsedAuth,
     request_id: &str,
     head: bool,
 ) -> Response<ResponseBody> {
@@ -328,9 +331,19 @@ fn auth_error_for(
                 ),
                 _ => (err.status(), err.code().to_string(), err.message()),
             };
+            // S3 names the unknown key: <AWSAccessKeyId> after the message.
+            let extra: Vec<(&str, String)> = match parsed.access_key_id() {
+                Some(key) if code == "InvalidAccessKeyId" => {
+                    vec![("AWSAccessKeyId", key.to_string())]
+                }
+                _ => Vec::new(),
+            };
             errors::render(
                 protocol,
-                &errors::ErrorSpec::new(status, &code, &message),
+                &errors::ErrorSpec {
+                    extra: &extra,
+                    ..errors::ErrorSpec::new(status, &code, &message)
+                },
                 request_id,
                 head,
             )

@@ -116,7 +116,8 @@ pub fn render(
     resp
 }
 
-/// The `x-amz-id-2` value for a request (an opaque token derived from the request id).
+/// The `x-amz-id-2` value for a request: the same opaque token S3 answers put in
+/// `<HostId>` (derived from the request id).
 pub fn host_id(request_id: &str) -> String {
-    format!("strongbox/{request_id}")
+    strongbox_s3::host_id(request_id)
 }
