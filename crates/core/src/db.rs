@@ -70,6 +70,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // FULL: a committed transaction survives power loss, as S3 promises.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    configure_connection(conn)
+}
+
+/// What every connection gets, on disk or in memory.
+fn configure_connection(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // The hot statements (object lookups and writes, policy reads) are prepared
     // once per connection; rusqlite's default cache holds 16.
@@ -148,11 +153,9 @@ impl Db {
             | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
             | rusqlite::OpenFlags::SQLITE_OPEN_URI;
         let writer = Connection::open_with_flags(&name, flags)?;
-        writer.busy_timeout(std::time::Duration::from_secs(30))?;
-        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        configure_connection(&writer)?;
         let r = Connection::open_with_flags(&name, flags)?;
-        r.busy_timeout(std::time::Duration::from_secs(30))?;
-        r.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        configure_connection(&r)?;
         Db::with_connections(PathBuf::from(name), writer, vec![r])
     }
 

@@ -93,7 +93,7 @@ impl App {
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             headers.insert("x-amz-request-id", v);
         }
-        if let Ok(v) = HeaderValue::from_str(&errors::host_id(&request_id)) {
+        if let Ok(v) = HeaderValue::from_str(&strongbox_s3::host_id(&request_id)) {
             headers.insert("x-amz-id-2", v);
         }
         headers.insert(header::SERVER, HeaderValue::from_static("Strongbox"));

@@ -78,7 +78,7 @@ pub fn render(
             s.push_str(&format!(
                 "<RequestId>{}</RequestId><HostId>{}</HostId></Error>",
                 request_id,
-                host_id(request_id)
+                strongbox_s3::host_id(request_id)
             ));
             ("application/xml", s)
         }
@@ -114,10 +114,4 @@ pub fn render(
         }
     }
     resp
-}
-
-/// The `x-amz-id-2` value for a request: the same opaque token S3 answers put in
-/// `<HostId>` (derived from the request id).
-pub fn host_id(request_id: &str) -> String {
-    strongbox_s3::host_id(request_id)
 }
