@@ -39,6 +39,21 @@ def s3(server):
     return client(server, "s3")
 
 
+@pytest.fixture(scope="session")
+def iam(server):
+    return client(server, "iam")
+
+
+@pytest.fixture(scope="session")
+def kms(server):
+    return client(server, "kms")
+
+
+@pytest.fixture(scope="session")
+def sts(server):
+    return client(server, "sts")
+
+
 @pytest.fixture
 def bucket(s3):
     name = f"e2e-{uuid.uuid4().hex[:12]}"

@@ -43,11 +43,6 @@ def denied(fn, **kwargs):
     return err["Error"].get("Message", ""), err["ResponseMetadata"]["RequestId"]
 
 
-@pytest.fixture(scope="module")
-def iam(server):
-    return client(server, "iam")
-
-
 def test_missing_put_object(server, s3, iam, aws, bucket, tmp_path):
     arn, key, secret = new_user(iam)
     f = tmp_path / "f.txt"

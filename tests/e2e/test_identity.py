@@ -27,16 +27,6 @@ def new_user(iam, doc=None):
     return name, key["AccessKeyId"], key["SecretAccessKey"]
 
 
-@pytest.fixture(scope="module")
-def iam(server):
-    return client(server, "iam")
-
-
-@pytest.fixture(scope="module")
-def sts(server):
-    return client(server, "sts")
-
-
 def test_caller_identity_of_root(sts):
     ident = sts.get_caller_identity()
     assert len(ident["Account"]) == 12 and ident["Arn"] == f"arn:aws:iam::{ident['Account']}:root"
@@ -142,6 +132,76 @@ def test_assume_role_and_session_policy(server, iam, sts):
     with pytest.raises(ClientError) as e:
         bad.list_buckets()
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 403)
+
+
+def test_get_federation_token(server, iam, sts):
+    """GetFederationToken: the session has the user's permissions intersected
+    with the session policy; none without one, except resource policies that
+    name the federated user (IAM User Guide, "Permissions for GetFederationToken")."""
+    account = sts.get_caller_identity()["Account"]
+    root_s3 = client(server, "s3")
+    bucket = f"fed-{uuid.uuid4().hex[:8]}"
+    root_s3.create_bucket(Bucket=bucket)
+    root_s3.put_object(Bucket=bucket, Key="report.csv", Body=b"q1")
+    name, key, secret = new_user(iam, policy(
+        {"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    user_sts = client(server, "sts", key=key, secret=secret)
+
+    def session(**kwargs):
+        out = user_sts.get_federation_token(**kwargs)
+        c = out["Credentials"]
+        assert c["AccessKeyId"].startswith("ASIA")
+        return out, {svc: client(server, svc, key=c["AccessKeyId"], secret=c["SecretAccessKey"],
+                                 token=c["SessionToken"]) for svc in ("s3", "sts", "iam")}
+
+    out, fed = session(Name="bob", DurationSeconds=900, Policy=policy(
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListAllMyBuckets"], "Resource": "*"}))
+    arn = f"arn:aws:sts::{account}:federated-user/bob"
+    assert out["FederatedUser"] == {"Arn": arn, "FederatedUserId": f"{account}:bob"}
+    assert "PackedPolicySize" in out
+    me = fed["sts"].get_caller_identity()
+    assert (me["Arn"], me["UserId"], me["Account"]) == (arn, f"{account}:bob", account)
+    assert fed["s3"].get_object(Bucket=bucket, Key="report.csv")["Body"].read() == b"q1"
+    # The user may PutObject, the session policy does not let the session.
+    with pytest.raises(ClientError) as e:
+        fed["s3"].put_object(Bucket=bucket, Key="new", Body=b"x")
+    assert code_of(e.value) == ("AccessDenied", 403)
+    # The session policy allows ListAllMyBuckets, the user does not.
+    with pytest.raises(ClientError) as e:
+        fed["s3"].list_buckets()
+    assert code_of(e.value) == ("AccessDenied", 403)
+    # No IAM and no STS beyond GetCallerIdentity.
+    with pytest.raises(ClientError) as e:
+        fed["iam"].list_users()
+    assert code_of(e.value)[1] == 403
+    with pytest.raises(ClientError) as e:
+        fed["sts"].get_session_token()
+    assert code_of(e.value) == ("AccessDenied", 403)
+
+    # Without a session policy: no permissions...
+    _, bare = session(Name="carol")
+    with pytest.raises(ClientError) as e:
+        bare["s3"].get_object(Bucket=bucket, Key="report.csv")
+    assert code_of(e.value) == ("AccessDenied", 403)
+    # ...except where a resource policy names the federated user.
+    root_s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:sts::{account}:federated-user/carol"},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert bare["s3"].get_object(Bucket=bucket, Key="report.csv")["Body"].read() == b"q1"
+
+    # The user needs sts:GetFederationToken; temporary credentials cannot call it.
+    _, k2, s2 = new_user(iam)
+    with pytest.raises(ClientError) as e:
+        client(server, "sts", key=k2, secret=s2).get_federation_token(Name="dave")
+    assert code_of(e.value) == ("AccessDenied", 403)
+    assert "sts:GetFederationToken" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        user_sts.get_federation_token(Name="bad name")
+    assert code_of(e.value) == ("ValidationError", 400)
+    root_s3.delete_bucket_policy(Bucket=bucket)
+    root_s3.delete_object(Bucket=bucket, Key="report.csv")
+    root_s3.delete_bucket(Bucket=bucket)
 
 
 def test_root_cannot_assume_role(iam, sts):

@@ -21,16 +21,6 @@ def policy(*statements):
 
 
 @pytest.fixture(scope="module")
-def iam(server):
-    return client(server, "iam")
-
-
-@pytest.fixture(scope="module")
-def kms(server):
-    return client(server, "kms")
-
-
-@pytest.fixture(scope="module")
 def account(server):
     return client(server, "sts").get_caller_identity()["Account"]
 

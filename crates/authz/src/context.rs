@@ -59,6 +59,7 @@ pub fn build(
             CallerKind::Root => "Account",
             CallerKind::User => "User",
             CallerKind::AssumedRole => "AssumedRole",
+            CallerKind::FederatedUser => "FederatedUser",
             CallerKind::Anonymous => "Anonymous",
         };
         put(

@@ -38,6 +38,13 @@ fn who(caller: &Caller) -> String {
         ),
         CallerKind::AssumedRole => format!("role {}", caller.role_arn.clone().unwrap_or_default()),
         CallerKind::Root => format!("the root user of account {}", caller.account_id),
+        CallerKind::FederatedUser => match &caller.federated_by {
+            Some(user) => format!("user {} (who federated {})", user.name, caller.arn),
+            None => format!(
+                "the root user of account {} (who federated {})",
+                caller.account_id, caller.arn
+            ),
+        },
         CallerKind::Anonymous => "anonymous callers".to_string(),
     }
 }
@@ -107,6 +114,9 @@ pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation
         Reason::NoAllowPermissionsBoundary => format!(
             "Add {action} on {resource} to the permissions boundary of {} (the boundary caps what identity policies can grant).",
             who(caller)
+        ),
+        Reason::NoAllowSessionPolicy if caller.kind == CallerKind::FederatedUser => format!(
+            "Call GetFederationToken again with a session policy (Policy or PolicyArns) that allows {action} on {resource}: a federated user session has no permissions beyond its session policy."
         ),
         Reason::NoAllowSessionPolicy => format!(
             "Assume the role again with a session policy that also allows {action} on {resource}, or without a session policy."

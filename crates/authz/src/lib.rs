@@ -337,6 +337,11 @@ pub fn principal_of(caller: &Caller) -> Principal {
                 .unwrap_or_else(|| caller.principal_arn.clone()),
             account: caller.account_id.clone(),
         },
+        CallerKind::FederatedUser => Principal::FederatedUser {
+            arn: caller.arn.clone(),
+            user_arn: caller.federated_by.as_ref().map(|u| u.arn.clone()),
+            account: caller.account_id.clone(),
+        },
     }
 }
 

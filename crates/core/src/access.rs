@@ -58,6 +58,26 @@ pub struct AccessCheck<'a> {
     pub context: &'a [ContextEntry],
 }
 
+impl<'a> AccessCheck<'a> {
+    /// A check that the caller's own policies decide: the resource has no
+    /// resource-based policy (IAM entities, STS operations, KMS `CreateKey`…).
+    pub fn identity_only(
+        action: &'a str,
+        resource: &'a str,
+        resource_account: Option<&'a str>,
+        context: &'a [ContextEntry],
+    ) -> AccessCheck<'a> {
+        AccessCheck {
+            action,
+            resource,
+            resource_account,
+            resource_policies: &[],
+            resource_policy_required: false,
+            context,
+        }
+    }
+}
+
 /// Why a request was denied, in AWS's categories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum DenialKind {

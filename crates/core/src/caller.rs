@@ -14,6 +14,9 @@ pub enum CallerKind {
     User,
     /// A role session from `AssumeRole`.
     AssumedRole,
+    /// A federated user session from `GetFederationToken`
+    /// (`arn:aws:sts::A:federated-user/NAME`).
+    FederatedUser,
 }
 
 /// The resolved principal of one request: everything the policy engine needs
@@ -34,6 +37,9 @@ pub struct Caller {
     pub user_name: Option<String>,
     /// The role behind a role session.
     pub role_arn: Option<String>,
+    /// The IAM user behind a federated user session (`None` for other
+    /// callers, and for sessions the root user federated).
+    pub federated_by: Option<FederatingUser>,
     pub session_name: Option<String>,
     /// The access key the request was signed with.
     pub access_key_id: Option<String>,
@@ -47,6 +53,17 @@ pub struct Caller {
     pub token_issue_time: Option<jiff::Timestamp>,
     /// Whether the session was created with MFA (`aws:MultiFactorAuthPresent`).
     pub mfa: bool,
+}
+
+/// The IAM user that called `GetFederationToken`: its policies (and
+/// boundary) are the identity side of the federated session.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FederatingUser {
+    pub arn: String,
+    pub name: String,
+    /// The user's unique id (`AIDA…`), so that a user deleted and created
+    /// again under the same name does not inherit the session.
+    pub id: String,
 }
 
 /// A policy document with the name under which a trace shows it.
@@ -68,6 +85,7 @@ impl Caller {
             user_id: "anonymous".to_string(),
             user_name: None,
             role_arn: None,
+            federated_by: None,
             session_name: None,
             access_key_id: None,
             tags: BTreeMap::new(),
@@ -87,6 +105,7 @@ impl Caller {
             user_id: account_id.to_string(),
             user_name: None,
             role_arn: None,
+            federated_by: None,
             session_name: None,
             access_key_id,
             tags: BTreeMap::new(),

@@ -17,6 +17,6 @@ pub mod meta;
 pub mod timing;
 
 pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};
-pub use caller::{Caller, CallerKind};
+pub use caller::{Caller, CallerKind, FederatingUser};
 pub use error::AwsError;
 pub use meta::RequestMeta;

@@ -25,6 +25,11 @@ pub fn assumed_role(account: &str, role_name: &str, session: &str) -> String {
     format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session}")
 }
 
+/// `arn:aws:sts::A:federated-user/NAME`.
+pub fn federated_user(account: &str, name: &str) -> String {
+    format!("arn:aws:sts::{account}:federated-user/{name}")
+}
+
 /// The parts of an IAM ARN: account, resource type, path and name.
 /// `arn:aws:iam::123:user/div/alice` → `("123", "user", "/div/", "alice")`.
 pub fn parse_iam(arn: &str) -> Option<(&str, &str, String, &str)> {

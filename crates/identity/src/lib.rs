@@ -16,7 +16,7 @@
 //!   Tag/Untag/ListPolicyTags, GetAccountSummary, ListAccountAliases, ListMFADevices,
 //!   Enable/Disable OrganizationsRootCredentialsManagement and OrganizationsRootSessions,
 //!   ListOrganizationsFeatures.
-//! - STS: GetCallerIdentity, AssumeRole, GetSessionToken, AssumeRoot, GetAccessKeyInfo.
+//! - STS: GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, AssumeRoot, GetAccessKeyInfo.
 //! - Organizations: Create/Describe/Delete Organization, ListRoots,
 //!   Create/Describe/Delete OrganizationalUnit, ListOrganizationalUnitsForParent,
 //!   CreateAccount, DescribeCreateAccountStatus, ListCreateAccountStatus, ListAccounts,

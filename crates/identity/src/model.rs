@@ -137,6 +137,13 @@ pub enum SessionKind {
     User { user_name: String, user_id: String },
     /// `GetSessionToken` of the root user, or `AssumeRoot`.
     Root,
+    /// `GetFederationToken`: federated user `name`, federated by the IAM user
+    /// `user_name` / `user_id`, or by the root user when those are `None`.
+    Federated {
+        name: String,
+        user_name: Option<String>,
+        user_id: Option<String>,
+    },
 }
 
 /// Temporary credentials.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use strongbox_core::caller::NamedDocument;
-use strongbox_core::{Caller, CallerKind};
+use strongbox_core::{Caller, CallerKind, FederatingUser};
 
 use crate::error::IdentityError;
 use crate::model::{ManagedPolicy, Perms, Role, SessionKind, User};
@@ -45,6 +45,7 @@ pub fn user_caller(user: &User, access_key_id: Option<String>) -> Caller {
         user_id: user.id.clone(),
         user_name: Some(user.name.clone()),
         role_arn: None,
+        federated_by: None,
         session_name: None,
         access_key_id,
         tags: user
@@ -95,6 +96,36 @@ fn caller_role<'a>(st: &'a State, caller: &Caller) -> Option<&'a Role> {
         .user_id
         .starts_with(&format!("{}:", role.id))
         .then_some(role)
+}
+
+/// A user's own policies, its groups' policies and its boundary.
+fn add_user_perms(st: &State, user: &User, out: &mut CallerPolicies) {
+    add_perms(
+        st,
+        &format!("user/{}", user.name),
+        &user.perms,
+        &mut out.identity,
+    );
+    let key = user.name.to_ascii_lowercase();
+    for group in st.groups.values() {
+        if group.account_id == user.account_id && group.members.contains(&key) {
+            add_perms(
+                st,
+                &format!("group/{}", group.name),
+                &group.perms,
+                &mut out.identity,
+            );
+        }
+    }
+    out.boundary = boundary_doc(st, user.boundary.as_ref());
+}
+
+/// The IAM user behind a federated session.
+fn federating_user<'a>(st: &'a State, caller: &Caller) -> Option<&'a User> {
+    let by = caller.federated_by.as_ref()?;
+    st.users
+        .get(&entity_key(&caller.account_id, &by.name))
+        .filter(|u| u.id == by.id)
 }
 
 fn caller_user<'a>(st: &'a State, caller: &Caller) -> Option<&'a User> {
@@ -230,6 +261,57 @@ impl Identity {
                     None => return Err(IdentityError::InvalidToken(BAD_TOKEN.to_string())),
                 }
             }
+            SessionKind::Federated {
+                name,
+                user_name,
+                user_id,
+            } => {
+                // The federating user's tags, overridden by session tags with
+                // the same key (IAM User Guide, "Passing session tags in AWS STS").
+                let (federated_by, mut tags) = match (user_name, user_id) {
+                    (Some(user_name), Some(user_id)) => {
+                        let user = st
+                            .users
+                            .get(&entity_key(&session.account_id, user_name))
+                            .filter(|u| &u.id == user_id)
+                            .or_else(|| st.users.values().find(|u| &u.id == user_id))
+                            .ok_or_else(|| IdentityError::InvalidToken(BAD_TOKEN.to_string()))?;
+                        let tags: BTreeMap<String, String> = user
+                            .tags
+                            .iter()
+                            .map(|t| (t.key.clone(), t.value.clone()))
+                            .collect();
+                        let by = FederatingUser {
+                            arn: arns::user(&user.account_id, &user.path, &user.name),
+                            name: user.name.clone(),
+                            id: user.id.clone(),
+                        };
+                        (Some(by), tags)
+                    }
+                    _ => (None, BTreeMap::new()),
+                };
+                for (k, v) in &session.tags {
+                    tags.insert(k.clone(), v.clone());
+                }
+                let arn = arns::federated_user(&session.account_id, name);
+                Caller {
+                    kind: CallerKind::FederatedUser,
+                    account_id: session.account_id.clone(),
+                    arn: arn.clone(),
+                    principal_arn: arn,
+                    // aws:userid of a federated user is `account:name`.
+                    user_id: format!("{}:{name}", session.account_id),
+                    user_name: None,
+                    role_arn: None,
+                    federated_by,
+                    session_name: None,
+                    access_key_id: Some(session.access_key_id.clone()),
+                    tags,
+                    session_policies: None,
+                    token_issue_time: None,
+                    mfa: false,
+                }
+            }
             SessionKind::Role {
                 role_arn,
                 role_id,
@@ -258,6 +340,7 @@ impl Identity {
                     user_id: format!("{role_id}:{session_name}"),
                     user_name: None,
                     role_arn: Some(role_arn.clone()),
+                    federated_by: None,
                     session_name: Some(session_name.clone()),
                     access_key_id: Some(session.access_key_id.clone()),
                     tags,
@@ -291,24 +374,7 @@ impl Identity {
         match caller.kind {
             CallerKind::User => {
                 if let Some(user) = caller_user(&st, caller) {
-                    add_perms(
-                        &st,
-                        &format!("user/{}", user.name),
-                        &user.perms,
-                        &mut out.identity,
-                    );
-                    let key = user.name.to_ascii_lowercase();
-                    for group in st.groups.values() {
-                        if group.account_id == user.account_id && group.members.contains(&key) {
-                            add_perms(
-                                &st,
-                                &format!("group/{}", group.name),
-                                &group.perms,
-                                &mut out.identity,
-                            );
-                        }
-                    }
-                    out.boundary = boundary_doc(&st, user.boundary.as_ref());
+                    add_user_perms(&st, user, &mut out);
                 }
             }
             CallerKind::AssumedRole => {
@@ -320,6 +386,13 @@ impl Identity {
                         &mut out.identity,
                     );
                     out.boundary = boundary_doc(&st, role.boundary.as_ref());
+                }
+            }
+            CallerKind::FederatedUser => {
+                // The federating user's policies and boundary; the session
+                // policy (always present) limits them.
+                if let Some(user) = federating_user(&st, caller) {
+                    add_user_perms(&st, user, &mut out);
                 }
             }
             CallerKind::Root | CallerKind::Anonymous => {}
@@ -353,6 +426,11 @@ impl Identity {
             return match (parts.next(), parts.next()) {
                 (Some("assumed-role"), Some(role)) => {
                     st.roles.contains_key(&entity_key(account, role))
+                }
+                // Federated users are not stored entities: any name of an
+                // existing account may be named.
+                (Some("federated-user"), Some(name)) if !name.is_empty() => {
+                    st.accounts.contains_key(account)
                 }
                 _ => false,
             };

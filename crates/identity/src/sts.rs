@@ -1,4 +1,5 @@
-//! STS: GetCallerIdentity, AssumeRole, GetSessionToken, AssumeRoot.
+//! STS: GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken,
+//! AssumeRoot, GetAccessKeyInfo.
 //!
 //! <https://docs.aws.amazon.com/STS/latest/APIReference/API_Operations.html>
 
@@ -10,10 +11,11 @@ use strongbox_core::{
 
 use crate::error::{constraint, IdentityError, Result};
 use crate::iam::request_tag_context;
+use crate::model::Tag;
 use crate::model::{Organization, Session, SessionKind};
 use crate::query::{envelope, Params, Xml};
 use crate::resolve::managed_document;
-use crate::store::entity_key;
+use crate::store::{entity_key, State};
 use crate::validate;
 use crate::{arns, ids, managed, query_error_reply, IamReply, Identity, STS_NAMESPACE};
 use strongbox_policy::PolicyKind;
@@ -61,6 +63,12 @@ impl Identity {
             Err(IdentityError::AccessDenied(
                 "Request is missing Authentication Token".to_string(),
             ))
+        } else if caller.kind == CallerKind::FederatedUser && action != "GetCallerIdentity" {
+            // A federated user session can call no STS operation but
+            // GetCallerIdentity (GetFederationToken API reference).
+            Err(IdentityError::AccessDenied(format!(
+                "Cannot call {action} with session credentials"
+            )))
         } else if !matches!(
             action.as_str(),
             "AssumeRole" | "GetCallerIdentity" | "GetSessionToken"
@@ -75,6 +83,7 @@ impl Identity {
                 "GetCallerIdentity" => get_caller_identity(&ctx),
                 "AssumeRole" => assume_role(&ctx),
                 "GetSessionToken" => get_session_token(&ctx),
+                "GetFederationToken" => get_federation_token(&ctx),
                 "AssumeRoot" => assume_root(&ctx),
                 "GetAccessKeyInfo" => get_access_key_info(&ctx),
                 "" => Err(IdentityError::MissingParameter(
@@ -93,6 +102,23 @@ impl Identity {
             },
             Err(e) => query_error_reply(STS_NAMESPACE, &e, &meta.request_id),
         }
+    }
+}
+
+impl Sts<'_> {
+    /// Authorizes `action` on `resource` by the caller's own policies alone
+    /// (no resource-based policy takes part).
+    fn authorize(
+        &self,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        context: &[ContextEntry],
+    ) -> Result<()> {
+        let check = AccessCheck::identity_only(action, resource, resource_account, context);
+        self.authz
+            .check(self.caller, self.meta, &check)
+            .map_err(|d| IdentityError::AccessDenied(d.message))
     }
 }
 
@@ -139,14 +165,16 @@ fn credentials_xml(x: &mut Xml, s: &Session) {
         .close("Credentials");
 }
 
-fn session_name(p: &Params<'_>, field: &str) -> Result<String> {
-    let name = p.required(field)?;
+/// A session or federated-user name: `param` of the request, `field` as
+/// error messages name it, 2 to `max` characters of `[\w+=,.@-]`.
+fn session_name(p: &Params<'_>, param: &str, field: &str, max: usize) -> Result<String> {
+    let name = p.required(param)?;
     let len = name.chars().count();
-    if !(2..=64).contains(&len) {
+    if !(2..=max).contains(&len) {
         return Err(constraint(
             name,
-            "roleSessionName",
-            "Member must have length between 2 and 64",
+            field,
+            &format!("Member must have length between 2 and {max}"),
         ));
     }
     if !name
@@ -155,16 +183,98 @@ fn session_name(p: &Params<'_>, field: &str) -> Result<String> {
     {
         return Err(constraint(
             name,
-            "roleSessionName",
+            field,
             "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
         ));
     }
     Ok(name.to_string())
 }
 
+/// The `Policy` and `PolicyArns` parameters of AssumeRole and GetFederationToken.
+struct SessionPolicyParams<'a> {
+    inline: Option<&'a str>,
+    arns: Vec<String>,
+}
+
+impl<'a> SessionPolicyParams<'a> {
+    /// Reads and validates the parameters (the inline policy through the engine).
+    fn read(p: &Params<'a>) -> Result<SessionPolicyParams<'a>> {
+        let inline = p.get("Policy");
+        if let Some(doc) = inline {
+            if doc.chars().count() > 2048 {
+                return Err(constraint(
+                    "…",
+                    "policy",
+                    "Member must have length less than or equal to 2048",
+                ));
+            }
+            validate::policy(doc, PolicyKind::Session)?;
+        }
+        let arns: Vec<String> = p
+            .member_structs("PolicyArns")
+            .iter()
+            .filter_map(|m| m.get("arn").cloned())
+            .collect();
+        if arns.len() > 10 {
+            return Err(constraint(
+                "[…]",
+                "policyArns",
+                "Member must have length less than or equal to 10",
+            ));
+        }
+        Ok(SessionPolicyParams { inline, arns })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.inline.is_none() && self.arns.is_empty()
+    }
+
+    /// The session policies as (name, document): managed ARNs must be AWS
+    /// managed (not root-task) or belong to `account`.
+    fn documents(&self, st: &State, account: &str) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        if let Some(doc) = self.inline {
+            out.push(("session policy".to_string(), doc.to_string()));
+        }
+        for arn in &self.arns {
+            let doc = managed_document(st, arn)
+                .filter(|_| {
+                    managed::aws_managed(arn).is_some_and(|p| !p.is_root_task())
+                        || arn.contains(&format!(":{account}:"))
+                })
+                .ok_or_else(|| {
+                    IdentityError::MalformedPolicyDocument(format!(
+                        "Policy {arn} does not exist or is not attachable."
+                    ))
+                })?;
+            out.push((arn.clone(), doc));
+        }
+        Ok(out)
+    }
+
+    /// `PackedPolicySize`: the share (percent) of the packed limit the
+    /// policies and `tags` use; over 100 is `PackedPolicyTooLarge`.
+    fn packed_size(&self, tags: &[Tag]) -> Result<usize> {
+        let packed = (self.inline.map(validate::packed_len).unwrap_or(0)
+            + self.arns.iter().map(|a| a.len()).sum::<usize>()
+            + tags
+                .iter()
+                .map(|t| t.key.len() + t.value.len())
+                .sum::<usize>())
+            * 100
+            / 2048;
+        if packed > 100 {
+            return Err(IdentityError::PackedPolicyTooLarge(format!(
+                "Packed size of the session policies and session tags combined exceeds the allowed limit: {packed}% of the allowed size"
+            )));
+        }
+        Ok(packed)
+    }
+}
+
 fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
     let role_arn = ctx.p.required("RoleArn")?;
-    let session = session_name(&ctx.p, "RoleSessionName")?;
+    let session = session_name(&ctx.p, "RoleSessionName", "roleSessionName", 64)?;
     let duration = ctx.p.int("DurationSeconds", 900, 43200)?.unwrap_or(3600);
     let external_id = ctx.p.get("ExternalId");
     if let Some(e) = external_id {
@@ -177,30 +287,7 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
         }
     }
     let source_identity = ctx.p.get("SourceIdentity");
-    let policy = ctx.p.get("Policy");
-    if let Some(doc) = policy {
-        if doc.chars().count() > 2048 {
-            return Err(constraint(
-                "…",
-                "policy",
-                "Member must have length less than or equal to 2048",
-            ));
-        }
-        validate::policy(doc, PolicyKind::Session)?;
-    }
-    let policy_arns: Vec<String> = ctx
-        .p
-        .member_structs("PolicyArns")
-        .iter()
-        .filter_map(|m| m.get("arn").cloned())
-        .collect();
-    if policy_arns.len() > 10 {
-        return Err(constraint(
-            "[…]",
-            "policyArns",
-            "Member must have length less than or equal to 10",
-        ));
-    }
+    let session_params = SessionPolicyParams::read(&ctx.p)?;
     let tags = ctx.p.tags("Tags")?;
     let transitive = ctx.p.members("TransitiveTagKeys");
     if let Some(k) = transitive
@@ -299,36 +386,8 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
         ));
     }
 
-    let mut session_policies = Vec::new();
-    if let Some(doc) = policy {
-        session_policies.push(("session policy".to_string(), doc.to_string()));
-    }
-    for arn in &policy_arns {
-        let doc = managed_document(&st, arn)
-            .filter(|_| {
-                managed::aws_managed(arn).is_some_and(|p| !p.is_root_task())
-                    || arn.contains(&format!(":{}:", role.account_id))
-            })
-            .ok_or_else(|| {
-                IdentityError::MalformedPolicyDocument(format!(
-                    "Policy {arn} does not exist or is not attachable."
-                ))
-            })?;
-        session_policies.push((arn.clone(), doc));
-    }
-    let packed = (policy.map(validate::packed_len).unwrap_or(0)
-        + policy_arns.iter().map(|a| a.len()).sum::<usize>()
-        + tags
-            .iter()
-            .map(|t| t.key.len() + t.value.len())
-            .sum::<usize>())
-        * 100
-        / 2048;
-    if packed > 100 {
-        return Err(IdentityError::PackedPolicyTooLarge(format!(
-            "Packed size of the session policies and session tags combined exceeds the allowed limit: {packed}% of the allowed size"
-        )));
-    }
+    let session_policies = session_params.documents(&st, &role.account_id)?;
+    let packed = session_params.packed_size(&tags)?;
 
     let mut s = new_session(
         &role.account_id,
@@ -385,7 +444,7 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
         .text("AssumedRoleId", &format!("{}:{session}", role.id))
         .close("AssumedRoleUser");
     credentials_xml(&mut x, &issued);
-    if policy.is_some() || !policy_arns.is_empty() || !tags.is_empty() {
+    if !session_params.is_empty() || !tags.is_empty() {
         x.text("PackedPolicySize", &packed.to_string());
     }
     Ok(x)
@@ -418,6 +477,80 @@ fn get_session_token(ctx: &Sts<'_>) -> Result<Xml> {
     Ok(x)
 }
 
+/// GetFederationToken: a federated user session of an IAM user (or the root
+/// user), whose permissions are the caller's intersected with the session
+/// policies passed; without any, it has none (beyond resource policies that
+/// name the federated user).
+/// <https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html>
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getfederationtoken.html>
+fn get_federation_token(ctx: &Sts<'_>) -> Result<Xml> {
+    let name = session_name(&ctx.p, "Name", "name", 32)?;
+    let requested = ctx.p.int("DurationSeconds", 900, 129_600)?;
+    let session_params = SessionPolicyParams::read(&ctx.p)?;
+    let tags = ctx.p.tags("Tags")?;
+    if ctx.caller.token_issue_time.is_some() {
+        return Err(IdentityError::AccessDenied(
+            "Cannot call GetFederationToken with session credentials".into(),
+        ));
+    }
+    let account = ctx.caller.account_id.clone();
+    let (user_name, user_id, duration) = match ctx.caller.kind {
+        // Root-federated sessions last at most an hour.
+        CallerKind::Root => (None, None, requested.unwrap_or(3600).min(3600)),
+        CallerKind::User => (
+            ctx.caller.user_name.clone(),
+            Some(ctx.caller.user_id.clone()),
+            requested.unwrap_or(43_200),
+        ),
+        _ => {
+            return Err(IdentityError::AccessDenied(
+                "Cannot call GetFederationToken with session credentials".into(),
+            ))
+        }
+    };
+    let federated_arn = arns::federated_user(&account, &name);
+    let context = request_tag_context(&tags);
+    let mut actions = vec!["sts:GetFederationToken"];
+    if !tags.is_empty() {
+        actions.push("sts:TagSession");
+    }
+    for action in actions {
+        ctx.authorize(action, &federated_arn, Some(&account), &context)?;
+    }
+    let st = ctx.id.store.snapshot();
+    let session_policies = session_params.documents(&st, &account)?;
+    let packed = session_params.packed_size(&tags)?;
+
+    let mut s = new_session(
+        &account,
+        SessionKind::Federated {
+            name: name.clone(),
+            user_name,
+            user_id,
+        },
+        duration,
+    );
+    // Always present, possibly empty: no session policy means no permissions.
+    s.session_policies = Some(session_policies);
+    s.tags = tags
+        .iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect();
+    let issued = s.clone();
+    issue(ctx.id, s)?;
+
+    let mut x = Xml::new();
+    credentials_xml(&mut x, &issued);
+    x.open("FederatedUser")
+        .text("FederatedUserId", &format!("{account}:{name}"))
+        .text("Arn", &federated_arn)
+        .close("FederatedUser");
+    if !session_params.is_empty() || !tags.is_empty() {
+        x.text("PackedPolicySize", &packed.to_string());
+    }
+    Ok(x)
+}
+
 /// AssumeRoot: a short root session in a member account, scoped by a root-task policy.
 /// <https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoot.html>
 fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
@@ -446,17 +579,7 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
     let resource = arns::root(target);
     // The permission comes from the management account's identity policies;
     // the member account's root has no resource policy, so no owner is passed.
-    let check = AccessCheck {
-        action: "sts:AssumeRoot",
-        resource: &resource,
-        resource_account: None,
-        resource_policies: &[],
-        resource_policy_required: false,
-        context: &context,
-    };
-    ctx.authz
-        .check(ctx.caller, ctx.meta, &check)
-        .map_err(|d| IdentityError::AccessDenied(d.message))?;
+    ctx.authorize("sts:AssumeRoot", &resource, None, &context)?;
 
     let st = ctx.id.store.snapshot();
     let org: &Organization = st
@@ -496,17 +619,7 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
 /// <https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html>
 fn get_access_key_info(ctx: &Sts<'_>) -> Result<Xml> {
     let key = ctx.p.required("AccessKeyId")?;
-    let check = AccessCheck {
-        action: "sts:GetAccessKeyInfo",
-        resource: "*",
-        resource_account: None,
-        resource_policies: &[],
-        resource_policy_required: false,
-        context: &[],
-    };
-    ctx.authz
-        .check(ctx.caller, ctx.meta, &check)
-        .map_err(|d| IdentityError::AccessDenied(d.message))?;
+    ctx.authorize("sts:GetAccessKeyInfo", "*", None, &[])?;
     let st = ctx.id.store.snapshot();
     let account = st
         .keys

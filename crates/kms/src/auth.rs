@@ -153,14 +153,7 @@ impl Kms {
     ) -> Result<(), KmsError> {
         let mut ctx = self.base_context(req);
         ctx.extend(extra);
-        let check = AccessCheck {
-            action,
-            resource,
-            resource_account,
-            resource_policies: &[],
-            resource_policy_required: false,
-            context: &ctx,
-        };
+        let check = AccessCheck::identity_only(action, resource, resource_account, &ctx);
         req.authz
             .check(req.caller, req.meta, &check)
             .map_err(|d| KmsError::AccessDenied(d.message))

@@ -571,8 +571,7 @@ pub fn evaluate(req: &Request<'_>, set: &PolicySet<'_>) -> Evaluation {
     }
 
     // 3. The caller's side: identity policies (implicit for the root user), boundary, session policy.
-    let is_root = matches!(req.principal, Principal::Root { .. });
-    let identity_ok = is_root || identity_allow.is_some();
+    let identity_ok = req.principal.has_root_identity() || identity_allow.is_some();
     let iam_path = if !identity_ok {
         PathResult(Some(PolicyType::Identity))
     } else if !boundary_ok {

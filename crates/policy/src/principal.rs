@@ -27,6 +27,14 @@ pub enum Principal {
         role_arn: String,
         account: String,
     },
+    /// A federated user session from `GetFederationToken`
+    /// (`arn:aws:sts::A:federated-user/NAME`). `user_arn` is the IAM user
+    /// that federated, `None` when the account's root user did.
+    FederatedUser {
+        arn: String,
+        user_arn: Option<String>,
+        account: String,
+    },
     /// An AWS service principal such as `cloudtrail.amazonaws.com`.
     Service { name: String },
 }
@@ -34,7 +42,8 @@ pub enum Principal {
 impl Principal {
     /// Reads a principal from its ARN (`arn:aws:iam::A:user/N`,
     /// `arn:aws:iam::A:root`, `arn:aws:sts::A:assumed-role/R/S` with the role
-    /// ARN, `anonymous`, or a service name ending in `.amazonaws.com`).
+    /// ARN, `arn:aws:sts::A:federated-user/N` with the federating user's ARN,
+    /// `anonymous`, or a service name ending in `.amazonaws.com`).
     pub fn from_arn(arn: &str, role_arn: Option<&str>) -> Option<Principal> {
         if arn == "anonymous" || arn == "*" {
             return Some(Principal::Anonymous);
@@ -91,6 +100,11 @@ impl Principal {
                     account,
                 })
             }
+            "sts" if resource.starts_with("federated-user/") => Some(Principal::FederatedUser {
+                arn: arn.to_string(),
+                user_arn: role_arn.map(str::to_string),
+                account,
+            }),
             _ => None,
         }
     }
@@ -102,6 +116,7 @@ impl Principal {
             Principal::Root { account } => format!("arn:aws:iam::{account}:root"),
             Principal::User { arn, .. } => arn.clone(),
             Principal::AssumedRole { session_arn, .. } => session_arn.clone(),
+            Principal::FederatedUser { arn, .. } => arn.clone(),
             Principal::Service { name } => name.clone(),
         }
     }
@@ -111,18 +126,21 @@ impl Principal {
         match self {
             Principal::Root { account }
             | Principal::User { account, .. }
-            | Principal::AssumedRole { account, .. } => Some(account),
+            | Principal::AssumedRole { account, .. }
+            | Principal::FederatedUser { account, .. } => Some(account),
             Principal::Anonymous | Principal::Service { .. } => None,
         }
     }
 
-    /// `aws:PrincipalArn`: the user ARN, the role ARN for a session, the root ARN.
+    /// `aws:PrincipalArn`: the user ARN, the role ARN for a role session, the
+    /// federated-user ARN for a federated session, the root ARN.
     /// Root ARNs are not stored, so for the root user this is `None` here and
     /// [`Principal::principal_arn_owned`] builds it.
     pub(crate) fn principal_arn(&self) -> Option<&str> {
         match self {
             Principal::User { arn, .. } => Some(arn),
             Principal::AssumedRole { role_arn, .. } => Some(role_arn),
+            Principal::FederatedUser { arn, .. } => Some(arn),
             _ => None,
         }
     }
@@ -143,9 +161,28 @@ impl Principal {
         }
     }
 
-    /// Whether this is an IAM identity that can carry a permissions boundary.
+    /// Whether this is an IAM identity that can carry a permissions boundary
+    /// (a federated session carries its user's).
     pub(crate) fn is_iam_entity(&self) -> bool {
-        matches!(self, Principal::User { .. } | Principal::AssumedRole { .. })
+        matches!(
+            self,
+            Principal::User { .. }
+                | Principal::AssumedRole { .. }
+                | Principal::FederatedUser {
+                    user_arn: Some(_),
+                    ..
+                }
+        )
+    }
+
+    /// Whether the caller has the root user's identity-side permissions: the
+    /// root user itself, or a session the root user federated (which its
+    /// session policy then limits).
+    pub(crate) fn has_root_identity(&self) -> bool {
+        matches!(
+            self,
+            Principal::Root { .. } | Principal::FederatedUser { user_arn: None, .. }
+        )
     }
 }
 
@@ -167,9 +204,11 @@ pub(crate) enum PrincipalEntry {
     Role(String),
     /// `arn:aws:sts::A:assumed-role/R/S`.
     Session(String),
+    /// `arn:aws:sts::A:federated-user/N`.
+    FederatedUser(String),
     /// `{"Service": "..."}`.
     Service(String),
-    /// Anything else (`CanonicalUser`, `Federated`, federated-user ARNs…): matched as text, never by our principals.
+    /// Anything else (`CanonicalUser`, `Federated`…): matched as text, never by our principals.
     Other(String),
 }
 
@@ -180,9 +219,10 @@ pub(crate) enum PrincipalEntry {
 pub enum Grant {
     /// Names the account: only delegates to the account's own IAM policies.
     Account,
-    /// Names the role behind the session: limited by boundary and session policy.
+    /// Names the role behind the session (or the IAM user behind a federated
+    /// session): limited by boundary and session policy.
     Role,
-    /// Names the caller itself (user ARN, session ARN, `*`, service).
+    /// Names the caller itself (user ARN, session ARN, federated-user ARN, `*`, service).
     Direct,
 }
 
@@ -216,6 +256,19 @@ impl PrincipalSpec {
                 {
                     Some(Grant::Direct)
                 }
+                (PrincipalEntry::FederatedUser(x), Principal::FederatedUser { arn, .. })
+                    if x == arn =>
+                {
+                    Some(Grant::Direct)
+                }
+                // The user that federated: its grant reaches the session
+                // through the session policy ("Session policies", IAM User Guide).
+                (
+                    PrincipalEntry::User(x),
+                    Principal::FederatedUser {
+                        user_arn: Some(u), ..
+                    },
+                ) if x == u => Some(Grant::Role),
                 (PrincipalEntry::Service(x), Principal::Service { name })
                     if x.eq_ignore_ascii_case(name) =>
                 {
@@ -253,6 +306,10 @@ impl PrincipalSpec {
                 account_listed(account)
                     && has(&|e| matches!(e, PrincipalEntry::Role(x) if x == role_arn))
                     && has(&|e| matches!(e, PrincipalEntry::Session(x) if x == session_arn))
+            }
+            Principal::FederatedUser { arn, account, .. } => {
+                account_listed(account)
+                    && has(&|e| matches!(e, PrincipalEntry::FederatedUser(x) if x == arn))
             }
             Principal::Service { name } => {
                 has(&|e| matches!(e, PrincipalEntry::Service(x) if x.eq_ignore_ascii_case(name)))
@@ -303,7 +360,9 @@ pub(crate) fn classify_aws(value: &str) -> Result<PrincipalEntry, InvalidPrincip
         "sts" if named("assumed-role/") && resource.matches('/').count() == 2 => {
             Ok(PrincipalEntry::Session(value.to_string()))
         }
-        "sts" if named("federated-user/") => Ok(PrincipalEntry::Other(value.to_string())),
+        "sts" if named("federated-user/") && resource.matches('/').count() == 1 => {
+            Ok(PrincipalEntry::FederatedUser(value.to_string()))
+        }
         _ => Err(InvalidPrincipal),
     }
 }

@@ -68,6 +68,9 @@ struct Setup {
     required: bool,
     boundary: Option<Policy>,
     session: Option<Policy>,
+    /// Session credentials that carry no session policy at all (a federated
+    /// user session made without `Policy`/`PolicyArns`).
+    empty_session: bool,
     scp: Option<Vec<Vec<Policy>>>,
 }
 
@@ -101,12 +104,16 @@ fn run(
             name: "boundary",
             policy: p,
         }),
-        session: s.session.as_ref().map(|p| {
-            vec![PolicyRef {
-                name: "session",
-                policy: p,
-            }]
-        }),
+        session: if s.empty_session {
+            Some(Vec::new())
+        } else {
+            s.session.as_ref().map(|p| {
+                vec![PolicyRef {
+                    name: "session",
+                    policy: p,
+                }]
+            })
+        },
         scp: s.scp.as_ref().map(|levels| {
             levels
                 .iter()
@@ -253,6 +260,123 @@ fn same_account_resource_grants() {
         get(&session(A, "app", "s2"), &exact),
         denied(Reason::NoAllowIdentityPolicy)
     );
+}
+
+fn federated(account: &str, name: &str, by: Option<&str>) -> Principal {
+    Principal::FederatedUser {
+        arn: format!("arn:aws:sts::{account}:federated-user/{name}"),
+        user_arn: by.map(|u| format!("arn:aws:iam::{account}:user/{u}")),
+        account: account.into(),
+    }
+}
+
+#[test]
+fn federated_user_sessions() {
+    // IAM User Guide, "Permissions for GetFederationToken": the session has
+    // the intersection of the user's policies and the session policies; none
+    // passed, none granted, except by a resource policy naming the session.
+    let bob = federated(A, "bob", Some("alice"));
+    let user_allows = || vec![id(ALLOW_GET)];
+    let s = |session: Option<Policy>, empty_session: bool| Setup {
+        identity: user_allows(),
+        session,
+        empty_session,
+        ..Default::default()
+    };
+    assert_eq!(get(&bob, &s(Some(id(ALLOW_GET)), false)), ALLOWED);
+    assert_eq!(
+        get(&bob, &s(None, true)),
+        denied(Reason::NoAllowSessionPolicy)
+    );
+    // The session policy cannot add what the user lacks.
+    let broad = Setup {
+        identity: vec![id(
+            r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}"#,
+        )],
+        session: Some(id(ALLOW_ALL)),
+        ..Default::default()
+    };
+    assert_eq!(get(&bob, &broad), denied(Reason::NoAllowIdentityPolicy));
+    // Federated by the root user: the root's permissions, limited by the session policy.
+    let by_root = federated(A, "bob", None);
+    let root_session = |session: Option<Policy>, empty_session: bool| Setup {
+        session,
+        empty_session,
+        ..Default::default()
+    };
+    assert_eq!(
+        get(&by_root, &root_session(Some(id(ALLOW_GET)), false)),
+        ALLOWED
+    );
+    assert_eq!(
+        get(&by_root, &root_session(None, true)),
+        denied(Reason::NoAllowSessionPolicy)
+    );
+    // A bucket policy naming the federated user grants despite the empty session policy.
+    let named = |principal: &str| Setup {
+        resource: Some(bucket(&grant(principal))),
+        empty_session: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        get(
+            &bob,
+            &named(r#"{"AWS":"arn:aws:sts::111122223333:federated-user/bob"}"#)
+        ),
+        ALLOWED
+    );
+    assert_eq!(
+        get(
+            &federated(A, "eve", Some("alice")),
+            &named(r#"{"AWS":"arn:aws:sts::111122223333:federated-user/bob"}"#)
+        ),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    // Naming the IAM user that federated is limited by the session policy.
+    assert_eq!(
+        get(
+            &bob,
+            &named(r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#)
+        ),
+        denied(Reason::NoAllowSessionPolicy)
+    );
+    let user_grant_with_session = Setup {
+        resource: Some(bucket(&grant(
+            r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#,
+        ))),
+        session: Some(id(ALLOW_GET)),
+        ..Default::default()
+    };
+    assert_eq!(get(&bob, &user_grant_with_session), ALLOWED);
+    // aws:PrincipalArn is the federated-user ARN, and messages name it.
+    let e = run(
+        &bob,
+        "s3:GetObject",
+        OBJ,
+        A,
+        &Context::new(),
+        &s(None, true),
+    );
+    assert!(e
+        .message(
+            &Request {
+                principal: &bob,
+                action: "s3:GetObject",
+                resource: OBJ,
+                resource_account: Some(A),
+                context: &Context::new(),
+            },
+            MessageStyle::Iam,
+        )
+        .starts_with("User: arn:aws:sts::111122223333:federated-user/bob is not authorized to perform: s3:GetObject"));
+    let condition = Setup {
+        identity: vec![id(
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalArn":"arn:aws:sts::111122223333:federated-user/bob"}}}"#,
+        )],
+        session: Some(id(ALLOW_GET)),
+        ..Default::default()
+    };
+    assert_eq!(get(&bob, &condition), ALLOWED);
 }
 
 #[test]

@@ -46,14 +46,7 @@ impl Ctx<'_> {
         account: Option<&str>,
         context: &[ContextEntry],
     ) -> Result<()> {
-        let check = AccessCheck {
-            action,
-            resource,
-            resource_account: account,
-            resource_policies: &[],
-            resource_policy_required: false,
-            context,
-        };
+        let check = AccessCheck::identity_only(action, resource, account, context);
         self.authz
             .check(self.caller, self.meta, &check)
             .map_err(|d| IdentityError::AccessDenied(d.message))
@@ -109,9 +102,13 @@ impl Identity {
             Err(IdentityError::AccessDenied(
                 "Request is missing Authentication Token".to_string(),
             ))
-        } else if self.is_get_session_token_caller(caller) && !caller.mfa {
+        } else if caller.kind == strongbox_core::CallerKind::FederatedUser
+            || (self.is_get_session_token_caller(caller) && !caller.mfa)
+        {
             // IAM refuses GetSessionToken credentials obtained without MFA, with
-            // InvalidClientTokenId (see the GetSessionToken API reference).
+            // InvalidClientTokenId (see the GetSessionToken API reference), and
+            // federated user credentials: "You cannot use these credentials to
+            // call any IAM API operations" (GetFederationToken API reference).
             Err(IdentityError::InvalidAccessKeyId(
                 "The security token included in the request is invalid".to_string(),
             ))

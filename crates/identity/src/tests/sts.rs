@@ -370,3 +370,143 @@ fn get_access_key_info() {
     );
     assert_eq!(r.status, 400);
 }
+
+fn federate(id: &Identity, caller: &Caller, extra: &[(&str, &str)]) -> Caller {
+    let mut pairs = vec![("Action", "GetFederationToken"), ("Name", "bob")];
+    pairs.extend_from_slice(extra);
+    let r = call(id, caller, &pairs);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let account = id.management_account_id();
+    assert_eq!(
+        xml_value(&r.body, "Arn"),
+        Some(format!("arn:aws:sts::{account}:federated-user/bob"))
+    );
+    assert_eq!(
+        xml_value(&r.body, "FederatedUserId"),
+        Some(format!("{account}:bob"))
+    );
+    id.lookup_key(
+        &xml_value(&r.body, "AccessKeyId").unwrap(),
+        xml_value(&r.body, "SessionToken").as_deref(),
+        jiff::Timestamp::now(),
+    )
+    .unwrap()
+    .caller
+}
+
+#[test]
+fn get_federation_token_of_a_user() {
+    let (id, _, alice, _) = setup();
+    let account = id.management_account_id();
+    let doc = r#"{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let bob = federate(
+        &id,
+        &alice,
+        &[
+            ("Policy", doc),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "blue"),
+        ],
+    );
+    assert_eq!(bob.kind, CallerKind::FederatedUser);
+    assert_eq!(
+        bob.arn,
+        format!("arn:aws:sts::{account}:federated-user/bob")
+    );
+    assert_eq!(bob.principal_arn, bob.arn);
+    assert_eq!(bob.user_id, format!("{account}:bob"));
+    assert_eq!(
+        bob.user_name, None,
+        "aws:username is absent for federated users"
+    );
+    assert_eq!(bob.tags.get("team").map(String::as_str), Some("blue"));
+    let by = bob.federated_by.clone().unwrap();
+    assert_eq!(
+        (by.name.as_str(), by.id.as_str()),
+        ("alice", alice.user_id.as_str())
+    );
+    let policies = bob.session_policies.clone().unwrap();
+    assert_eq!(policies.len(), 1);
+    assert_eq!(policies[0].document, doc);
+
+    // Only GetCallerIdentity in STS; no IAM at all.
+    let r = call(&id, &bob, &[("Action", "GetCallerIdentity")]);
+    assert_eq!(xml_value(&r.body, "UserId"), Some(format!("{account}:bob")));
+    let r = call(&id, &bob, &[("Action", "GetSessionToken")]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = call(
+        &id,
+        &bob,
+        &[("Action", "GetFederationToken"), ("Name", "carol")],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = id.handle_iam(
+        &bob,
+        &meta(),
+        &TestAuthz::default(),
+        &params(&[("Action", "GetUser")]),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("InvalidClientTokenId"), "{}", r.body);
+}
+
+#[test]
+fn get_federation_token_without_policy_has_no_session_permissions() {
+    let (id, root, _, _) = setup();
+    let bob = federate(&id, &root, &[]);
+    assert!(bob.federated_by.is_none());
+    // An empty list, not None: the session policy step then allows nothing.
+    assert_eq!(bob.session_policies.as_deref().map(Vec::len), Some(0));
+}
+
+#[test]
+fn get_federation_token_validation() {
+    let (id, root, alice, _) = setup();
+    for (name, code) in [("b", "ValidationError"), ("bad name", "ValidationError")] {
+        let r = call(
+            &id,
+            &alice,
+            &[("Action", "GetFederationToken"), ("Name", name)],
+        );
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains(code), "{}", r.body);
+    }
+    let r = call(
+        &id,
+        &alice,
+        &[
+            ("Action", "GetFederationToken"),
+            ("Name", "bob"),
+            ("DurationSeconds", "899"),
+        ],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Root sessions are capped at an hour.
+    let r = call(
+        &id,
+        &root,
+        &[
+            ("Action", "GetFederationToken"),
+            ("Name", "bob"),
+            ("DurationSeconds", "7200"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = xml_value(&r.body, "AccessKeyId").unwrap();
+    let session = id.store.session(&key).unwrap();
+    assert_eq!(
+        session.expires.as_second() - session.issued.as_second(),
+        3600
+    );
+    let r = call(
+        &id,
+        &alice,
+        &[
+            ("Action", "GetFederationToken"),
+            ("Name", "bob"),
+            ("Policy", "{not json"),
+        ],
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("MalformedPolicyDocument"), "{}", r.body);
+}
