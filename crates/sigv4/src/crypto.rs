@@ -47,6 +47,59 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
     hmac_sha256(&k_service, b"aws4_request")
 }
 
+/// How many signing keys each thread remembers.
+const SIGNING_KEY_CACHE_SIZE: usize = 8;
+
+/// One remembered signing key, with everything it was derived from.
+struct CachedSigningKey {
+    secret: String,
+    date: String,
+    region: String,
+    service: String,
+    key: [u8; 32],
+}
+
+thread_local! {
+    /// Signing keys derived on this thread, most recent first. A key only
+    /// changes with the date (or the secret), so nearly every request of a
+    /// client reuses one: the four-HMAC derivation is paid once a day.
+    static SIGNING_KEYS: std::cell::RefCell<Vec<CachedSigningKey>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`signing_key`], remembered per thread for the last few
+/// (secret, date, region, service) combinations.
+pub fn cached_signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    SIGNING_KEYS.with(|cell| {
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return signing_key(secret, date, region, service);
+        };
+        if let Some(i) = cache.iter().position(|c| {
+            c.date == date && c.region == region && c.service == service && c.secret == secret
+        }) {
+            let key = cache[i].key;
+            if i != 0 {
+                let hit = cache.remove(i);
+                cache.insert(0, hit);
+            }
+            return key;
+        }
+        let key = signing_key(secret, date, region, service);
+        cache.truncate(SIGNING_KEY_CACHE_SIZE - 1);
+        cache.insert(
+            0,
+            CachedSigningKey {
+                secret: secret.to_string(),
+                date: date.to_string(),
+                region: region.to_string(),
+                service: service.to_string(),
+                key,
+            },
+        );
+        key
+    })
+}
+
 /// Compares two byte strings in constant time (for equal lengths).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -58,6 +111,28 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_signing_keys_match_derived_ones() {
+        let combos = [
+            ("s1", "20261206", "us-east-1", "s3"),
+            ("s2", "20261206", "us-east-1", "s3"),
+            ("s1", "20261207", "us-east-1", "s3"),
+            ("s1", "20261206", "eu-west-1", "s3"),
+            ("s1", "20261206", "us-east-1", "iam"),
+        ];
+        // Twice round more combinations than the cache holds: hits, misses, evictions.
+        for _ in 0..3 {
+            for i in 0..(SIGNING_KEY_CACHE_SIZE + 3) {
+                let (secret, date, region, service) = combos[i % combos.len()];
+                let secret = format!("{secret}-{}", i / combos.len());
+                assert_eq!(
+                    cached_signing_key(&secret, date, region, service),
+                    signing_key(&secret, date, region, service)
+                );
+            }
+        }
+    }
 
     #[test]
     fn empty_hash() {

@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::crypto::{constant_time_eq, sha256_hex, signing_key, EMPTY_SHA256};
+use crate::crypto::{cached_signing_key, constant_time_eq, sha256_hex, EMPTY_SHA256};
 use crate::encoding::{canonical_query, normalized_canonical_uri, s3_reencoded_uri};
 use crate::error::{AuthError, SignatureMismatch};
 use crate::parse::{format_amz_date, ParsedAuth, RequestParts, V4Auth};
@@ -197,7 +197,7 @@ fn verify_v4(
         .iter()
         .flat_map(|u| queries.iter().map(move |q| (u, q)))
         .collect();
-    let key = signing_key(secret, &a.date, &a.region, &a.service);
+    let key = cached_signing_key(secret, &a.date, &a.region, &a.service);
     let timestamp = a.amz_timestamp();
     let scope = a.scope();
 

@@ -382,15 +382,15 @@ fn bucket_versioning(tx: &Connection, bucket: &str) -> Result<Versioning, StoreE
 fn delete_rows(tx: &Connection, ids: &[i64]) -> Result<Vec<String>, StoreError> {
     let mut files = Vec::new();
     for id in ids {
-        let mut stmt = tx.prepare_cached(
-            "SELECT file_id FROM s3_segments WHERE object_id = ?1 AND file_id != ''",
-        )?;
+        let mut stmt =
+            tx.prepare_cached("DELETE FROM s3_segments WHERE object_id = ?1 RETURNING file_id")?;
         let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
         for f in rows {
-            files.push(f?);
+            let f = f?;
+            if !f.is_empty() {
+                files.push(f);
+            }
         }
-        tx.prepare_cached("DELETE FROM s3_segments WHERE object_id = ?1")?
-            .execute([id])?;
         tx.prepare_cached("DELETE FROM s3_objects WHERE id = ?1")?
             .execute([id])?;
     }
@@ -423,10 +423,14 @@ fn insert_version(
         )?;
         obsolete = delete_rows(tx, &ids)?;
     }
-    tx.prepare_cached(
-        "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest = 1",
-    )?
-    .execute(params![object.bucket, object.key.as_bytes()])?;
+    // A bucket that never had versioning holds at most the `null` version of
+    // a key, just deleted: no other row can be the latest.
+    if versioning != Versioning::Unversioned {
+        tx.prepare_cached(
+            "UPDATE s3_objects SET is_latest = 0 WHERE bucket = ?1 AND key = ?2 AND is_latest = 1",
+        )?
+        .execute(params![object.bucket, object.key.as_bytes()])?;
+    }
     let now = object.last_modified.unwrap_or_else(Timestamp::now);
     tx.prepare_cached(
         "INSERT INTO s3_objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified_ms, \
