@@ -54,6 +54,41 @@ def sts(server):
     return client(server, "sts")
 
 
+@pytest.fixture(scope="session")
+def member(server, iam):
+    """A member account made as on AWS: `organizations create-account`, then a session
+    of its OrganizationAccountAccessRole (AdministratorAccess) assumed by a management
+    account user (a root user may not call AssumeRole). `kw` holds the session's
+    credentials for `client(server, service, **member.kw)`."""
+    import json
+    import time
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+
+    org = client(server, "organizations")
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "AlreadyInOrganizationException"
+    status = org.create_account(Email=f"m-{uuid.uuid4().hex[:6]}@example.com",
+                                AccountName="e2e-member")["CreateAccountStatus"]
+    while status["State"] == "IN_PROGRESS":
+        time.sleep(0.2)
+        status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    account = status["AccountId"]
+    name = f"assumer-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="assume", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    creds = client(server, "sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="e2e-admin",
+        DurationSeconds=3600)["Credentials"]
+    kw = dict(key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+    return SimpleNamespace(account=account, kw=kw)
+
+
 @pytest.fixture
 def bucket(s3):
     name = f"e2e-{uuid.uuid4().hex[:12]}"

@@ -121,6 +121,36 @@ def test_key_policy_without_account_delegation(server, s3, iam, kms, account, bu
     assert (status, code) == (403, "AccessDenied")
 
 
+def test_aws_managed_key_serves_only_its_own_account(server, s3, member, bucket):
+    """S3 User Guide, "Troubleshoot Access Denied (403 Forbidden) errors in Amazon S3":
+    with SSE-KMS and the AWS managed key, "the requester must be from the same account
+    that owns the aws/s3 KMS key". The key policy of aws/s3 admits only its own account
+    (kms:CallerAccount) through S3 (kms:ViaService), and it cannot be changed, so no
+    bucket policy or IAM policy lets another account read such an object."""
+    s3.put_object(Bucket=bucket, Key="managed.txt", Body=b"managed", ServerSideEncryption="aws:kms")
+    s3.put_object(Bucket=bucket, Key="sse-s3.txt", Body=b"sse-s3")
+    head = s3.head_object(Bucket=bucket, Key="managed.txt")
+    managed_key = head["SSEKMSKeyId"]
+    assert head["ServerSideEncryption"] == "aws:kms"
+    kms = client(server, "kms")
+    assert kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"] == managed_key
+    assert kms.describe_key(KeyId=managed_key)["KeyMetadata"]["KeyManager"] == "AWS"
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Sid": "MemberReads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    reader = client(server, "s3", **member.kw)  # AdministratorAccess: s3:* and kms:* on its side
+    assert reader.get_object(Bucket=bucket, Key="sse-s3.txt")["Body"].read() == b"sse-s3"
+    status, code, _ = error_of(reader.get_object, Bucket=bucket, Key="managed.txt")
+    assert (status, code) == (403, "AccessDenied")
+    # The owner's own reads still work: only the other account is refused.
+    assert s3.get_object(Bucket=bucket, Key="managed.txt")["Body"].read() == b"managed"
+    # A key policy cannot be put on an AWS managed key, not even by its account.
+    with pytest.raises(ClientError) as e:
+        kms.put_key_policy(KeyId=managed_key, PolicyName="default", Policy=policy(
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}))
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
 def test_disabled_key_is_refused_and_nothing_is_stored(s3, kms, bucket):
     key = kms.create_key()["KeyMetadata"]
     kms.disable_key(KeyId=key["KeyId"])

@@ -9,6 +9,7 @@
 //! answers allow or AWS's denial.
 
 pub mod cache;
+pub mod caller_cache;
 pub mod context;
 pub mod explain;
 pub mod fix;
@@ -28,6 +29,7 @@ use strongbox_policy::{
 };
 
 use crate::cache::PolicyCache;
+use crate::caller_cache::{compile_all, CallerPolicyCache, CompiledCallerPolicies, Named};
 use crate::record::{DecisionLog, DecisionRecord};
 
 /// The authorizer: implements [`Authorizer`] for IAM, STS, KMS and
@@ -35,6 +37,7 @@ use crate::record::{DecisionLog, DecisionRecord};
 pub struct Authz {
     identity: Arc<Identity>,
     cache: PolicyCache,
+    callers: CallerPolicyCache,
     log: DecisionLog,
 }
 
@@ -62,6 +65,7 @@ impl Authz {
         Ok(Authz {
             identity,
             cache: PolicyCache::default(),
+            callers: CallerPolicyCache::default(),
             log: DecisionLog::open(data_dir)?,
         })
     }
@@ -71,8 +75,15 @@ impl Authz {
         Authz {
             identity,
             cache: PolicyCache::default(),
+            callers: CallerPolicyCache::default(),
             log: DecisionLog::disabled(),
         }
+    }
+
+    /// Waits (at most `timeout`) until every decision so far is in the log file
+    /// (at shutdown).
+    pub fn flush_decisions(&self, timeout: std::time::Duration) {
+        self.log.flush(timeout);
     }
 
     /// The identity service behind this authorizer.
@@ -95,6 +106,20 @@ impl Authz {
             })
     }
 
+    /// The caller's identity policies, boundary and SCPs, compiled; anonymous
+    /// callers have none.
+    fn caller_policies(&self, caller: &Caller) -> Arc<CompiledCallerPolicies> {
+        if caller.is_anonymous() {
+            return Arc::new(CompiledCallerPolicies::default());
+        }
+        self.callers.get(caller, self.identity.generation(), || {
+            let policies = self.identity.policies_for(caller);
+            let generation = policies.generation;
+            let compiled = CompiledCallerPolicies::compile(&self.cache, policies);
+            (generation, Arc::new(compiled))
+        })
+    }
+
     /// Evaluates `question` for `caller`, records the decision, and answers.
     pub fn decide(
         &self,
@@ -102,37 +127,11 @@ impl Authz {
         meta: &RequestMeta,
         question: &Question<'_>,
     ) -> Result<(), Denied> {
-        let caller_policies = if caller.is_anonymous() {
-            strongbox_identity::CallerPolicies::default()
-        } else {
-            self.identity.policies_for(caller)
-        };
-        let compile_all = |kind: &PolicyKind, docs: &[strongbox_core::caller::NamedDocument]| {
-            docs.iter()
-                .filter_map(|d| {
-                    self.cache
-                        .get(kind, &d.document)
-                        .map(|p| (d.name.clone(), p))
-                })
-                .collect::<Vec<_>>()
-        };
-        let identity = compile_all(&PolicyKind::Identity, &caller_policies.identity);
-        let boundary = caller_policies.boundary.as_ref().and_then(|d| {
-            self.cache
-                .get(&PolicyKind::Boundary, &d.document)
-                .map(|p| (d.name.clone(), p))
-        });
+        let caller_policies = self.caller_policies(caller);
         let session = caller
             .session_policies
             .as_ref()
-            .map(|docs| compile_all(&PolicyKind::Session, docs));
-        let scps: Option<Vec<Vec<Named>>> = caller_policies.scps.as_ref().map(|levels| {
-            levels
-                .iter()
-                .map(|level| compile_all(&PolicyKind::Scp, level))
-                .collect()
-        });
-
+            .map(|docs| compile_all(&self.cache, &PolicyKind::Session, docs));
         let org = caller_policies
             .org_id
             .as_deref()
@@ -151,7 +150,7 @@ impl Authz {
             context: &engine_context,
         };
         let set = PolicySet {
-            identity: refs(&identity),
+            identity: refs(&caller_policies.identity),
             resource: question
                 .resource_policies
                 .iter()
@@ -161,43 +160,42 @@ impl Authz {
                 })
                 .collect(),
             resource_required: question.resource_required,
-            boundary: boundary.as_ref().map(|(name, p)| PolicyRef {
-                name,
-                policy: p.as_ref(),
-            }),
+            boundary: caller_policies
+                .boundary
+                .as_ref()
+                .map(|(name, p)| PolicyRef {
+                    name,
+                    policy: p.as_ref(),
+                }),
             session: session.as_ref().map(|s| refs(s)),
-            scp: scps
+            scp: caller_policies
+                .scps
                 .as_ref()
                 .map(|levels| levels.iter().map(|l| refs(l)).collect()),
         };
         let evaluation = evaluate(&request, &set);
-        let message = evaluation.message(&request, question.style);
+        let message = match evaluation.decision {
+            Decision::Allow => String::new(),
+            Decision::Deny => evaluation.message(&request, question.style),
+        };
         let detailed = !caller.is_anonymous()
             && question
                 .resource_account
                 .is_none_or(|a| a == caller.account_id);
-        let mut policy_names: Vec<String> = Vec::new();
-        policy_names.extend(
-            identity
-                .iter()
-                .map(|(n, _)| format!("identity-based policy {n}")),
-        );
+        // The policies read, in the order the engine considers them.
+        let labels = &caller_policies.labels;
+        let identity_count = caller_policies.identity.len();
+        let mut policy_names: Vec<String> =
+            Vec::with_capacity(labels.len() + question.resource_policies.len());
+        policy_names.extend(labels[..identity_count].iter().cloned());
         policy_names.extend(question.resource_policies.iter().map(|r| r.label.clone()));
-        if let Some((n, _)) = &boundary {
-            policy_names.push(format!("permissions boundary {n}"));
-        }
+        let boundary_and_scps = &labels[identity_count..];
+        let boundary_count = usize::from(caller_policies.boundary.is_some());
+        policy_names.extend(boundary_and_scps[..boundary_count].iter().cloned());
         if let Some(s) = &session {
             policy_names.extend(s.iter().map(|(n, _)| format!("session policy {n}")));
         }
-        if let Some(levels) = &scps {
-            for (i, level) in levels.iter().enumerate() {
-                policy_names.extend(
-                    level
-                        .iter()
-                        .map(|(n, _)| format!("SCP {n} (level {})", i + 1)),
-                );
-            }
-        }
+        policy_names.extend(boundary_and_scps[boundary_count..].iter().cloned());
         self.record(
             caller,
             meta,
@@ -205,7 +203,7 @@ impl Authz {
             &evaluation,
             &message,
             policy_names,
-            &context_map,
+            context_map,
         );
         match evaluation.decision {
             Decision::Allow => Ok(()),
@@ -224,7 +222,7 @@ impl Authz {
         meta: &RequestMeta,
         denial: &strongbox_s3::RuleDenial<'_>,
     ) {
-        self.log.append(&DecisionRecord {
+        self.log.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),
@@ -253,7 +251,7 @@ impl Authz {
         evaluation: &Evaluation,
         message: &str,
         policies: Vec<String>,
-        context_map: &context::ContextMap,
+        context_map: context::ContextMap,
     ) {
         let denied = evaluation.decision == Decision::Deny;
         let (deciding_policy, deciding_statement) = match &evaluation.deciding {
@@ -270,7 +268,7 @@ impl Authz {
         } else {
             None
         };
-        self.log.append(&DecisionRecord {
+        self.log.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),
@@ -280,26 +278,16 @@ impl Authz {
             resource_account: question.resource_account.map(str::to_string),
             decision: if denied { "Deny" } else { "Allow" }.to_string(),
             reason: evaluation.reason.code().to_string(),
-            message: if denied {
-                message.to_string()
-            } else {
-                String::new()
-            },
+            message: message.to_string(),
             deciding_policy,
             deciding_statement,
             policies,
-            context: context_map
-                .values()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            context: context_map.into_values().collect(),
             fix,
             trace,
         });
     }
 }
-
-/// A compiled policy with the name the trace shows.
-type Named = (String, Arc<Policy>);
 
 fn refs(list: &[Named]) -> Vec<PolicyRef<'_>> {
     list.iter()
@@ -414,7 +402,7 @@ impl Authorizer for Authz {
         check: &AccessCheck<'_>,
         allowed_by: &str,
     ) {
-        self.log.append(&DecisionRecord {
+        self.log.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),

@@ -5,12 +5,49 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 /// The file decision records are appended to, inside the data dir.
 pub const DECISIONS_FILE: &str = "decisions.jsonl";
+
+/// The writer thread: blocks while the server is idle; once records come, writes
+/// what is queued, flushes, and sleeps [`BATCH_INTERVAL`] before looking again.
+fn write_batches(receiver: &mpsc::Receiver<Message>, out: &mut impl Write) {
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            let mut acks = Vec::new();
+            let mut handle = |message: Message, acks: &mut Vec<mpsc::Sender<()>>| match message {
+                Message::Record(record) => write_line(out, &record),
+                Message::Flush(ack) => acks.push(ack),
+            };
+            handle(message, &mut acks);
+            while let Ok(message) = receiver.try_recv() {
+                handle(message, &mut acks);
+            }
+            let _ = out.flush();
+            for ack in acks {
+                let _ = ack.send(());
+            }
+            std::thread::sleep(BATCH_INTERVAL);
+            match receiver.try_recv() {
+                Ok(message) => next = Some(message),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        }
+    }
+}
+
+/// One record as one JSON line.
+fn write_line(out: &mut impl Write, record: &DecisionRecord) {
+    if let Ok(line) = serde_json::to_string(record) {
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.write_all(b"\n");
+    }
+}
 
 /// Everything needed to explain one decision later.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -42,9 +79,23 @@ pub struct DecisionRecord {
     pub trace: Option<serde_json::Value>,
 }
 
-/// Appends records from a background thread so request paths never wait on disk.
+/// How long the writer thread lets records gather while requests keep coming.
+/// While it sleeps no request has to wake it, so a busy server pays one
+/// wake-up per interval instead of one per request.
+pub const BATCH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// What the request paths send to the writer thread.
+enum Message {
+    Record(Box<DecisionRecord>),
+    /// Write out everything queued before this, then answer.
+    Flush(mpsc::Sender<()>),
+}
+
+/// Appends records from a background thread, which also serializes them, so
+/// request paths never wait on disk or spend time on JSON.
 pub struct DecisionLog {
-    sender: Mutex<Option<mpsc::Sender<String>>>,
+    /// `None` when records are dropped. (`Sender` is `Sync`: no lock is needed.)
+    sender: Option<mpsc::Sender<Message>>,
     path: PathBuf,
 }
 
@@ -56,44 +107,37 @@ impl DecisionLog {
             .create(true)
             .append(true)
             .open(&path)?;
-        let (sender, receiver) = mpsc::channel::<String>();
+        let (sender, receiver) = mpsc::channel::<Message>();
         std::thread::Builder::new()
             .name("decision-log".into())
-            .spawn(move || {
-                let mut out = BufWriter::new(file);
-                while let Ok(line) = receiver.recv() {
-                    let _ = out.write_all(line.as_bytes());
-                    let _ = out.write_all(b"\n");
-                    // Drain what is queued, then flush once.
-                    while let Ok(line) = receiver.try_recv() {
-                        let _ = out.write_all(line.as_bytes());
-                        let _ = out.write_all(b"\n");
-                    }
-                    let _ = out.flush();
-                }
-            })?;
+            .spawn(move || write_batches(&receiver, &mut BufWriter::new(file)))?;
         Ok(DecisionLog {
-            sender: Mutex::new(Some(sender)),
+            sender: Some(sender),
             path,
         })
     }
 
-    /// A log that keeps nothing (tests, one-off tools).
+    /// A log that drops every record (tests).
     pub fn disabled() -> DecisionLog {
         DecisionLog {
-            sender: Mutex::new(None),
+            sender: None,
             path: PathBuf::new(),
         }
     }
 
     /// Queues `record` for writing.
-    pub fn append(&self, record: &DecisionRecord) {
-        let Ok(line) = serde_json::to_string(record) else {
-            return;
-        };
-        if let Ok(guard) = self.sender.lock() {
-            if let Some(sender) = guard.as_ref() {
-                let _ = sender.send(line);
+    pub fn append(&self, record: DecisionRecord) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.send(Message::Record(Box::new(record)));
+        }
+    }
+
+    /// Waits (at most `timeout`) until every record queued so far is in the file.
+    pub fn flush(&self, timeout: Duration) {
+        if let Some(sender) = &self.sender {
+            let (done, wait) = mpsc::channel();
+            if sender.send(Message::Flush(done)).is_ok() {
+                let _ = wait.recv_timeout(timeout);
             }
         }
     }
@@ -119,4 +163,55 @@ pub fn find(data_dir: &Path, request_id: &str) -> std::io::Result<Vec<DecisionRe
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(request_id: &str) -> DecisionRecord {
+        DecisionRecord {
+            request_id: request_id.to_string(),
+            time: "2026-12-07T00:00:00Z".to_string(),
+            principal: "arn:aws:iam::111122223333:user/alice".to_string(),
+            principal_account: "111122223333".to_string(),
+            action: "s3:PutObject".to_string(),
+            resource: "arn:aws:s3:::b/k".to_string(),
+            resource_account: Some("111122223333".to_string()),
+            decision: "Allow".to_string(),
+            reason: "allowed".to_string(),
+            message: String::new(),
+            deciding_policy: None,
+            deciding_statement: None,
+            policies: Vec::new(),
+            context: BTreeMap::new(),
+            fix: None,
+            trace: None,
+        }
+    }
+
+    #[test]
+    fn batched_records_are_all_written_and_flush_waits_for_them() {
+        let dir = std::env::temp_dir().join(format!(
+            "sb-decisions-{}",
+            strongbox_core::ids::random_hex(6)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = DecisionLog::open(&dir).unwrap();
+        for i in 0..500 {
+            log.append(record(&format!("REQ{i}")));
+        }
+        log.flush(Duration::from_secs(5));
+        for i in [0, 1, 250, 499] {
+            let found = find(&dir, &format!("REQ{i}")).unwrap();
+            assert_eq!(found.len(), 1, "REQ{i}");
+            assert_eq!(found[0].action, "s3:PutObject");
+        }
+        // Records sent while the writer sleeps between batches arrive too.
+        std::thread::sleep(BATCH_INTERVAL / 2);
+        log.append(record("LATE"));
+        log.flush(Duration::from_secs(5));
+        assert_eq!(find(&dir, "LATE").unwrap().len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -78,9 +78,10 @@ struct Cli {
     /// Clients of the authorization-cost workload.
     #[arg(long, default_value_t = 8)]
     auth_clients: usize,
-    /// The authorization-cost workload alternates root and IAM-user phases this many
-    /// times (each phase lasting --duration / rounds), so drift affects both alike.
-    #[arg(long, default_value_t = 3)]
+    /// The authorization-cost workload runs this many rounds of a root and an IAM-user
+    /// phase (each phase lasting --duration / rounds), in ABBA order so that drift
+    /// affects both alike; an even count cancels a steady drift.
+    #[arg(long, default_value_t = 4)]
     auth_rounds: u32,
     /// Server-side encryption of the throughput phases, comma-separated: `none` (the
     /// plaintext baseline; needs --start-server), `sse-s3`, `sse-kms` (a new KMS key).
@@ -401,13 +402,16 @@ async fn authorization_cost(
     let mut per_round = Vec::new();
     for round in 1..=rounds {
         let mut ratio = [0.0; 2];
-        for (i, (who, signer, config, merged)) in [
-            ("root", root, &root_config, &mut root_runs),
-            ("IAM user", &iam, &iam_config, &mut iam_runs),
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        let mut order = [
+            (0, "root", root, &root_config, &mut root_runs),
+            (1, "IAM user", &iam, &iam_config, &mut iam_runs),
+        ];
+        // ABBA order (root first in odd rounds, the IAM user first in even ones), so
+        // that a drift over the run (the database grows) does not favour either side.
+        if round % 2 == 0 {
+            order.reverse();
+        }
+        for (i, who, signer, config, merged) in order {
             let config = PhaseConfig {
                 label: format!(
                     "PUT 4KiB × {} clients, {who} ({round}/{rounds})",

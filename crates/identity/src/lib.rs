@@ -80,6 +80,8 @@ pub struct CallerPolicies {
     pub org_id: Option<String>,
     /// `aws:PrincipalOrgPaths`: `o-…/r-…/ou-…/…/` down to the account's parent.
     pub org_path: Option<String>,
+    /// The snapshot these were read from (see [`Identity::generation`]).
+    pub generation: u64,
 }
 
 /// One account, for the operator CLI.

@@ -370,7 +370,10 @@ impl Identity {
     /// Identity policies, boundary, SCP chain and organization of the caller.
     pub fn policies_for(&self, caller: &Caller) -> CallerPolicies {
         let st = self.store.snapshot();
-        let mut out = CallerPolicies::default();
+        let mut out = CallerPolicies {
+            generation: st.generation,
+            ..CallerPolicies::default()
+        };
         match caller.kind {
             CallerKind::User => {
                 if let Some(user) = caller_user(&st, caller) {
@@ -403,6 +406,14 @@ impl Identity {
             out.org_path = org_path_of(&st, &caller.account_id);
         }
         out
+    }
+
+    /// The number of the current identity snapshot: it changes with every
+    /// change to users, groups, roles, policies, accounts or the organization,
+    /// so what [`Identity::policies_for`] answered is still right while it is
+    /// the same as the answer's `generation`.
+    pub fn generation(&self) -> u64 {
+        self.store.snapshot().generation
     }
 
     /// Whether a principal named in a policy exists: an account id, an

@@ -40,6 +40,10 @@ pub struct State {
     pub ous: BTreeMap<String, OrgUnit>,
     pub org_policies: BTreeMap<String, OrgPolicy>,
     pub create_status: BTreeMap<String, CreateAccountStatus>,
+    /// Counts published snapshots: a snapshot's number differs from every
+    /// earlier one's, so a value derived from a snapshot (the authorizer's
+    /// compiled caller policies) is current while the numbers match.
+    pub generation: u64,
 }
 
 /// The key of an account-scoped IAM entity: names are case-insensitive.
@@ -311,6 +315,7 @@ impl Store {
             }
             Ok(())
         })?;
+        txn.state.generation = base.generation + 1;
         let published = Arc::new(txn.state);
         match self.current.write() {
             Ok(mut g) => *g = published,

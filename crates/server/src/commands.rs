@@ -129,7 +129,18 @@ pub fn policy(command: PolicyCommand) -> ExitCode {
 
 /// Runs `strongbox explain REQUEST_ID`.
 pub fn explain(request_id: &str, data_dir: &Path, json: bool) -> ExitCode {
-    match strongbox_authz::record::find(data_dir, request_id) {
+    // A running server writes decision records in batches (at most
+    // `record::BATCH_INTERVAL` apart): a request that just ended may not be in
+    // the file yet, so look again for a moment before giving up.
+    let mut found = strongbox_authz::record::find(data_dir, request_id);
+    for _ in 0..20 {
+        if !matches!(&found, Ok(records) if records.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        found = strongbox_authz::record::find(data_dir, request_id);
+    }
+    match found {
         Ok(records) => {
             if json {
                 for r in &records {

@@ -167,6 +167,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let authz = services.authz.clone();
     let app = Arc::new(app::App {
         region: config.region.clone(),
         domains: addressing::Domains::new(&config.region, &config.domains),
@@ -193,7 +194,9 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         };
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "strongbox serving");
         let handler = Arc::new(move |req, peer| app.clone().handle(req, peer));
-        match listener::serve(listener, handler).await {
+        let served = listener::serve(listener, handler).await;
+        authz.flush_decisions(std::time::Duration::from_secs(2));
+        match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("server error: {err}");
