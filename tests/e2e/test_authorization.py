@@ -113,34 +113,22 @@ def test_anonymous_gets_plain_access_denied(server, s3, bucket):
     assert "<Code>AccessDenied</Code>" in body and "<Message>Access Denied</Message>" in body
 
 
-def test_scp_denies_member_account_upload(server, s3, iam, aws, tmp_path):
+def test_scp_denies_member_account_upload(server, s3, iam, aws, member, tmp_path):
     """The fifth cause: an Organizations SCP. A member account's administrator role
     is denied s3:PutObject by an SCP; the message and `explain` name the SCP."""
     org = client(server, "organizations")
-    try:
-        org.create_organization(FeatureSet="ALL")
-    except ClientError as exc:
-        assert exc.response["Error"]["Code"] == "AlreadyInOrganizationException"
     root_id = org.list_roots()["Roots"][0]["Id"]
     try:
         org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
     except ClientError as exc:
         assert exc.response["Error"]["Code"] == "PolicyTypeAlreadyEnabledException"
-    status = org.create_account(Email="scp@example.com", AccountName="scp-member")["CreateAccountStatus"]
-    while status["State"] == "IN_PROGRESS":
-        time.sleep(0.2)
-        status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-    member = status["AccountId"]
-    _, key, secret = new_user(iam, policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
-    creds = client(server, "sts", key=key, secret=secret).assume_role(
-        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", RoleSessionName="admin")["Credentials"]
-    kw = dict(key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+    kw = member.kw
     bucket = f"scp-{uuid.uuid4().hex[:8]}"
     client(server, "s3", **kw).create_bucket(Bucket=bucket)
     scp = org.create_policy(Name=f"deny-put-{uuid.uuid4().hex[:6]}", Type="SERVICE_CONTROL_POLICY", Description="d",
                             Content=policy({"Sid": "NoUploads", "Effect": "Deny", "Action": "s3:PutObject",
                                             "Resource": "*"}))["Policy"]["PolicySummary"]["Id"]
-    org.attach_policy(PolicyId=scp, TargetId=member)
+    org.attach_policy(PolicyId=scp, TargetId=member.account)
     try:
         f = tmp_path / "f.txt"
         f.write_text("x")
@@ -151,7 +139,7 @@ def test_scp_denies_member_account_upload(server, s3, iam, aws, tmp_path):
         text = explain(server, rid)
         assert "explicit_deny_scp" in text and "NoUploads" in text
     finally:
-        org.detach_policy(PolicyId=scp, TargetId=member)
+        org.detach_policy(PolicyId=scp, TargetId=member.account)
 
 
 def test_canonical_user_principal_names_the_account(server, s3, iam, bucket):
