@@ -31,6 +31,8 @@ pub struct BucketInfo {
     pub account_public_access_block: Option<PublicAccessBlock>,
     pub tags: Vec<(String, String)>,
     pub encryption: Option<EncryptionConfig>,
+    /// `None` when Object Lock is not enabled on the bucket.
+    pub object_lock: Option<crate::object_lock::ObjectLockConfig>,
 }
 
 impl BucketInfo {
@@ -232,6 +234,12 @@ pub enum Op {
     GetAccountPublicAccessBlock,
     PutAccountPublicAccessBlock,
     DeleteAccountPublicAccessBlock,
+    GetObjectLockConfiguration,
+    PutObjectLockConfiguration,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
 }
 
 /// The IAM action an operation needs; `versioned` when the request names a version.
@@ -294,6 +302,12 @@ pub fn action(op: Op, versioned: bool) -> &'static str {
         (PutAccountPublicAccessBlock | DeleteAccountPublicAccessBlock, _) => {
             "s3:PutAccountPublicAccessBlock"
         }
+        (GetObjectLockConfiguration, _) => "s3:GetBucketObjectLockConfiguration",
+        (PutObjectLockConfiguration, _) => "s3:PutBucketObjectLockConfiguration",
+        (GetObjectRetention, _) => "s3:GetObjectRetention",
+        (PutObjectRetention, _) => "s3:PutObjectRetention",
+        (GetObjectLegalHold, _) => "s3:GetObjectLegalHold",
+        (PutObjectLegalHold, _) => "s3:PutObjectLegalHold",
     }
 }
 
@@ -354,6 +368,14 @@ pub fn context(op: Op, req: &S3Request, object: Option<&ObjectInfo>) -> Vec<Cont
         if let Some(tags) = header("x-amz-tagging").and_then(|v| crate::tags::parse_header(&v).ok())
         {
             push_request_tags(&mut ctx, &tags);
+        }
+        let now = req.meta.received_at;
+        if let Ok(lock) = crate::object_lock::RequestedLock::from_headers(&req.headers, now) {
+            ctx.extend(crate::object_lock::condition_entries(
+                lock.retention.as_ref(),
+                lock.legal_hold,
+                now,
+            ));
         }
     }
     if matches!(op, Op::CopyObject | Op::UploadPartCopy) {
@@ -463,10 +485,58 @@ pub fn authorize(
         if req.headers.contains_key("x-amz-tagging") && op != Op::CopyObject {
             check(req, "s3:PutObjectTagging", bucket, key, object, ctx.clone())?;
         }
+        // API Reference, PutObject: Object Lock headers need their own permissions.
+        if req.headers.contains_key("x-amz-object-lock-mode")
+            || req
+                .headers
+                .contains_key("x-amz-object-lock-retain-until-date")
+        {
+            check(
+                req,
+                "s3:PutObjectRetention",
+                bucket,
+                key,
+                object,
+                ctx.clone(),
+            )?;
+        }
+        if req.headers.contains_key("x-amz-object-lock-legal-hold") {
+            check(
+                req,
+                "s3:PutObjectLegalHold",
+                bucket,
+                key,
+                object,
+                ctx.clone(),
+            )?;
+        }
     }
     if op == Op::CreateBucket {
         if acl_headers {
             check(req, "s3:PutBucketAcl", bucket, None, None, ctx.clone())?;
+        }
+        if req
+            .header("x-amz-bucket-object-lock-enabled")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        {
+            // User Guide, "Object Lock considerations": creating a bucket with
+            // Object Lock also needs these two.
+            check(
+                req,
+                "s3:PutBucketObjectLockConfiguration",
+                bucket,
+                None,
+                None,
+                ctx.clone(),
+            )?;
+            check(
+                req,
+                "s3:PutBucketVersioning",
+                bucket,
+                None,
+                None,
+                ctx.clone(),
+            )?;
         }
         if req.headers.contains_key("x-amz-object-ownership") {
             check(

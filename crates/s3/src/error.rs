@@ -119,6 +119,12 @@ pub enum S3Error {
     },
     #[error("The encryption request you specified is not valid. The valid value is AES256.")]
     InvalidEncryptionAlgorithm,
+    #[error("{0}")]
+    InvalidBucketState(String),
+    #[error("Object Lock configuration does not exist for this bucket")]
+    ObjectLockConfigurationNotFound,
+    #[error("The specified object does not have a ObjectLock configuration")]
+    NoSuchObjectLockConfiguration,
 }
 
 impl AwsError for S3Error {
@@ -174,6 +180,9 @@ impl AwsError for S3Error {
             S3Error::Body(b) => b.code(),
             S3Error::Kms { code, .. } => code,
             S3Error::InvalidEncryptionAlgorithm => "InvalidEncryptionAlgorithmError",
+            S3Error::InvalidBucketState(_) => "InvalidBucketState",
+            S3Error::ObjectLockConfigurationNotFound => "ObjectLockConfigurationNotFoundError",
+            S3Error::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
         }
     }
 
@@ -182,7 +191,8 @@ impl AwsError for S3Error {
             S3Error::AccessDenied(_) => 403,
             S3Error::BucketAlreadyExists
             | S3Error::BucketAlreadyOwnedByYou
-            | S3Error::BucketNotEmpty => 409,
+            | S3Error::BucketNotEmpty
+            | S3Error::InvalidBucketState(_) => 409,
             S3Error::InternalError(_) => 500,
             S3Error::MethodNotAllowed => 405,
             S3Error::MissingContentLength => 411,
@@ -194,7 +204,9 @@ impl AwsError for S3Error {
             | S3Error::NoSuchUpload
             | S3Error::NoSuchVersion
             | S3Error::OwnershipControlsNotFound
-            | S3Error::ServerSideEncryptionConfigurationNotFound => 404,
+            | S3Error::ServerSideEncryptionConfigurationNotFound
+            | S3Error::ObjectLockConfigurationNotFound
+            | S3Error::NoSuchObjectLockConfiguration => 404,
             S3Error::NotImplemented(_) => 501,
             S3Error::NotModified => 304,
             S3Error::PreconditionFailed => 412,

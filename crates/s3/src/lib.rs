@@ -14,6 +14,7 @@ pub mod config;
 pub mod dates;
 pub mod error;
 pub mod names;
+pub mod object_lock;
 mod ops;
 pub mod range;
 mod response;

@@ -8,7 +8,7 @@ use crate::error::{S3Error, S3Result};
 use crate::{S3Request, S3Service};
 
 /// Sub-resources this server does not implement (answered with NotImplemented).
-const UNSUPPORTED: [&str; 19] = [
+const UNSUPPORTED: [&str; 16] = [
     "torrent",
     "accelerate",
     "analytics",
@@ -20,12 +20,9 @@ const UNSUPPORTED: [&str; 19] = [
     "metadataTable",
     "metrics",
     "notification",
-    "object-lock",
     "replication",
     "requestPayment",
     "website",
-    "retention",
-    "legal-hold",
     "restore",
     "select",
 ];
@@ -56,6 +53,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::GET if q("ownershipControls") => Op::GetBucketOwnershipControls,
             Method::GET if q("publicAccessBlock") => Op::GetPublicAccessBlock,
             Method::GET if q("encryption") => Op::GetBucketEncryption,
+            Method::GET if q("object-lock") => Op::GetObjectLockConfiguration,
             Method::GET if req.query_value("list-type").as_deref() == Some("2") => {
                 Op::ListObjectsV2
             }
@@ -68,6 +66,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::PUT if q("ownershipControls") => Op::PutBucketOwnershipControls,
             Method::PUT if q("publicAccessBlock") => Op::PutPublicAccessBlock,
             Method::PUT if q("encryption") => Op::PutBucketEncryption,
+            Method::PUT if q("object-lock") => Op::PutObjectLockConfiguration,
             Method::PUT => Op::CreateBucket,
             Method::DELETE if q("tagging") => Op::DeleteBucketTagging,
             Method::DELETE if q("policy") => Op::DeleteBucketPolicy,
@@ -83,6 +82,8 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::GET if q("tagging") => Op::GetObjectTagging,
             Method::GET if q("acl") => Op::GetObjectAcl,
             Method::GET if q("attributes") => Op::GetObjectAttributes,
+            Method::GET if q("retention") => Op::GetObjectRetention,
+            Method::GET if q("legal-hold") => Op::GetObjectLegalHold,
             Method::GET => Op::GetObject,
             Method::HEAD => Op::HeadObject,
             Method::PUT if q("uploadId") || q("partNumber") => {
@@ -94,6 +95,8 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             }
             Method::PUT if q("tagging") => Op::PutObjectTagging,
             Method::PUT if q("acl") => Op::PutObjectAcl,
+            Method::PUT if q("retention") => Op::PutObjectRetention,
+            Method::PUT if q("legal-hold") => Op::PutObjectLegalHold,
             Method::PUT if req.headers.contains_key("x-amz-copy-source") => Op::CopyObject,
             Method::PUT => Op::PutObject,
             Method::POST if q("uploads") => Op::CreateMultipartUpload,
@@ -162,6 +165,12 @@ impl S3Service {
             Op::CompleteMultipartUpload => self.complete_multipart_upload(req, b, k).await?,
             Op::AbortMultipartUpload => self.abort_multipart_upload(req, b, k)?,
             Op::ListParts => self.list_parts(req, b, k)?,
+            Op::GetObjectLockConfiguration => self.get_object_lock_configuration(req, b)?,
+            Op::PutObjectLockConfiguration => self.put_object_lock_configuration(req, b).await?,
+            Op::GetObjectRetention => self.get_object_retention(req, b, k)?,
+            Op::PutObjectRetention => self.put_object_retention(req, b, k).await?,
+            Op::GetObjectLegalHold => self.get_object_legal_hold(req, b, k)?,
+            Op::PutObjectLegalHold => self.put_object_legal_hold(req, b, k).await?,
             Op::GetAccountPublicAccessBlock
             | Op::PutAccountPublicAccessBlock
             | Op::DeleteAccountPublicAccessBlock => return Err(S3Error::MethodNotAllowed.into()),

@@ -41,6 +41,8 @@ pub trait MetaStore: Send + Sync {
     ) -> Result<DeleteOutcome, StoreError>;
     fn set_object_tags(&self, row_id: i64, tags: &[(String, String)]) -> Result<(), StoreError>;
     fn set_object_acl(&self, row_id: i64, acl: Option<&str>) -> Result<(), StoreError>;
+    /// Sets (or with `None` removes) a version's Object Lock retention and legal hold.
+    fn set_object_lock(&self, row_id: i64, lock: Option<&str>) -> Result<(), StoreError>;
 
     /// Latest, non-deleted objects in key order.
     fn list_objects(&self, query: &ListQuery) -> Result<Page<ObjectVersion>, StoreError>;

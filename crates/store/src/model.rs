@@ -47,6 +47,8 @@ pub struct Bucket {
     pub public_access_block: Option<String>,
     pub tags: Option<String>,
     pub encryption: Option<String>,
+    /// The Object Lock configuration (JSON); `None` when Object Lock is not enabled.
+    pub object_lock: Option<String>,
 }
 
 /// A bucket configuration column that is set or removed as a whole.
@@ -58,6 +60,7 @@ pub enum BucketField {
     PublicAccessBlock,
     Tags,
     Encryption,
+    ObjectLock,
 }
 
 impl BucketField {
@@ -69,6 +72,7 @@ impl BucketField {
             BucketField::PublicAccessBlock => "public_access_block",
             BucketField::Tags => "tags",
             BucketField::Encryption => "encryption",
+            BucketField::ObjectLock => "object_lock",
         }
     }
 }
@@ -134,6 +138,8 @@ pub struct ObjectVersion {
     pub parts: Vec<u64>,
     /// Placeholder for server-side encryption details.
     pub encryption: Option<String>,
+    /// Object Lock retention and legal hold of this version (JSON), if any.
+    pub lock: Option<String>,
 }
 
 impl ObjectVersion {
@@ -165,6 +171,8 @@ pub struct NewObject {
     /// Part sizes of a multipart object (empty for a single PUT).
     pub parts: Vec<u64>,
     pub encryption: Option<String>,
+    /// Object Lock retention and legal hold (JSON), if any.
+    pub lock: Option<String>,
 }
 
 /// What storing a version did.

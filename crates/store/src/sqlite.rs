@@ -98,6 +98,10 @@ const SCHEMA_V3: &str = "ALTER TABLE s3_parts ADD COLUMN encryption TEXT;";
 /// Small objects' stored bytes, inline in their segment row (`file_id` empty).
 const SCHEMA_V4: &str = "ALTER TABLE s3_segments ADD COLUMN data BLOB;";
 
+/// Object Lock: the bucket's configuration and each version's retention and legal hold.
+const SCHEMA_V5: &str = "ALTER TABLE s3_buckets ADD COLUMN object_lock TEXT;
+    ALTER TABLE s3_objects ADD COLUMN lock TEXT;";
+
 /// Rows fetched per listing query.
 const BATCH: usize = 1000;
 
@@ -151,7 +155,7 @@ pub fn prefix_upper_bound(prefix: &[u8]) -> Option<Vec<u8>> {
 
 const OBJECT_COLUMNS: &str =
     "id, bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified_ms, \
-     headers, metadata, checksum, tags, owner_account, acl, parts, encryption";
+     headers, metadata, checksum, tags, owner_account, acl, parts, encryption, lock";
 
 fn object_from_row(r: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
     Ok(ObjectVersion {
@@ -174,12 +178,13 @@ fn object_from_row(r: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
         acl: r.get(14)?,
         parts: parse_json(r.get(15)?),
         encryption: r.get(16)?,
+        lock: r.get(17)?,
     })
 }
 
 const BUCKET_COLUMNS: &str =
     "name, owner_account, region, created_ms, versioning, object_ownership, policy, acl, \
-     public_access_block, tags, encryption";
+     public_access_block, tags, encryption, object_lock";
 
 fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
     Ok(Bucket {
@@ -194,6 +199,7 @@ fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
         public_access_block: r.get(8)?,
         tags: r.get(9)?,
         encryption: r.get(10)?,
+        object_lock: r.get(11)?,
     })
 }
 
@@ -347,7 +353,10 @@ fn start_cursor(query: &ListQuery, marker_id: Option<i64>) -> Cursor {
 impl SqliteMeta {
     /// Registers the schema and opens the backend.
     pub fn open(db: Arc<Db>) -> Result<SqliteMeta, StoreError> {
-        db.migrate("s3", &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4])?;
+        db.migrate(
+            "s3",
+            &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5],
+        )?;
         Ok(SqliteMeta { db })
     }
 
@@ -434,8 +443,8 @@ fn insert_version(
     let now = object.last_modified.unwrap_or_else(Timestamp::now);
     tx.prepare_cached(
         "INSERT INTO s3_objects (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified_ms, \
-         headers, metadata, checksum, tags, owner_account, acl, parts, encryption) \
-         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         headers, metadata, checksum, tags, owner_account, acl, parts, encryption, lock) \
+         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
             object.bucket,
@@ -453,6 +462,7 @@ fn insert_version(
             object.acl,
             json(&object.parts),
             object.encryption,
+            object.lock,
     ])?;
     let row_id = tx.last_insert_rowid();
     let mut insert_segment = tx.prepare_cached(
@@ -480,7 +490,7 @@ impl MetaStore for SqliteMeta {
                 return Err(StoreError::BucketExists { owner_account });
             }
             tx.execute(
-                &format!("INSERT INTO s3_buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                &format!("INSERT INTO s3_buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
                 params![
                     bucket.name,
                     bucket.owner_account,
@@ -493,6 +503,7 @@ impl MetaStore for SqliteMeta {
                     bucket.public_access_block,
                     bucket.tags,
                     bucket.encryption,
+                    bucket.object_lock,
                 ],
             )?;
             Ok(())
@@ -702,6 +713,19 @@ impl MetaStore for SqliteMeta {
             c.execute(
                 "UPDATE s3_objects SET tags = ?1 WHERE id = ?2",
                 params![json(&tags), row_id],
+            )
+        })?;
+        if n == 0 {
+            return Err(StoreError::NoSuchObject);
+        }
+        Ok(())
+    }
+
+    fn set_object_lock(&self, row_id: i64, lock: Option<&str>) -> Result<(), StoreError> {
+        let n = self.db.write(|c| {
+            c.execute(
+                "UPDATE s3_objects SET lock = ?1 WHERE id = ?2",
+                params![lock, row_id],
             )
         })?;
         if n == 0 {

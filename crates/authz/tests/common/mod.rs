@@ -83,5 +83,6 @@ pub fn bucket(owner: &str, policy: Option<String>) -> BucketInfo {
         account_public_access_block: None,
         tags: Vec::new(),
         encryption: None,
+        object_lock: None,
     }
 }

@@ -112,12 +112,35 @@ impl S3Service {
             .clone()
             .unwrap_or_else(|| Acl::private(&ids, &account));
         let pab = PublicAccessBlock::all();
+        // CreateBucket API reference, x-amz-bucket-object-lock-enabled: Object
+        // Lock enables versioning, which can then never be suspended.
+        let object_lock = match req
+            .header("x-amz-bucket-object-lock-enabled")
+            .map(str::trim)
+        {
+            None => None,
+            Some(v) if v.eq_ignore_ascii_case("true") => {
+                Some(crate::object_lock::ObjectLockConfig::default())
+            }
+            Some(v) if v.eq_ignore_ascii_case("false") => None,
+            Some(_) => {
+                return Err(S3Error::InvalidArgument(
+                    "Invalid x-amz-bucket-object-lock-enabled header".into(),
+                )
+                .into())
+            }
+        };
+        let versioning = if object_lock.is_some() {
+            Versioning::Enabled
+        } else {
+            Versioning::Unversioned
+        };
         let prospective = BucketInfo {
             name: name.to_string(),
             owner_account: account.clone(),
             region: self.region.clone(),
             created: jiff::Timestamp::now(),
-            versioning: Versioning::Unversioned,
+            versioning,
             policy: None,
             acl: acl.clone(),
             object_ownership: Some(ownership),
@@ -129,6 +152,7 @@ impl S3Service {
                 .and_then(|s| PublicAccessBlock::from_json(&s)),
             tags: Vec::new(),
             encryption: None,
+            object_lock: object_lock.clone(),
         };
         authorize(req, Op::CreateBucket, Some(&prospective), None, None)?;
         if requested_acl.is_some()
@@ -153,13 +177,14 @@ impl S3Service {
             owner_account: account.clone(),
             region: self.region.clone(),
             created: prospective.created,
-            versioning: Versioning::Unversioned,
+            versioning,
             object_ownership: Some(ownership.as_str().to_string()),
             policy: None,
             acl: Some(acl.to_json()),
             public_access_block: Some(pab.to_json()),
             tags: None,
             encryption: None,
+            object_lock: object_lock.as_ref().map(|c| c.to_json()),
         };
         match self.store.meta.create_bucket(&bucket) {
             Ok(()) => {}

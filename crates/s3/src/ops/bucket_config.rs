@@ -16,7 +16,8 @@ use crate::{S3Request, S3Service};
 const MAX_POLICY_BYTES: usize = 20 * 1024;
 
 impl S3Service {
-    async fn read_xml(&self, req: &mut S3Request) -> Result<xml::Element, S3Error> {
+    /// The request's XML body; an empty one is MissingRequestBody.
+    pub(crate) async fn read_xml(&self, req: &mut S3Request) -> Result<xml::Element, S3Error> {
         let body = req
             .body
             .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
@@ -63,6 +64,13 @@ impl S3Service {
         authorize(req, Op::PutBucketVersioning, Some(&bucket), None, None)?;
         let doc = self.read_xml(req).await?;
         if let Some(enabled) = config::parse_versioning(&doc)? {
+            if !enabled && bucket.object_lock.is_some() {
+                return Err(S3Error::InvalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+                        .into(),
+                )
+                .into());
+            }
             let v = if enabled {
                 Versioning::Enabled
             } else {

@@ -7,13 +7,14 @@ mod list;
 mod multipart;
 mod object;
 mod object_config;
+mod object_lock;
 
 use base64::Engine as _;
 use http::HeaderMap;
 use strongbox_store::{Bucket, ChecksumAlgorithm, ObjectVersion, StoredChecksum, WrittenFile};
 
 use crate::acl::Acl;
-use crate::authorization::{BucketInfo, Ids, ObjectInfo};
+use crate::authorization::{authorize, BucketInfo, Ids, ObjectInfo, Op};
 use crate::config::{EncryptionConfig, ObjectOwnership, PublicAccessBlock};
 use crate::error::S3Error;
 use crate::{S3Request, S3Service};
@@ -53,6 +54,18 @@ impl S3Service {
         self.bucket_info(req, b)
     }
 
+    /// The bucket, once `op` on the bucket itself is authorized.
+    pub(crate) fn authorized_bucket(
+        &self,
+        req: &S3Request,
+        name: &str,
+        op: Op,
+    ) -> Result<BucketInfo, crate::error::Failure> {
+        let bucket = self.load_bucket(req, name)?;
+        authorize(req, op, Some(&bucket), None, None)?;
+        Ok(bucket)
+    }
+
     pub(crate) fn bucket_info(&self, req: &S3Request, b: Bucket) -> Result<BucketInfo, S3Error> {
         let account_pab = self
             .store
@@ -90,6 +103,10 @@ impl S3Service {
             created: b.created,
             versioning: b.versioning,
             policy: b.policy,
+            object_lock: b
+                .object_lock
+                .as_deref()
+                .and_then(crate::object_lock::ObjectLockConfig::from_json),
         })
     }
 }

@@ -148,6 +148,7 @@ impl S3Service {
             Some(key),
             None,
         )?;
+        let lock_headers = super::object_lock::lock_headers_of(req)?;
         let (owner, acl) = new_object_acl(req, &bucket)?;
         // One data key per upload (SSE-KMS: kms:GenerateDataKey as the caller).
         let encryption = self
@@ -173,7 +174,14 @@ impl S3Service {
                 .user_name
                 .clone()
                 .unwrap_or_else(|| req.caller.account_id.clone()),
-            headers: stored_headers(&req.headers)?,
+            headers: {
+                let mut headers = stored_headers(&req.headers)?;
+                if bucket.object_lock.is_none() && !lock_headers.is_empty() {
+                    return Err(crate::object_lock::missing_configuration().into());
+                }
+                headers.extend(lock_headers);
+                headers
+            },
             metadata: user_metadata(&req.headers)?,
             tags,
             acl: Some(acl.to_json()),
@@ -458,6 +466,7 @@ impl S3Service {
                 enc.segments.push(segment);
             }
         }
+        let (headers, lock) = super::object_lock::complete_lock(upload.headers.clone(), &bucket)?;
         let object = NewObject {
             bucket: bucket_name.to_string(),
             key: key.to_string(),
@@ -465,7 +474,7 @@ impl S3Service {
             size,
             etag: etag.clone(),
             last_modified: None,
-            headers: upload.headers.clone(),
+            headers,
             metadata: upload.metadata.clone(),
             checksum: checksum.clone(),
             tags: upload.tags.clone(),
@@ -477,6 +486,7 @@ impl S3Service {
                 .collect(),
             parts: chosen.iter().map(|p| p.size).collect(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),
+            lock,
         };
         let outcome = self.store.meta.complete_upload(&upload.upload_id, object)?;
         self.store.discard_files(&outcome.obsolete_files);

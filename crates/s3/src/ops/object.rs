@@ -198,6 +198,7 @@ impl S3Service {
             Some(strongbox_store::ChecksumAlgorithm::Crc64Nvme),
         )?;
         authorize(req, Op::PutObject, Some(&bucket), Some(key), None)?;
+        let lock = super::object_lock::new_version_lock(req, &bucket, true)?;
         let (owner, acl) = new_object_acl(req, &bucket)?;
         check_write_conditions(self, req, bucket_name, key)?;
         // The data key comes first: a KMS denial stores nothing.
@@ -228,6 +229,7 @@ impl S3Service {
             segments: vec![written.segment()],
             parts: Vec::new(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),
+            lock,
         };
         let outcome = match self.store.meta.put_object(object) {
             Ok(o) => o,
@@ -425,6 +427,9 @@ impl S3Service {
         if !o.tags.is_empty() {
             reply = reply.header("x-amz-tagging-count", &o.tags.len().to_string());
         }
+        for (name, value) in super::object_lock::lock_response_headers(req, &bucket, key, &o) {
+            reply = reply.header(name, &value);
+        }
         if req
             .header("x-amz-checksum-mode")
             .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
@@ -494,6 +499,9 @@ impl S3Service {
             Some(key),
             info.as_ref(),
         )?;
+        if let (Some(_), Some(o)) = (&version_id, &existing) {
+            super::object_lock::check_deletable(req, &bucket, key, o)?;
+        }
         let owner = if req.caller.is_anonymous() {
             bucket.owner_account.clone()
         } else {
@@ -623,6 +631,9 @@ impl S3Service {
         }
         let action = crate::authorization::action(Op::DeleteObjects, version.is_some());
         check(req, action, Some(bucket), Some(key), info.as_ref(), ctx)?;
+        if let (Some(_), Some(o)) = (version, &existing) {
+            super::object_lock::check_deletable(req, bucket, key, o)?;
+        }
         let outcome = self
             .store
             .meta
@@ -801,6 +812,7 @@ impl S3Service {
         } else {
             source.tags.clone()
         };
+        let lock = super::object_lock::new_version_lock(req, &bucket, false)?;
         let (owner, acl) = new_object_acl(req, &bucket)?;
         let algorithm = checksum_request(&req.headers, None)?
             .map(|c| c.algorithm)
@@ -839,6 +851,7 @@ impl S3Service {
             segments: vec![written.segment()],
             parts: Vec::new(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),
+            lock,
         };
         let outcome = match self.store.meta.put_object(object) {
             Ok(o) => o,

@@ -17,6 +17,7 @@ fn bucket(name: &str) -> Bucket {
         public_access_block: None,
         tags: None,
         encryption: None,
+        object_lock: None,
     }
 }
 
@@ -354,4 +355,26 @@ fn upper_bounds() {
     assert_eq!(prefix_upper_bound(b""), None);
     assert_eq!(prefix_upper_bound(&[0x61, 0xFF]), Some(vec![0x62]));
     assert_eq!(prefix_upper_bound(&[0xFF, 0xFF]), None);
+}
+
+#[test]
+fn object_lock_columns_round_trip() {
+    let m = meta();
+    let mut b = bucket("lock");
+    b.versioning = Versioning::Enabled;
+    b.object_lock = Some(r#"{"enabled":true}"#.into());
+    m.create_bucket(&b).unwrap();
+    let config = || m.get_bucket("lock").unwrap().unwrap().object_lock;
+    assert_eq!(config().as_deref(), Some(r#"{"enabled":true}"#));
+    let mut o = obj("k", "");
+    o.bucket = "lock".into();
+    o.lock = Some(r#"{"legal_hold":true}"#.into());
+    m.put_object(o).unwrap();
+    let v = m.get_object("lock", "k", None).unwrap().unwrap();
+    assert_eq!(v.lock.as_deref(), Some(r#"{"legal_hold":true}"#));
+    m.set_object_lock(v.row_id, None).unwrap();
+    assert_eq!(m.get_object("lock", "k", None).unwrap().unwrap().lock, None);
+    m.set_bucket_field("lock", BucketField::ObjectLock, Some("{}"))
+        .unwrap();
+    assert_eq!(config().as_deref(), Some("{}"));
 }
