@@ -227,17 +227,29 @@ impl Db {
         self.queued.fetch_sub(1, Ordering::SeqCst);
         let mut w = locked?;
         let _statements = timing::Timer::start(Stage::MetadataWrite);
-        if !w.open {
+        // The first write of a group opens the transaction, which is then its
+        // own rollback scope (no one else has joined yet: we hold the writer);
+        // later writes of the group each get a savepoint.
+        let first = !w.open;
+        if first {
             run_cached(&w.conn, "BEGIN IMMEDIATE")?;
             w.open = true;
-        }
-        run_cached(&w.conn, "SAVEPOINT sb_write")?;
-        let out = f(&w.conn);
-        let ended = if out.is_ok() {
-            run_cached(&w.conn, "RELEASE sb_write")
         } else {
-            run_cached(&w.conn, "ROLLBACK TO sb_write")
-                .and_then(|()| run_cached(&w.conn, "RELEASE sb_write"))
+            run_cached(&w.conn, "SAVEPOINT sb_write")?;
+        }
+        let out = f(&w.conn);
+        let ended = match (first, out.is_ok()) {
+            (true, true) => Ok(()),
+            (true, false) => {
+                let rolled_back = run_cached(&w.conn, "ROLLBACK");
+                if rolled_back.is_ok() {
+                    w.open = false;
+                }
+                rolled_back
+            }
+            (false, true) => run_cached(&w.conn, "RELEASE sb_write"),
+            (false, false) => run_cached(&w.conn, "ROLLBACK TO sb_write")
+                .and_then(|()| run_cached(&w.conn, "RELEASE sb_write")),
         };
         if let Err(e) = ended {
             // The transaction is in an unknown state: abandon the whole group.
@@ -393,6 +405,51 @@ mod tests {
             })
             .unwrap();
         assert_eq!(xs, vec![1, 4]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn failed_writes_among_concurrent_ones_undo_only_themselves() {
+        // A failing write may be the first of its group (rolled back with the
+        // transaction it opened) or a later one (rolled back to its savepoint).
+        let (db, dir) = temp_db("mixed");
+        let db = std::sync::Arc::new(db);
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for i in 0..60 {
+                        let x = t * 1000 + i;
+                        let fails = i % 3 == 0;
+                        let out: Result<(), &str> = db
+                            .write_with(|c| {
+                                c.execute("INSERT INTO t (x) VALUES (?1)", [x])
+                                    .map_err(|_| "insert")?;
+                                if fails {
+                                    Err("refused")
+                                } else {
+                                    Ok(())
+                                }
+                            })
+                            .unwrap();
+                        assert_eq!(out.is_err(), fails);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let (n, failed): (i64, i64) = db
+            .read(|c| {
+                c.query_row(
+                    "SELECT COUNT(*), COALESCE(SUM((x % 1000) % 3 = 0), 0) FROM t",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+            })
+            .unwrap();
+        assert_eq!((n, failed), (6 * 40, 0));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
