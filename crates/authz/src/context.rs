@@ -98,6 +98,9 @@ pub fn build(
     } else {
         put(&mut map, "aws:PrincipalType", vec!["Anonymous".to_string()]);
     }
+    if let Some(v) = &meta.tls_version {
+        put(&mut map, "s3:TlsVersion", vec![v.clone()]);
+    }
     if let Some(v) = &meta.signature_version {
         put(&mut map, "s3:signatureversion", vec![v.clone()]);
     }

@@ -12,6 +12,8 @@ pub struct RequestMeta {
     pub region: String,
     pub source_ip: Option<IpAddr>,
     pub secure_transport: bool,
+    /// `s3:TlsVersion` (`1.2`, `1.3`) over HTTPS.
+    pub tls_version: Option<String>,
     pub user_agent: Option<String>,
     pub referer: Option<String>,
     /// When the request arrived.
@@ -34,6 +36,7 @@ impl RequestMeta {
             region: region.to_string(),
             source_ip: None,
             secure_transport: false,
+            tls_version: None,
             user_agent: None,
             referer: None,
             received_at: jiff::Timestamp::now(),

@@ -2,7 +2,7 @@
 //! principal → route by the credential scope's service → the service handler,
 //! which builds its authorization checks and calls the authorizer.
 
-use std::net::SocketAddr;
+use crate::listener::Connection;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -76,18 +76,19 @@ impl App {
     pub async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
-        peer: SocketAddr,
+        connection: Connection,
     ) -> Response<ResponseBody> {
         let request_id = ids::request_id();
         let mut resp = if self.server_timing {
             let started = Instant::now();
-            let (mut resp, timings) = timing::scope(self.dispatch(req, peer, &request_id)).await;
+            let (mut resp, timings) =
+                timing::scope(self.dispatch(req, connection, &request_id)).await;
             if let Ok(v) = HeaderValue::from_str(&timings.header_value(started.elapsed())) {
                 resp.headers_mut().insert("server-timing", v);
             }
             resp
         } else {
-            self.dispatch(req, peer, &request_id).await
+            self.dispatch(req, connection, &request_id).await
         };
         let headers = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -103,7 +104,7 @@ impl App {
     async fn dispatch(
         &self,
         req: Request<Incoming>,
-        peer: SocketAddr,
+        connection: Connection,
         request_id: &str,
     ) -> Response<ResponseBody> {
         let (parts, body) = req.into_parts();
@@ -142,12 +143,13 @@ impl App {
         };
         let protocol = service.protocol();
         if matches!(service, Service::S3 | Service::S3Control) {
-            let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
-                Ok(a) => a,
-                Err(err) => {
-                    return auth_error_for(service, protocol, &err, &parsed, request_id, head)
-                }
-            };
+            let auth =
+                match self.authenticate(&parsed, &request_parts, service, connection, request_id) {
+                    Ok(a) => a,
+                    Err(err) => {
+                        return auth_error_for(service, protocol, &err, &parsed, request_id, head)
+                    }
+                };
             return self
                 .services
                 .s3_request(service == Service::S3Control, auth, parts, body, address)
@@ -170,7 +172,8 @@ impl App {
             body: Some(&bytes),
             ..request_parts
         };
-        let auth = match self.authenticate(&parsed, &request_parts, service, peer, request_id) {
+        let auth = match self.authenticate(&parsed, &request_parts, service, connection, request_id)
+        {
             Ok(a) => a,
             Err(err) => return auth_error_for(service, protocol, &err, &parsed, request_id, head),
         };
@@ -194,7 +197,7 @@ impl App {
         parsed: &ParsedAuth,
         parts: &RequestParts<'_>,
         service: Service,
-        peer: SocketAddr,
+        connection: Connection,
         request_id: &str,
     ) -> Result<Authenticated, AuthFailure> {
         let _timer = timing::Timer::start(Stage::Authenticate);
@@ -209,8 +212,9 @@ impl App {
         let mut meta = RequestMeta {
             request_id: request_id.to_string(),
             region: self.region.clone(),
-            source_ip: Some(peer.ip()),
-            secure_transport: false,
+            source_ip: Some(connection.peer.ip()),
+            secure_transport: connection.tls_version.is_some(),
+            tls_version: connection.tls_version.map(str::to_string),
             user_agent: header("user-agent"),
             referer: header("referer"),
             received_at: now,

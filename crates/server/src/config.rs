@@ -77,6 +77,8 @@ pub struct ServeFlags {
     pub domains: Vec<String>,
     pub plaintext_sse_s3: bool,
     pub server_timing: bool,
+    /// Certificate chain and key (PEM files) to serve HTTPS with.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Resolved settings of `strongbox serve`.

@@ -1,4 +1,4 @@
-//! Accepting connections: TCP_NODELAY, HTTP/1.1, graceful shutdown.
+//! Accepting connections: TCP_NODELAY, HTTP/1.1 (optionally over TLS), graceful shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -12,17 +12,33 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use crate::body::ResponseBody;
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Serves HTTP/1.1 on `listener` until SIGINT or SIGTERM, then lets in-flight
-/// requests finish (bounded by [`DRAIN_TIMEOUT`]).
-pub async fn serve<H, F>(listener: TcpListener, handler: Arc<H>) -> std::io::Result<()>
+/// How long a client may take to finish the TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the server knows of the connection a request came on.
+#[derive(Clone, Copy, Debug)]
+pub struct Connection {
+    pub peer: SocketAddr,
+    /// `1.2` or `1.3` over TLS; `None` over plain HTTP.
+    pub tls_version: Option<&'static str>,
+}
+
+/// Serves HTTP/1.1 (over TLS when `tls` is given) on `listener` until SIGINT
+/// or SIGTERM, then lets in-flight requests finish (bounded by [`DRAIN_TIMEOUT`]).
+pub async fn serve<H, F>(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    handler: Arc<H>,
+) -> std::io::Result<()>
 where
-    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
+    H: Fn(Request<Incoming>, Connection) -> F + Send + Sync + 'static,
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -43,22 +59,36 @@ where
                 if let Err(err) = stream.set_nodelay(true) {
                     tracing::debug!(%err, "set_nodelay failed");
                 }
-                let handler = handler.clone();
-                let service = service_fn(move |req: Request<Incoming>| {
-                    let fut = handler(req, peer);
-                    async move { Ok::<_, Infallible>(fut.await) }
-                });
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30))
-                    .max_buf_size(1 << 20)
-                    .serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        tracing::debug!(%err, %peer, "connection ended with an error");
+                match &tls {
+                    None => {
+                        let connection = Connection { peer, tls_version: None };
+                        serve_connection(graceful.watcher(), TokioIo::new(stream), connection, handler.clone());
                     }
-                });
+                    Some(acceptor) => {
+                        // The watcher is taken now, so a shutdown waits for handshakes in progress too.
+                        let (acceptor, watcher, handler) = (acceptor.clone(), graceful.watcher(), handler.clone());
+                        tokio::spawn(async move {
+                            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(err)) => {
+                                    tracing::debug!(%err, %peer, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!(%peer, "TLS handshake timed out");
+                                    return;
+                                }
+                            };
+                            let tls_version = stream
+                                .get_ref()
+                                .1
+                                .protocol_version()
+                                .and_then(crate::tls::version_label);
+                            let connection = Connection { peer, tls_version };
+                            serve_connection(watcher, TokioIo::new(stream), connection, handler);
+                        });
+                    }
+                }
             }
             _ = &mut shutdown => {
                 tracing::info!("shutting down: draining in-flight requests");
@@ -72,6 +102,35 @@ where
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timeout; closing remaining connections"),
     }
     Ok(())
+}
+
+/// Serves HTTP/1.1 on one accepted (and, over TLS, handshaken) connection.
+fn serve_connection<IO, H, F>(
+    watcher: hyper_util::server::graceful::Watcher,
+    io: TokioIo<IO>,
+    connection: Connection,
+    handler: Arc<H>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    H: Fn(Request<Incoming>, Connection) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<ResponseBody>> + Send + 'static,
+{
+    let service = service_fn(move |req: Request<Incoming>| {
+        let fut = handler(req, connection);
+        async move { Ok::<_, Infallible>(fut.await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(1 << 20)
+        .serve_connection(io, service);
+    let conn = watcher.watch(conn);
+    let peer = connection.peer;
+    tokio::spawn(async move {
+        if let Err(err) = conn.await {
+            tracing::debug!(%err, %peer, "connection ended with an error");
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -11,6 +11,7 @@ mod listener;
 mod s3_body;
 mod services;
 mod sse;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -54,6 +55,12 @@ enum Command {
         /// (`db`), waiting for the durable commit (`flush`), and in all (`total`), in ms.
         #[arg(long)]
         server_timing: bool,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -103,6 +110,8 @@ fn main() -> ExitCode {
             domains,
             benchmark_plaintext_baseline,
             server_timing,
+            tls_cert,
+            tls_key,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -110,6 +119,7 @@ fn main() -> ExitCode {
             domains,
             plaintext_sse_s3: benchmark_plaintext_baseline,
             server_timing,
+            tls: tls_cert.zip(tls_key),
         }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
@@ -133,7 +143,18 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         domains,
         plaintext_sse_s3,
         server_timing,
+        tls,
     } = flags;
+    let tls = match tls
+        .map(|(cert, key)| tls::acceptor(&cert, &key))
+        .transpose()
+    {
+        Ok(acceptor) => acceptor,
+        Err(err) => {
+            eprintln!("cannot set up TLS: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Err(err) = std::fs::create_dir_all(&data_dir) {
         eprintln!("cannot create data dir {}: {err}", data_dir.display());
         return ExitCode::FAILURE;
@@ -192,9 +213,9 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "strongbox serving");
-        let handler = Arc::new(move |req, peer| app.clone().handle(req, peer));
-        let served = listener::serve(listener, handler).await;
+        tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), tls = tls.is_some(), "strongbox serving");
+        let handler = Arc::new(move |req, connection| app.clone().handle(req, connection));
+        let served = listener::serve(listener, tls, handler).await;
         authz.flush_decisions(std::time::Duration::from_secs(2));
         match served {
             Ok(()) => ExitCode::SUCCESS,
