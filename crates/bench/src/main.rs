@@ -88,6 +88,11 @@ struct Cli {
     /// With --start-server each mode gets its own fresh server.
     #[arg(long, default_value = "sse-s3", value_parser = |s: &str| units::parse_list(s, Encryption::parse).map(List))]
     encryption: List<Encryption>,
+    /// Run every encryption mode this many times, each on a fresh server, in ABBA
+    /// order (the modes reversed in even rounds), so that a drift of the machine over
+    /// the run affects all modes alike; the encryption-cost table compares means.
+    #[arg(long, default_value_t = 1)]
+    rounds: u32,
     /// Skip the authorization-cost workload.
     #[arg(long)]
     skip_auth: bool,
@@ -143,7 +148,17 @@ fn main() -> ExitCode {
         disk: None,
         disk_dir: String::new(),
     };
-    for (i, &mode) in modes.iter().enumerate() {
+    let rounds = cli.rounds.max(1);
+    let schedule: Vec<(u32, Encryption)> = (1..=rounds)
+        .flat_map(|round| {
+            let mut order = modes.clone();
+            if round % 2 == 0 {
+                order.reverse();
+            }
+            order.into_iter().map(move |m| (round, m))
+        })
+        .collect();
+    for (i, &(round, mode)) in schedule.iter().enumerate() {
         let (endpoint, mut server) = match open_endpoint(&cli, mode) {
             Ok(opened) => opened,
             Err(e) => {
@@ -164,7 +179,7 @@ fn main() -> ExitCode {
             report.disk_dir = disk_dir.display().to_string();
         }
         let with_auth = mode == auth_mode && !cli.skip_auth && report.auth.is_none();
-        let result = runtime.block_on(run(&cli, &endpoint, mode, with_auth));
+        let result = runtime.block_on(run(&cli, &endpoint, mode, round, with_auth));
         if let Some(s) = server.as_mut() {
             s.stop(cli.keep_data);
         }
@@ -240,6 +255,7 @@ async fn run(
     cli: &Cli,
     endpoint: &Endpoint,
     mode: Encryption,
+    round: u32,
     with_auth: bool,
 ) -> Result<(Vec<ThroughputRow>, Option<AuthCost>), String> {
     let root = Signer {
@@ -312,6 +328,7 @@ async fn run(
                 clients: n,
                 operation: Operation::Put,
                 encryption: mode,
+                round,
                 summary: put_outcome.summary,
                 server_timing: put_outcome.server_timing.mean(),
             });
@@ -320,6 +337,7 @@ async fn run(
                 clients: n,
                 operation: Operation::Get,
                 encryption: mode,
+                round,
                 summary: get_outcome.summary,
                 server_timing: get_outcome.server_timing.mean(),
             });

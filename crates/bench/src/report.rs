@@ -15,6 +15,8 @@ pub struct ThroughputRow {
     pub clients: usize,
     pub operation: Operation,
     pub encryption: Encryption,
+    /// Which round of `--rounds` measured it (1-based).
+    pub round: u32,
     pub summary: PhaseSummary,
     /// Mean server-side timing per request (servers run with `--server-timing`).
     pub server_timing: Option<ServerTiming>,
@@ -70,11 +72,12 @@ pub fn markdown(report: &Report) -> String {
     out.push_str("|---:|---:|:---|:---|---:|---:|---:|---:|---:|---:|\n");
     for r in &report.throughput {
         let label = format!(
-            "{} | {} | {} | {}",
+            "{} | {} | {} | {}{}",
             format_size(r.object_size),
             r.clients,
             r.operation.name(),
-            r.encryption.name()
+            r.encryption.name(),
+            round_suffix(&report.throughput, r)
         );
         out.push_str(&row(&label, &r.summary));
         out.push('\n');
@@ -172,43 +175,95 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
+/// ` (round N)` when the report holds several rounds.
+fn round_suffix(rows: &[ThroughputRow], r: &ThroughputRow) -> String {
+    if rows.iter().any(|x| x.round > 1) {
+        format!(" (round {})", r.round)
+    } else {
+        String::new()
+    }
+}
+
+/// The same workload (size, clients, operation) in the same mode.
+fn same_workload(a: &ThroughputRow, b: &ThroughputRow) -> bool {
+    a.object_size == b.object_size && a.clients == b.clients && a.operation == b.operation
+}
+
 /// Each encrypted workload's throughput next to the plaintext baseline of the same
-/// size, clients and operation (empty when no `none` rows were measured).
+/// size, clients and operation, as means over the rounds (empty when no `none` rows
+/// were measured); with several rounds, each round's ratio too.
 fn encryption_cost(rows: &[ThroughputRow]) -> String {
-    let baseline = |r: &ThroughputRow| {
-        rows.iter().find(|b| {
-            b.encryption == Encryption::None
-                && b.object_size == r.object_size
-                && b.clients == r.clients
-                && b.operation == r.operation
-        })
+    let mean = |mode: Encryption, like: &ThroughputRow| {
+        let values: Vec<f64> = rows
+            .iter()
+            .filter(|b| b.encryption == mode && same_workload(b, like))
+            .map(|b| b.summary.mib_per_sec)
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
     };
+    let several = rows.iter().any(|r| r.round > 1);
     let mut lines = Vec::new();
+    let mut seen: Vec<&ThroughputRow> = Vec::new();
     for r in rows.iter().filter(|r| r.encryption != Encryption::None) {
-        if let Some(base) = baseline(r) {
-            let plain = base.summary.mib_per_sec.max(f64::EPSILON);
-            let ratio = r.summary.mib_per_sec / plain;
-            lines.push(format!(
-                "| {} {} × {} clients | {} | {:.1} | {:.1} | {:.3} | {:+.1}% |\n",
-                format_size(r.object_size),
-                r.operation.name(),
-                r.clients,
-                r.encryption.name(),
-                base.summary.mib_per_sec,
-                r.summary.mib_per_sec,
-                ratio,
-                (ratio - 1.0) * 100.0
-            ));
+        if seen
+            .iter()
+            .any(|s| s.encryption == r.encryption && same_workload(s, r))
+        {
+            continue;
         }
+        seen.push(r);
+        let (Some(plain), Some(encrypted)) = (mean(Encryption::None, r), mean(r.encryption, r))
+        else {
+            continue;
+        };
+        let ratio = encrypted / plain.max(f64::EPSILON);
+        let per_round = if several {
+            let ratios: Vec<String> = rows
+                .iter()
+                .filter(|e| e.encryption == r.encryption && same_workload(e, r))
+                .filter_map(|e| {
+                    rows.iter()
+                        .find(|b| {
+                            b.encryption == Encryption::None
+                                && b.round == e.round
+                                && same_workload(b, e)
+                        })
+                        .map(|b| {
+                            format!(
+                                "{:.2}",
+                                e.summary.mib_per_sec / b.summary.mib_per_sec.max(f64::EPSILON)
+                            )
+                        })
+                })
+                .collect();
+            format!(" {} |", ratios.join(", "))
+        } else {
+            String::new()
+        };
+        lines.push(format!(
+            "| {} {} × {} clients | {} | {:.1} | {:.1} | {:.3} | {:+.1}% |{per_round}\n",
+            format_size(r.object_size),
+            r.operation.name(),
+            r.clients,
+            r.encryption.name(),
+            plain,
+            encrypted,
+            ratio,
+            (ratio - 1.0) * 100.0
+        ));
     }
     if lines.is_empty() {
         return String::new();
     }
-    let mut out = String::from("\n**Encryption cost** (each mode on its own fresh server)\n\n");
-    out.push_str(
-        "| Workload | Encryption | plaintext MiB/s | encrypted MiB/s | ratio | change |\n",
-    );
-    out.push_str("|:---|:---|---:|---:|---:|---:|\n");
+    let mut out = String::from(if several {
+        "\n**Encryption cost** (each mode on its own fresh server per round, rounds in ABBA order; MiB/s are means over the rounds)\n\n"
+    } else {
+        "\n**Encryption cost** (each mode on its own fresh server)\n\n"
+    });
+    out.push_str("| Workload | Encryption | plaintext MiB/s | encrypted MiB/s | ratio | change |");
+    out.push_str(if several { " per round |\n" } else { "\n" });
+    out.push_str("|:---|:---|---:|---:|---:|---:|");
+    out.push_str(if several { ":---|\n" } else { "\n" });
     for line in lines {
         out.push_str(&line);
     }
@@ -234,8 +289,9 @@ fn server_time(rows: &[ThroughputRow]) -> String {
     for (r, t) in timed {
         let cell = |ms: f64| format!("{ms:.3} ({:.1}%)", t.share(ms) * 100.0);
         out.push_str(&format!(
-            "| {} | {:.3} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |\n",
+            "| {}{} | {:.3} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |\n",
             workload_label(r),
+            round_suffix(rows, r),
             t.total,
             cell(t.authn),
             cell(t.authz),
@@ -298,6 +354,7 @@ pub fn to_json(report: &Report) -> Value {
                 "clients": r.clients,
                 "operation": r.operation.name(),
                 "encryption": r.encryption.name(),
+                "round": r.round,
                 "result": summary_json(&r.summary),
                 "server_timing": timing_json(&r.server_timing),
             })
@@ -351,6 +408,7 @@ mod tests {
         let report = Report {
             throughput: vec![
                 ThroughputRow {
+                    round: 1,
                     object_size: 4096,
                     clients: 8,
                     operation: Operation::Put,
@@ -366,6 +424,7 @@ mod tests {
                     }),
                 },
                 ThroughputRow {
+                    round: 1,
                     object_size: 64 << 20,
                     clients: 8,
                     operation: Operation::Put,
@@ -374,6 +433,7 @@ mod tests {
                     server_timing: None,
                 },
                 ThroughputRow {
+                    round: 1,
                     object_size: 64 << 20,
                     clients: 8,
                     operation: Operation::Put,
@@ -415,5 +475,38 @@ mod tests {
         assert_eq!(json["throughput"][0]["server_timing"]["flush_ms"], 1.5);
         assert_eq!(json["authorization"]["throughput_ratio"], 0.8);
         assert_eq!(json["throughput"][2]["encryption"], "none");
+    }
+
+    #[test]
+    fn rounds_compare_means_and_list_each_round() {
+        let row = |round, encryption, mib| ThroughputRow {
+            round,
+            object_size: 64 << 20,
+            clients: 8,
+            operation: Operation::Get,
+            encryption,
+            summary: summary(mib / 64.0, mib),
+            server_timing: None,
+        };
+        let rows = vec![
+            row(1, Encryption::None, 2000.0),
+            row(1, Encryption::SseS3, 1800.0),
+            row(2, Encryption::SseS3, 2400.0),
+            row(2, Encryption::None, 2000.0),
+        ];
+        let md = encryption_cost(&rows);
+        assert!(md.contains("ABBA"), "{md}");
+        // Means 2000 and 2100: ratio 1.05; rounds 0.90 and 1.20.
+        assert!(
+            md.contains(
+                "| 64MiB GET × 8 clients | SSE-S3 | 2000.0 | 2100.0 | 1.050 | +5.0% | 0.90, 1.20 |"
+            ),
+            "{md}"
+        );
+        assert_eq!(
+            md.matches("64MiB GET").count(),
+            1,
+            "one line per workload: {md}"
+        );
     }
 }
