@@ -1,5 +1,5 @@
 """`serve --server-timing`: each answer says where the request's time went
-(W3C Server-Timing: authn, authz, queue, db, flush, total in ms); off by default."""
+(W3C Server-Timing: authn, authz, queue, db, flush, kms, total in ms); off by default."""
 
 import uuid
 
@@ -23,7 +23,8 @@ def test_put_reports_its_steps():
         s3.create_bucket(Bucket=bucket)
         put = s3.put_object(Bucket=bucket, Key="k", Body=b"x" * 4096)
         t = timings(put)
-        assert set(t) == {"authn", "authz", "queue", "db", "flush", "total"}
+        assert set(t) == {"authn", "authz", "queue", "db", "flush", "kms", "total"}
+        assert t["kms"] == 0  # SSE-S3: no KMS call
         # A signed, authorized, durably committed PUT spends time in every step.
         for step in ("authn", "authz", "db", "flush"):
             assert t[step] > 0, (step, t)
@@ -36,6 +37,12 @@ def test_put_reports_its_steps():
         g = timings(get)
         assert g["authn"] > 0 and g["authz"] > 0
         assert g["flush"] == 0
+        # SSE-KMS: the GenerateDataKey and Decrypt calls made as the caller are timed.
+        key = client(srv, "kms").create_key()["KeyMetadata"]["Arn"]
+        put = s3.put_object(Bucket=bucket, Key="kms", Body=b"x" * 4096, ServerSideEncryption="aws:kms",
+                            SSEKMSKeyId=key)
+        assert timings(put)["kms"] > 0
+        assert timings(s3.get_object(Bucket=bucket, Key="kms"))["kms"] > 0
         # Failures are timed too: an unknown key fails in authentication.
         bad = client(srv, "s3", key="AKIANOSUCHKEY0000000", secret="x" * 40)
         try:

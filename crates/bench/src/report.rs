@@ -284,12 +284,12 @@ fn server_time(rows: &[ThroughputRow]) -> String {
     let mut out = String::from(
         "\n**Server time per request** (means of the `Server-Timing` header, ms; share of the request's server time)\n\n",
     );
-    out.push_str("| Workload | total | signature check | authorization | waiting for the writer | metadata statements | WAL flush | other | check + statements | check + statements + flush |\n");
-    out.push_str("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| Workload | total | signature check | authorization | waiting for the writer | metadata statements | WAL flush | KMS calls | other | check + statements | check + statements + flush |\n");
+    out.push_str("|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (r, t) in timed {
         let cell = |ms: f64| format!("{ms:.3} ({:.1}%)", t.share(ms) * 100.0);
         out.push_str(&format!(
-            "| {}{} | {:.3} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |\n",
+            "| {}{} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |\n",
             workload_label(r),
             round_suffix(rows, r),
             t.total,
@@ -298,6 +298,7 @@ fn server_time(rows: &[ThroughputRow]) -> String {
             cell(t.queue),
             cell(t.db),
             cell(t.flush),
+            cell(t.kms),
             cell(t.other()),
             t.share(t.authn + t.db) * 100.0,
             t.share(t.authn + t.db + t.flush) * 100.0,
@@ -420,6 +421,7 @@ mod tests {
                         queue: 0.1,
                         db: 0.05,
                         flush: 1.5,
+                        kms: 0.0,
                         total: 2.0,
                     }),
                 },
@@ -470,7 +472,7 @@ mod tests {
         assert!(md.contains("**0.800** (-20.0%)"));
         assert!(md.contains("Alternating rounds (root vs IAM user): 1000 vs 800 ops/s (0.80)."));
         assert!(md.contains("| 64MiB PUT × 8 clients, SSE-S3 | 320.0 | 0.50 | – | – |"));
-        assert!(md.contains("| 4KiB PUT × 8 clients, SSE-S3 | 2.000 | 0.050 (2.5%) | 0.010 (0.5%) | 0.100 (5.0%) | 0.050 (2.5%) | 1.500 (75.0%) | 0.290 (14.5%) | 5.0% | 80.0% |"), "{md}");
+        assert!(md.contains("| 4KiB PUT × 8 clients, SSE-S3 | 2.000 | 0.050 (2.5%) | 0.010 (0.5%) | 0.100 (5.0%) | 0.050 (2.5%) | 1.500 (75.0%) | 0.000 (0.0%) | 0.290 (14.5%) | 5.0% | 80.0% |"), "{md}");
         let json = to_json(&report);
         assert_eq!(json["throughput"][0]["server_timing"]["flush_ms"], 1.5);
         assert_eq!(json["authorization"]["throughput_ratio"], 0.8);

@@ -15,6 +15,8 @@ pub struct ServerTiming {
     pub db: f64,
     /// Waiting for the group commit's WAL flush (fdatasync).
     pub flush: f64,
+    /// SSE-KMS: the KMS calls made as the caller (GenerateDataKey, Decrypt).
+    pub kms: f64,
     /// The whole request, from its head to the answer's head.
     pub total: f64,
 }
@@ -37,6 +39,7 @@ impl ServerTiming {
                 "queue" => timing.queue = duration,
                 "db" => timing.db = duration,
                 "flush" => timing.flush = duration,
+                "kms" => timing.kms = duration,
                 "total" => {
                     timing.total = duration;
                     has_total = true;
@@ -50,7 +53,8 @@ impl ServerTiming {
     /// The part of `total` not in a named stage (receiving the body, encryption,
     /// writing data files, building the answer).
     pub fn other(&self) -> f64 {
-        (self.total - self.authn - self.authz - self.queue - self.db - self.flush).max(0.0)
+        (self.total - self.authn - self.authz - self.queue - self.db - self.flush - self.kms)
+            .max(0.0)
     }
 
     /// `part` as a fraction of `total`.
@@ -75,6 +79,7 @@ impl TimingSums {
         self.sum.queue += t.queue;
         self.sum.db += t.db;
         self.sum.flush += t.flush;
+        self.sum.kms += t.kms;
         self.sum.total += t.total;
     }
 
@@ -86,6 +91,7 @@ impl TimingSums {
         self.sum.queue += other.sum.queue;
         self.sum.db += other.sum.db;
         self.sum.flush += other.sum.flush;
+        self.sum.kms += other.sum.kms;
         self.sum.total += other.sum.total;
     }
 
@@ -101,6 +107,7 @@ impl TimingSums {
             queue: self.sum.queue / n,
             db: self.sum.db / n,
             flush: self.sum.flush / n,
+            kms: self.sum.kms / n,
             total: self.sum.total / n,
         })
     }
@@ -113,13 +120,14 @@ mod tests {
     #[test]
     fn parses_the_servers_header() {
         let t = ServerTiming::parse(
-            "authn;dur=0.030, authz;dur=0.010, queue;dur=0.100, db;dur=0.060, flush;dur=1.400, total;dur=2.000",
+            "authn;dur=0.030, authz;dur=0.010, queue;dur=0.100, db;dur=0.060, flush;dur=1.400, kms;dur=0.150, total;dur=2.000",
         )
         .unwrap();
         assert_eq!(t.authn, 0.030);
         assert_eq!(t.flush, 1.4);
         assert_eq!(t.queue, 0.1);
-        assert!((t.other() - 0.4).abs() < 1e-9);
+        assert_eq!(t.kms, 0.15);
+        assert!((t.other() - 0.25).abs() < 1e-9);
         assert!((t.share(t.authn + t.db) - 0.045).abs() < 1e-9);
         assert_eq!(
             ServerTiming::parse("cache;desc=\"x\";dur=2, total;dur=3").map(|t| t.total),
@@ -144,6 +152,7 @@ mod tests {
         b.add(&ServerTiming {
             authn: 3.0,
             flush: 2.0,
+            kms: 0.5,
             total: 8.0,
             ..Default::default()
         });
@@ -151,6 +160,7 @@ mod tests {
         let mean = a.mean().unwrap();
         assert_eq!(mean.authn, 2.0);
         assert_eq!(mean.flush, 1.0);
+        assert_eq!(mean.kms, 0.25);
         assert_eq!(mean.total, 6.0);
     }
 }

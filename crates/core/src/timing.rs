@@ -24,20 +24,25 @@ pub enum Stage {
     MetadataWrite,
     /// Waiting for the group commit to be durable (the WAL flush).
     Flush,
+    /// The KMS calls S3 makes as the caller for SSE-KMS (GenerateDataKey on
+    /// upload, Decrypt on download): key lookup, key policy and IAM
+    /// evaluation, grants, the cryptography.
+    Kms,
 }
 
-const STAGES: [(Stage, &str); 5] = [
+const STAGES: [(Stage, &str); 6] = [
     (Stage::Authenticate, "authn"),
     (Stage::Authorize, "authz"),
     (Stage::WriterWait, "queue"),
     (Stage::MetadataWrite, "db"),
     (Stage::Flush, "flush"),
+    (Stage::Kms, "kms"),
 ];
 
 /// Accumulated durations of one request.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Timings {
-    stages: [Duration; 5],
+    stages: [Duration; 6],
 }
 
 impl Timings {
@@ -144,7 +149,7 @@ mod tests {
         assert_eq!(t.get(Stage::WriterWait), Duration::ZERO);
         assert_eq!(
             Timings::default().header_value(Duration::from_micros(1500)),
-            "authn;dur=0.000, authz;dur=0.000, queue;dur=0.000, db;dur=0.000, flush;dur=0.000, total;dur=1.500"
+            "authn;dur=0.000, authz;dur=0.000, queue;dur=0.000, db;dur=0.000, flush;dur=0.000, kms;dur=0.000, total;dur=1.500"
         );
         assert!(t
             .header_value(Duration::from_millis(2))

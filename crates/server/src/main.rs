@@ -52,7 +52,8 @@ enum Command {
         benchmark_plaintext_baseline: bool,
         /// Answer every request with a `Server-Timing` header: time spent in
         /// authentication (`authn`), authorization (`authz`), metadata statements
-        /// (`db`), waiting for the durable commit (`flush`), and in all (`total`), in ms.
+        /// (`db`), waiting for the durable commit (`flush`), the KMS calls of SSE-KMS
+        /// (`kms`), and in all (`total`), in ms.
         #[arg(long)]
         server_timing: bool,
         /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.

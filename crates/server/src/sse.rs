@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use strongbox_core::timing::{self, Stage};
 
 use strongbox_authz::Authz;
 use strongbox_core::{AccessCheck, Authorizer, Caller, Denied, RequestMeta};
@@ -78,15 +79,17 @@ impl SseKeys for KmsSseKeys {
         bucket_owner_account: &str,
         context: &[(String, String)],
     ) -> Result<S3DataKey, KmsError> {
-        self.observed(|authz| {
-            self.kms.s3_generate_data_key(
-                caller,
-                meta,
-                authz,
-                key_id,
-                bucket_owner_account,
-                context,
-            )
+        timing::time(Stage::Kms, || {
+            self.observed(|authz| {
+                self.kms.s3_generate_data_key(
+                    caller,
+                    meta,
+                    authz,
+                    key_id,
+                    bucket_owner_account,
+                    context,
+                )
+            })
         })
     }
 
@@ -97,9 +100,11 @@ impl SseKeys for KmsSseKeys {
         ciphertext: &[u8],
         context: &[(String, String)],
     ) -> Result<S3DataKey, KmsError> {
-        self.observed(|authz| {
-            self.kms
-                .s3_decrypt_data_key(caller, meta, authz, ciphertext, context)
+        timing::time(Stage::Kms, || {
+            self.observed(|authz| {
+                self.kms
+                    .s3_decrypt_data_key(caller, meta, authz, ciphertext, context)
+            })
         })
     }
 
