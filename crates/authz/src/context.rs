@@ -1,15 +1,12 @@
 //! The request context: the global condition keys AWS supplies on every request
 //! (IAM User Guide, "AWS global condition context keys"), plus the service's own.
 
-use std::collections::BTreeMap;
-
 use strongbox_core::{Caller, CallerKind, ContextEntry, RequestMeta};
+use strongbox_policy::Context;
 
-/// Condition keys of one check, by their lower-cased names (keys are case-insensitive).
-pub type ContextMap = BTreeMap<String, (String, Vec<String>)>;
-
-fn put(map: &mut ContextMap, key: &str, values: Vec<String>) {
-    map.insert(key.to_ascii_lowercase(), (key.to_string(), values));
+/// Sets `key` (names compare without case; a later key of the same name replaces the value).
+fn put(map: &mut Context, key: &str, values: Vec<String>) {
+    map.insert_values(key, values);
 }
 
 /// The global keys for `caller` making `meta`'s request, then `service`'s keys
@@ -19,8 +16,8 @@ pub fn build(
     meta: &RequestMeta,
     org: Option<(&str, &str)>,
     service: &[ContextEntry],
-) -> ContextMap {
-    let mut map = ContextMap::new();
+) -> Context {
+    let mut map = Context::new();
     let now = meta.received_at;
     put(
         &mut map,
@@ -127,9 +124,12 @@ mod tests {
     fn anonymous_has_no_principal_keys() {
         let meta = RequestMeta::local("r", "us-east-1");
         let map = build(&Caller::anonymous(), &meta, None, &[]);
-        assert!(!map.contains_key("aws:principalarn"));
-        assert!(!map.contains_key("aws:principalaccount"));
-        assert_eq!(map["aws:securetransport"].1, vec!["false".to_string()]);
+        assert!(map.get("aws:principalarn").is_none());
+        assert!(map.get("aws:PrincipalAccount").is_none());
+        assert_eq!(
+            map.get("aws:securetransport"),
+            Some(&["false".to_string()][..])
+        );
     }
 
     #[test]
@@ -143,13 +143,22 @@ mod tests {
             Some(("o-abc", "o-abc/r-1/")),
             &[ContextEntry::new("s3:x-amz-acl", "private")],
         );
-        assert_eq!(map["aws:principaltag/team"].1, vec!["blue".to_string()]);
-        assert_eq!(map["aws:principalorgid"].1, vec!["o-abc".to_string()]);
         assert_eq!(
-            map["aws:principalorgpaths"].1,
-            vec!["o-abc/r-1/".to_string()]
+            map.get("aws:principaltag/team"),
+            Some(&["blue".to_string()][..])
         );
-        assert_eq!(map["s3:x-amz-acl"].1, vec!["private".to_string()]);
-        assert_eq!(map["aws:principaltype"].1, vec!["Account".to_string()]);
+        assert_eq!(
+            map.get("aws:principalorgid"),
+            Some(&["o-abc".to_string()][..])
+        );
+        assert_eq!(
+            map.get("aws:principalorgpaths"),
+            Some(&["o-abc/r-1/".to_string()][..])
+        );
+        assert_eq!(map.get("s3:x-amz-acl"), Some(&["private".to_string()][..]));
+        assert_eq!(
+            map.get("aws:principaltype"),
+            Some(&["Account".to_string()][..])
+        );
     }
 }

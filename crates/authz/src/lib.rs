@@ -136,11 +136,7 @@ impl Authz {
             .org_id
             .as_deref()
             .map(|id| (id, caller_policies.org_path.as_deref().unwrap_or("")));
-        let context_map = context::build(caller, meta, org, question.context);
-        let mut engine_context = Context::new();
-        for (_, (name, values)) in context_map.iter() {
-            engine_context.insert_values(name.clone(), values.iter().cloned());
-        }
+        let engine_context = context::build(caller, meta, org, question.context);
         let principal = principal_of(caller);
         let request = Request {
             principal: &principal,
@@ -203,7 +199,7 @@ impl Authz {
             &evaluation,
             &message,
             policy_names,
-            context_map,
+            engine_context,
         );
         match evaluation.decision {
             Decision::Allow => Ok(()),
@@ -251,7 +247,7 @@ impl Authz {
         evaluation: &Evaluation,
         message: &str,
         policies: Vec<String>,
-        context_map: context::ContextMap,
+        context: Context,
     ) {
         let denied = evaluation.decision == Decision::Deny;
         let (deciding_policy, deciding_statement) = match &evaluation.deciding {
@@ -282,7 +278,7 @@ impl Authz {
             deciding_policy,
             deciding_statement,
             policies,
-            context: context_map.into_values().collect(),
+            context: context.into_entries().into_iter().collect(),
             fix,
             trace,
         });

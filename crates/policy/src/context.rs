@@ -86,6 +86,11 @@ impl Context {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
+    /// The keys and values, in insertion order, by value.
+    pub fn into_entries(self) -> Vec<(String, Vec<String>)> {
+        self.entries
+    }
+
     /// Whether no key is present.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
