@@ -77,11 +77,11 @@ impl Kms {
         if let Some(alias) = alias_used {
             ctx.push(ContextEntry::new("kms:RequestAlias", alias));
         }
-        let aliases = store::aliases_of_key(&self.db, &key.key_id)?;
-        if !aliases.is_empty() {
-            ctx.push(ContextEntry::multi("kms:ResourceAliases", aliases));
+        let labels = store::aliases_and_tags_of_key(&self.db, &key.key_id)?;
+        if !labels.aliases.is_empty() {
+            ctx.push(ContextEntry::multi("kms:ResourceAliases", labels.aliases));
         }
-        for (k, v) in store::tags_of_key(&self.db, &key.key_id)? {
+        for (k, v) in labels.tags {
             ctx.push(ContextEntry::new(format!("aws:ResourceTag/{k}"), v));
         }
         ctx.extend(extra);

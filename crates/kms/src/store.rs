@@ -416,17 +416,6 @@ pub fn list_aliases(db: &Db, account_id: &str, region: &str) -> Result<Vec<Alias
     })?)
 }
 
-/// Alias names pointing at a key.
-pub fn aliases_of_key(db: &Db, key_id: &str) -> Result<Vec<String>, KmsError> {
-    Ok(db.read(|c| {
-        let mut st = c.prepare_cached(
-            "SELECT alias_name FROM kms_aliases WHERE key_id = ?1 ORDER BY alias_name",
-        )?;
-        let rows = st.query_map([key_id], |r| r.get(0))?;
-        rows.collect()
-    })?)
-}
-
 /// Inserts an alias; `false` when the name is taken.
 pub fn insert_alias(db: &Db, alias: &AliasRecord) -> Result<bool, KmsError> {
     let n = db.write(|c| {
@@ -556,6 +545,40 @@ pub fn delete_grant(db: &Db, grant_id: &str) -> Result<(), KmsError> {
     Ok(())
 }
 
+/// A key's alias names and its tags, in one query (what every authorization
+/// of a key reads: `kms:ResourceAliases` and `aws:ResourceTag/*`).
+pub fn aliases_and_tags_of_key(db: &Db, key_id: &str) -> Result<KeyLabels, KmsError> {
+    Ok(db.read(|c| {
+        let mut st = c.prepare_cached(
+            "SELECT 0, alias_name, NULL FROM kms_aliases WHERE key_id = ?1
+             UNION ALL SELECT 1, tag_key, tag_value FROM kms_tags WHERE key_id = ?1
+             ORDER BY 1, 2",
+        )?;
+        let rows = st.query_map([key_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut labels = KeyLabels::default();
+        for row in rows {
+            match row? {
+                (0, alias, _) => labels.aliases.push(alias),
+                (_, key, value) => labels.tags.push((key, value.unwrap_or_default())),
+            }
+        }
+        Ok(labels)
+    })?)
+}
+
+/// What [`aliases_and_tags_of_key`] answers.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct KeyLabels {
+    pub aliases: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
 pub fn tags_of_key(db: &Db, key_id: &str) -> Result<Vec<(String, String)>, KmsError> {
     Ok(db.read(|c| {
         let mut st = c.prepare_cached(
@@ -652,6 +675,17 @@ mod tests {
         assert_eq!(
             tags_of_key(&db, "k1").unwrap(),
             vec![("t".to_string(), "v".to_string())]
+        );
+        assert_eq!(
+            aliases_and_tags_of_key(&db, "k1").unwrap(),
+            KeyLabels {
+                aliases: vec!["alias/a".to_string()],
+                tags: vec![("t".to_string(), "v".to_string())],
+            }
+        );
+        assert_eq!(
+            aliases_and_tags_of_key(&db, "none").unwrap(),
+            KeyLabels::default()
         );
         remove_tags(&db, "k1", &["t".into()]).unwrap();
         assert!(tags_of_key(&db, "k1").unwrap().is_empty());
