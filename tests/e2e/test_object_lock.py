@@ -443,3 +443,17 @@ def test_explain_names_the_object_lock_rule(server, s3, lock_bucket):
     assert "object_lock_legal_hold" in out.stdout and "put-object-legal-hold" in out.stdout
     s3.put_object_legal_hold(Bucket=lock_bucket, Key=name, VersionId=version, LegalHold={"Status": "OFF"})
     s3.delete_object(Bucket=lock_bucket, Key=name, VersionId=version)
+
+
+def test_invalid_lock_headers_name_the_argument(s3, lock_bucket):
+    """S3 answers an invalid Object Lock header with InvalidArgument and names it:
+    <ArgumentName> and <ArgumentValue> (as for "Unknown wormMode directive." and "The
+    retain until date must be in the future!")."""
+    from datetime import datetime, timezone
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=lock_bucket, Key=key(), Body=b"x", ObjectLockMode="GOVERNANCE",
+                      ObjectLockRetainUntilDate=datetime(2001, 1, 1, tzinfo=timezone.utc))
+    err = e.value.response["Error"]
+    assert err["Code"] == "InvalidArgument" and err["Message"] == "The retain until date must be in the future!"
+    assert err["ArgumentName"] == "x-amz-object-lock-retain-until-date"
+    assert err["ArgumentValue"].startswith("2001-01-01")

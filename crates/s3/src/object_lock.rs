@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::dates::iso8601;
-use crate::error::S3Error;
+use crate::error::{Failure, S3Error};
 use crate::xml::{Element, XmlWriter, S3_NS};
 
 /// The message AWS gives when a locked version cannot be deleted or changed.
@@ -281,17 +281,27 @@ pub struct RequestedLock {
 }
 
 impl RequestedLock {
-    pub fn from_headers(headers: &HeaderMap, now: Timestamp) -> Result<RequestedLock, S3Error> {
+    /// Parses the lock headers. Invalid values are AWS's `InvalidArgument`,
+    /// with `<ArgumentName>` and `<ArgumentValue>` as S3 answers them.
+    pub fn from_headers(headers: &HeaderMap, now: Timestamp) -> Result<RequestedLock, Failure> {
+        const MODE: &str = "x-amz-object-lock-mode";
+        const UNTIL: &str = "x-amz-object-lock-retain-until-date";
+        const HOLD: &str = "x-amz-object-lock-legal-hold";
         let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
-        let retention = match (
-            header("x-amz-object-lock-mode"),
-            header("x-amz-object-lock-retain-until-date"),
-        ) {
+        let invalid = |message: &str, name: &'static str, value: &str| {
+            Failure::from(S3Error::InvalidArgument(message.into()))
+                .with("ArgumentName", name)
+                .with("ArgumentValue", value)
+        };
+        let retention = match (header(MODE), header(UNTIL)) {
             (None, None) => None,
             (Some(mode), Some(date)) => {
                 let mode = RetentionMode::parse(mode)
-                    .ok_or_else(|| S3Error::InvalidArgument("Unknown wormMode directive.".into()))?;
-                let until = future(parse_date(date)?, now)?;
+                    .ok_or_else(|| invalid("Unknown wormMode directive.", MODE, mode))?;
+                let until = parse_date(date).map_err(|e| {
+                    invalid(&e.to_string(), UNTIL, date)
+                })?;
+                let until = future(until, now).map_err(|e| invalid(&e.to_string(), UNTIL, date))?;
                 Some(Retention {
                     mode,
                     until_ms: until.as_millisecond(),
@@ -301,16 +311,19 @@ impl RequestedLock {
                 return Err(S3Error::InvalidArgument(
                     "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied"
                         .into(),
-                ))
+                )
+                .into())
             }
         };
-        let legal_hold = match header("x-amz-object-lock-legal-hold") {
+        let legal_hold = match header(HOLD) {
             None => None,
             Some("ON") => Some(true),
             Some("OFF") => Some(false),
-            Some(_) => {
-                return Err(S3Error::InvalidArgument(
-                    "Legal Hold must be either of 'ON' or 'OFF'".into(),
+            Some(other) => {
+                return Err(invalid(
+                    "Legal Hold must be either of 'ON' or 'OFF'",
+                    HOLD,
+                    other,
                 ))
             }
         };
@@ -626,15 +639,21 @@ mod tests {
         h.insert("x-amz-object-lock-mode", "GOVERNANCE".parse().unwrap());
         assert!(matches!(
             RequestedLock::from_headers(&h, now),
-            Err(S3Error::InvalidArgument(_))
+            Err(Failure {
+                error: S3Error::InvalidArgument(_),
+                ..
+            })
         ));
         h.insert(
             "x-amz-object-lock-retain-until-date",
             "2025-06-01T00:00:00Z".parse().unwrap(),
         );
-        assert!(
-            matches!(RequestedLock::from_headers(&h, now), Err(S3Error::InvalidArgument(m)) if m.contains("future"))
-        );
+        let past = RequestedLock::from_headers(&h, now).unwrap_err();
+        assert!(matches!(&past.error, S3Error::InvalidArgument(m) if m.contains("future")));
+        assert!(past.extra.contains(&(
+            "ArgumentName",
+            "x-amz-object-lock-retain-until-date".to_string()
+        )));
         h.insert(
             "x-amz-object-lock-retain-until-date",
             "2026-06-01T00:00:00.000Z".parse().unwrap(),

@@ -120,7 +120,7 @@ pub(crate) fn new_version_lock(
     req: &S3Request,
     bucket: &BucketInfo,
     needs_integrity: bool,
-) -> Result<Option<String>, S3Error> {
+) -> Result<Option<String>, Failure> {
     let now = Timestamp::now();
     let requested = RequestedLock::from_headers(&req.headers, now)?;
     if needs_integrity && !requested.is_empty() && bucket.object_lock.is_some() {
@@ -134,15 +134,16 @@ pub(crate) fn new_version_lock(
             return Err(S3Error::InvalidRequest(
                 "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
                     .into(),
-            ));
+            )
+            .into());
         }
     }
-    requested.for_new_version(bucket.object_lock.as_ref(), now)
+    Ok(requested.for_new_version(bucket.object_lock.as_ref(), now)?)
 }
 
 /// The lock headers of a CreateMultipartUpload, kept with the upload's stored
 /// headers until CompleteMultipartUpload.
-pub(crate) fn lock_headers_of(req: &S3Request) -> Result<Vec<(String, String)>, S3Error> {
+pub(crate) fn lock_headers_of(req: &S3Request) -> Result<Vec<(String, String)>, Failure> {
     RequestedLock::from_headers(&req.headers, Timestamp::now())?;
     Ok(LOCK_HEADERS
         .iter()
@@ -158,7 +159,7 @@ type StoredHeaders = Vec<(String, String)>;
 pub(crate) fn complete_lock(
     headers: StoredHeaders,
     bucket: &BucketInfo,
-) -> Result<(StoredHeaders, Option<String>), S3Error> {
+) -> Result<(StoredHeaders, Option<String>), Failure> {
     let (lock, rest): (Vec<_>, Vec<_>) = headers
         .into_iter()
         .partition(|(k, _)| LOCK_HEADERS.contains(&k.as_str()));
