@@ -77,12 +77,17 @@ impl Kms {
         if let Some(alias) = alias_used {
             ctx.push(ContextEntry::new("kms:RequestAlias", alias));
         }
-        let labels = store::aliases_and_tags_of_key(&self.db, &key.key_id)?;
+        let labels = self.cache.labels(&key.key_id, || {
+            store::aliases_and_tags_of_key(&self.db, &key.key_id)
+        })?;
         if !labels.aliases.is_empty() {
-            ctx.push(ContextEntry::multi("kms:ResourceAliases", labels.aliases));
+            ctx.push(ContextEntry::multi(
+                "kms:ResourceAliases",
+                labels.aliases.clone(),
+            ));
         }
-        for (k, v) in labels.tags {
-            ctx.push(ContextEntry::new(format!("aws:ResourceTag/{k}"), v));
+        for (k, v) in &labels.tags {
+            ctx.push(ContextEntry::new(format!("aws:ResourceTag/{k}"), v.clone()));
         }
         ctx.extend(extra);
         let arn = key.arn();

@@ -1,5 +1,6 @@
 //! Finding keys by id, ARN or alias; key states; creating keys; key material.
 
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::ciphertext::{self, uuid_bytes, BlobHeader, EncryptionContext};
@@ -141,7 +142,10 @@ impl Kms {
 
     /// Loads a key by id, purging it when its deletion date has passed.
     pub(crate) fn load_key(&self, key_id: &str) -> Result<Option<KeyRecord>, KmsError> {
-        let Some(key) = store::get_key(&self.db, key_id)? else {
+        let Some(key) = self
+            .cache
+            .record(key_id, || store::get_key(&self.db, key_id))?
+        else {
             return Ok(None);
         };
         if key.state == KeyState::PendingDeletion && key.deletion_ms.is_some_and(|d| d <= now_ms())
@@ -270,12 +274,14 @@ impl Kms {
         &self,
         key: &KeyRecord,
         version: u32,
-    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
-        let wrapped = store::get_material(&self.db, &key.key_id, version)?
-            .ok_or_else(|| KmsError::InvalidCiphertext(String::new()))?;
-        self.master.key_material.unwrap(&wrapped, &material_aad(&key.key_id, version)).map(Zeroizing::new).ok_or_else(|| {
-            tracing::error!(key = %key.arn(), version, "key material does not unwrap: wrong master key?");
-            KmsError::Internal("An internal error occurred.".to_string())
+    ) -> Result<Arc<Zeroizing<Vec<u8>>>, KmsError> {
+        self.cache.material(&key.key_id, version, || {
+            let wrapped = store::get_material(&self.db, &key.key_id, version)?
+                .ok_or_else(|| KmsError::InvalidCiphertext(String::new()))?;
+            self.master.key_material.unwrap(&wrapped, &material_aad(&key.key_id, version)).map(Zeroizing::new).ok_or_else(|| {
+                tracing::error!(key = %key.arn(), version, "key material does not unwrap: wrong master key?");
+                KmsError::Internal("An internal error occurred.".to_string())
+            })
         })
     }
 

@@ -26,6 +26,7 @@ pub mod error;
 #[cfg(test)]
 mod grant_tests;
 pub mod grants;
+mod key_cache;
 mod keys;
 pub mod master;
 pub mod object_crypto;
@@ -63,6 +64,8 @@ pub struct Kms {
     master: master::MasterKeys,
     /// Serializes creation of AWS managed keys (one `aws/s3` per account).
     managed_key_lock: Mutex<()>,
+    /// Key rows, aliases and tags, unwrapped material, between writes.
+    cache: key_cache::KeyCache,
 }
 
 /// Who is asking, and through which service.
@@ -90,6 +93,7 @@ impl Kms {
             region: region.to_string(),
             master,
             managed_key_lock: Mutex::new(()),
+            cache: key_cache::KeyCache::new(),
         })
     }
 

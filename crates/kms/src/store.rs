@@ -4,10 +4,30 @@
 //! removed together when the key is purged (the in-memory test database does
 //! not enforce foreign keys, so deletes are explicit).
 
-use rusqlite::{params, OptionalExtension as _, Row};
-use strongbox_core::db::Db;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::{params, Connection, OptionalExtension as _, Row};
+use strongbox_core::db::{Db, DbError};
 
 use crate::error::KmsError;
+
+/// Counts KMS writes. Every write moves it before it starts and after it
+/// commits, so a value read before loading a key from the database tells
+/// whether what was loaded may be stale (see `crate::key_cache`).
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The current write generation.
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::SeqCst)
+}
+
+/// A write to the KMS tables, moving the generation around it.
+fn write<T>(db: &Db, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+    let out = db.write(f);
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+    out
+}
 
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE kms_keys (
@@ -173,7 +193,7 @@ pub fn insert_key(
     alias: Option<&str>,
     tags: &[(String, String)],
 ) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         let tx = c;
         tx.execute(
             &format!("INSERT INTO kms_keys ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"),
@@ -247,7 +267,7 @@ pub fn set_state(
     deletion_ms: Option<i64>,
     window: Option<i64>,
 ) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             "UPDATE kms_keys SET state = ?2, deletion_ms = ?3, pending_window_days = ?4 WHERE key_id = ?1",
             params![key_id, state.as_str(), deletion_ms, window],
@@ -257,7 +277,7 @@ pub fn set_state(
 }
 
 pub fn set_policy(db: &Db, key_id: &str, policy: &str) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             "UPDATE kms_keys SET policy = ?2 WHERE key_id = ?1",
             params![key_id, policy],
@@ -267,7 +287,7 @@ pub fn set_policy(db: &Db, key_id: &str, policy: &str) -> Result<(), KmsError> {
 }
 
 pub fn set_description(db: &Db, key_id: &str, description: &str) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             "UPDATE kms_keys SET description = ?2 WHERE key_id = ?1",
             params![key_id, description],
@@ -293,7 +313,7 @@ pub fn set_rotation(
     period_days: Option<i64>,
     next_ms: Option<i64>,
 ) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             "UPDATE kms_keys SET rotation_enabled = ?2, rotation_period_days = ?3, next_rotation_ms = ?4 WHERE key_id = ?1",
             params![key_id, enabled, period_days, next_ms],
@@ -313,7 +333,7 @@ pub fn add_material(
     rotation_type: &str,
     next_rotation_ms: Option<i64>,
 ) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         let tx = c;
         tx.execute(
             "INSERT INTO kms_key_material (key_id, version, wrapped, created_ms, rotation_type) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -341,7 +361,7 @@ pub fn rotations(db: &Db, key_id: &str) -> Result<Vec<(i64, String)>, KmsError> 
 
 /// Removes a key and everything attached to it (after its deletion date).
 pub fn purge_key(db: &Db, key_id: &str) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         let tx = c;
         for table in [
             "kms_key_material",
@@ -418,7 +438,7 @@ pub fn list_aliases(db: &Db, account_id: &str, region: &str) -> Result<Vec<Alias
 
 /// Inserts an alias; `false` when the name is taken.
 pub fn insert_alias(db: &Db, alias: &AliasRecord) -> Result<bool, KmsError> {
-    let n = db.write(|c| {
+    let n = write(db, |c| {
         c.execute(
             &format!("INSERT OR IGNORE INTO kms_aliases ({ALIAS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
             params![alias.account_id, alias.region, alias.alias_name, alias.key_id, alias.created_ms, alias.updated_ms],
@@ -435,7 +455,7 @@ pub fn update_alias(
     key_id: &str,
     now_ms: i64,
 ) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             "UPDATE kms_aliases SET key_id = ?4, updated_ms = ?5 WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
             params![account_id, region, alias_name, key_id, now_ms],
@@ -450,7 +470,7 @@ pub fn delete_alias(
     region: &str,
     alias_name: &str,
 ) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             "DELETE FROM kms_aliases WHERE account_id = ?1 AND region = ?2 AND alias_name = ?3",
             params![account_id, region, alias_name],
@@ -501,7 +521,7 @@ pub fn insert_grant(db: &Db, g: &GrantRecord) -> Result<(), KmsError> {
         Some(c) => Some(serde_json::to_string(c).map_err(|e| KmsError::Internal(e.to_string()))?),
         None => None,
     };
-    db.write(|c| {
+    write(db, |c| {
         c.execute(
             &format!("INSERT INTO kms_grants ({GRANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
             params![g.grant_id, g.key_id, g.name, g.grantee, g.retiring, ops, constraints, g.issuing_account, g.token, g.created_ms],
@@ -541,7 +561,9 @@ pub fn grant_by_token(db: &Db, token: &str) -> Result<Option<GrantRecord>, KmsEr
 }
 
 pub fn delete_grant(db: &Db, grant_id: &str) -> Result<(), KmsError> {
-    db.write(|c| c.execute("DELETE FROM kms_grants WHERE grant_id = ?1", [grant_id]))?;
+    write(db, |c| {
+        c.execute("DELETE FROM kms_grants WHERE grant_id = ?1", [grant_id])
+    })?;
     Ok(())
 }
 
@@ -590,7 +612,7 @@ pub fn tags_of_key(db: &Db, key_id: &str) -> Result<Vec<(String, String)>, KmsEr
 }
 
 pub fn put_tags(db: &Db, key_id: &str, tags: &[(String, String)]) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         let tx = c;
         for (k, v) in tags {
             tx.execute(
@@ -604,7 +626,7 @@ pub fn put_tags(db: &Db, key_id: &str, tags: &[(String, String)]) -> Result<(), 
 }
 
 pub fn remove_tags(db: &Db, key_id: &str, keys: &[String]) -> Result<(), KmsError> {
-    db.write(|c| {
+    write(db, |c| {
         let tx = c;
         for k in keys {
             tx.execute(
