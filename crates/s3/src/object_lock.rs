@@ -284,10 +284,19 @@ impl RequestedLock {
     /// Parses the lock headers. Invalid values are AWS's `InvalidArgument`,
     /// with `<ArgumentName>` and `<ArgumentValue>` as S3 answers them.
     pub fn from_headers(headers: &HeaderMap, now: Timestamp) -> Result<RequestedLock, Failure> {
+        RequestedLock::from_lookup(|n| headers.get(n).and_then(|v| v.to_str().ok()), now)
+    }
+
+    /// Like [`RequestedLock::from_headers`], over any lookup of the headers by
+    /// name (an upload's stored headers, at CompleteMultipartUpload).
+    pub fn from_lookup<'a>(
+        lookup: impl Fn(&str) -> Option<&'a str>,
+        now: Timestamp,
+    ) -> Result<RequestedLock, Failure> {
         const MODE: &str = "x-amz-object-lock-mode";
         const UNTIL: &str = "x-amz-object-lock-retain-until-date";
         const HOLD: &str = "x-amz-object-lock-legal-hold";
-        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
+        let header = |n: &str| lookup(n).map(str::trim);
         let invalid = |message: &str, name: &'static str, value: &str| {
             Failure::from(S3Error::InvalidArgument(message.into()))
                 .with("ArgumentName", name)

@@ -221,8 +221,7 @@ impl S3Service {
 
     /// DeleteBucket.
     pub(crate) fn delete_bucket(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::DeleteBucket, Some(&bucket), None, None)?;
+        self.authorized_bucket(req, name, Op::DeleteBucket)?;
         let files = self.store.meta.delete_bucket(name)?;
         self.store.discard_files(&files);
         Ok(Reply::no_content())
@@ -230,8 +229,7 @@ impl S3Service {
 
     /// HeadBucket.
     pub(crate) fn head_bucket(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::HeadBucket, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::HeadBucket)?;
         Ok(Reply::ok()
             .header("x-amz-bucket-region", &bucket.region)
             .header("x-amz-access-point-alias", "false"))
@@ -239,8 +237,7 @@ impl S3Service {
 
     /// GetBucketLocation: empty for us-east-1.
     pub(crate) fn get_bucket_location(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketLocation, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketLocation)?;
         let doc = if bucket.region == "us-east-1" {
             format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{}\"/>",

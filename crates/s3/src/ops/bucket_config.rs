@@ -39,8 +39,7 @@ impl S3Service {
 
     /// GetBucketVersioning.
     pub(crate) fn get_bucket_versioning(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketVersioning, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketVersioning)?;
         let mut w = XmlWriter::new("VersioningConfiguration");
         match bucket.versioning {
             Versioning::Unversioned => {}
@@ -60,8 +59,7 @@ impl S3Service {
         req: &mut S3Request,
         name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::PutBucketVersioning, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::PutBucketVersioning)?;
         let doc = self.read_xml(req).await?;
         if let Some(enabled) = config::parse_versioning(&doc)? {
             if !enabled && bucket.object_lock.is_some() {
@@ -83,8 +81,7 @@ impl S3Service {
 
     /// GetBucketTagging.
     pub(crate) fn get_bucket_tagging(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketTagging, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketTagging)?;
         if bucket.tags.is_empty() {
             return Err(crate::error::Failure::from(S3Error::NoSuchTagSet).with("BucketName", name));
         }
@@ -97,8 +94,7 @@ impl S3Service {
         req: &mut S3Request,
         name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::PutBucketTagging, Some(&bucket), None, None)?;
+        self.authorized_bucket(req, name, Op::PutBucketTagging)?;
         let doc = self.read_xml(req).await?;
         let t = tags::parse_xml(&doc)?;
         tags::validate(&t, BUCKET_TAGS)?;
@@ -134,8 +130,7 @@ impl S3Service {
 
     /// GetBucketPolicy: the JSON document as stored.
     pub(crate) fn get_bucket_policy(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketPolicy, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketPolicy)?;
         let policy = bucket.policy.clone().ok_or_else(|| {
             crate::error::Failure::from(S3Error::NoSuchBucketPolicy).with("BucketName", name)
         })?;
@@ -151,8 +146,7 @@ impl S3Service {
         req: &mut S3Request,
         name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::PutBucketPolicy, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::PutBucketPolicy)?;
         let body = req
             .body
             .collect(
@@ -196,8 +190,7 @@ impl S3Service {
 
     /// GetBucketPolicyStatus.
     pub(crate) fn get_bucket_policy_status(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketPolicyStatus, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketPolicyStatus)?;
         let policy = bucket.policy.as_deref().ok_or_else(|| {
             crate::error::Failure::from(S3Error::NoSuchBucketPolicy).with("BucketName", name)
         })?;
@@ -209,15 +202,13 @@ impl S3Service {
 
     /// GetBucketAcl.
     pub(crate) fn get_bucket_acl(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketAcl, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketAcl)?;
         Ok(Reply::ok().xml(bucket.acl.to_xml(&Ids(req.access.as_ref()))))
     }
 
     /// PutBucketAcl (headers or an AccessControlPolicy body).
     pub(crate) async fn put_bucket_acl(&self, req: &mut S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::PutBucketAcl, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::PutBucketAcl)?;
         let acl = {
             let ids = Ids(req.access.as_ref());
             acl_from_headers(
@@ -293,14 +284,7 @@ impl S3Service {
 
     /// GetBucketOwnershipControls.
     pub(crate) fn get_ownership_controls(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(
-            req,
-            Op::GetBucketOwnershipControls,
-            Some(&bucket),
-            None,
-            None,
-        )?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketOwnershipControls)?;
         let o = bucket.object_ownership.ok_or_else(|| {
             crate::error::Failure::from(S3Error::OwnershipControlsNotFound).with("BucketName", name)
         })?;
@@ -314,14 +298,7 @@ impl S3Service {
         req: &mut S3Request,
         name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(
-            req,
-            Op::PutBucketOwnershipControls,
-            Some(&bucket),
-            None,
-            None,
-        )?;
+        let bucket = self.authorized_bucket(req, name, Op::PutBucketOwnershipControls)?;
         let doc = self.read_xml(req).await?;
         let o = config::parse_ownership(&doc)?;
         if o == ObjectOwnership::BucketOwnerEnforced {
@@ -339,8 +316,7 @@ impl S3Service {
 
     /// GetPublicAccessBlock (bucket).
     pub(crate) fn get_public_access_block(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetPublicAccessBlock, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetPublicAccessBlock)?;
         let p = bucket.public_access_block.ok_or_else(|| {
             crate::error::Failure::from(S3Error::NoSuchPublicAccessBlockConfiguration)
                 .with("BucketName", name)
@@ -354,8 +330,7 @@ impl S3Service {
         req: &mut S3Request,
         name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::PutPublicAccessBlock, Some(&bucket), None, None)?;
+        self.authorized_bucket(req, name, Op::PutPublicAccessBlock)?;
         let doc = self.read_xml(req).await?;
         let p = PublicAccessBlock::parse(&doc)?;
         self.set_field(name, BucketField::PublicAccessBlock, Some(&p.to_json()))?;
@@ -364,8 +339,7 @@ impl S3Service {
 
     /// GetBucketEncryption.
     pub(crate) fn get_bucket_encryption(&self, req: &S3Request, name: &str) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::GetBucketEncryption, Some(&bucket), None, None)?;
+        let bucket = self.authorized_bucket(req, name, Op::GetBucketEncryption)?;
         // TODO(issue 6): AWS reports SSE-S3 as every bucket's default; until
         // encryption is real, only a stored configuration is returned.
         let e = bucket.encryption.ok_or_else(|| {
@@ -381,8 +355,7 @@ impl S3Service {
         req: &mut S3Request,
         name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, name)?;
-        authorize(req, Op::PutBucketEncryption, Some(&bucket), None, None)?;
+        self.authorized_bucket(req, name, Op::PutBucketEncryption)?;
         let doc = self.read_xml(req).await?;
         let e = EncryptionConfig::parse(&doc)?;
         let json = serde_json::to_string(&e).unwrap_or_default();

@@ -151,8 +151,7 @@ impl S3Service {
         req: &S3Request,
         bucket_name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, bucket_name)?;
-        authorize(req, Op::ListObjectVersions, Some(&bucket), None, None)?;
+        self.authorized_bucket(req, bucket_name, Op::ListObjectVersions)?;
         let url = encoding(req)?;
         let enc = |s: &str| if url { url_encode(s) } else { s.to_string() };
         let max = parse_max(req, "max-keys")?;

@@ -66,6 +66,30 @@ impl S3Service {
         Ok(bucket)
     }
 
+    /// Looks up `key` (the latest version, or `version`) and authorizes `op` on
+    /// it, with `extra` condition keys beside the request's own; answers what
+    /// was found (a delete marker included), for the caller's not-found rules.
+    pub(crate) fn authorized_version(
+        &self,
+        req: &S3Request,
+        bucket: &BucketInfo,
+        key: &str,
+        version: Option<&str>,
+        op: Op,
+        extra: Vec<strongbox_core::ContextEntry>,
+    ) -> Result<Option<ObjectVersion>, crate::error::Failure> {
+        let found = self.store.meta.get_object(&bucket.name, key, version)?;
+        let info = found
+            .as_ref()
+            .filter(|o| !o.delete_marker)
+            .map(|o| object_info(req, o));
+        let mut ctx = crate::authorization::context(op, req, info.as_ref());
+        ctx.extend(extra);
+        let action = crate::authorization::action(op, version.is_some());
+        crate::authorization::check(req, action, Some(bucket), Some(key), info.as_ref(), ctx)?;
+        Ok(found)
+    }
+
     pub(crate) fn bucket_info(&self, req: &S3Request, b: Bucket) -> Result<BucketInfo, S3Error> {
         let account_pab = self
             .store
@@ -124,6 +148,18 @@ pub(crate) fn object_info(req: &S3Request, o: &ObjectVersion) -> ObjectInfo {
         tags: o.tags.clone(),
         version_id: Some(o.version_id.clone()),
     }
+}
+
+/// Whether a request carries an integrity header for its body: `Content-MD5`,
+/// an `x-amz-checksum-*` value, or the SDK's checksum algorithm or trailer
+/// (what S3 requires on DeleteObjects and on writes with Object Lock headers).
+pub(crate) fn has_integrity_header(headers: &HeaderMap) -> bool {
+    headers.contains_key("content-md5")
+        || headers.contains_key("x-amz-sdk-checksum-algorithm")
+        || headers.contains_key("x-amz-trailer")
+        || ChecksumAlgorithm::ALL
+            .iter()
+            .any(|a| headers.contains_key(a.header()))
 }
 
 /// A key must be 1..=1024 UTF-8 bytes.

@@ -595,8 +595,7 @@ impl S3Service {
         req: &S3Request,
         bucket_name: &str,
     ) -> S3Result<Reply> {
-        let bucket = self.load_bucket(req, bucket_name)?;
-        authorize(req, Op::ListMultipartUploads, Some(&bucket), None, None)?;
+        self.authorized_bucket(req, bucket_name, Op::ListMultipartUploads)?;
         let max = parse_max(req, "max-uploads")?;
         let url = match req.query_value("encoding-type").as_deref() {
             None => false,

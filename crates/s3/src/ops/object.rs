@@ -526,12 +526,7 @@ impl S3Service {
         bucket_name: &str,
     ) -> S3Result<Reply> {
         let bucket = self.load_bucket(req, bucket_name)?;
-        let has_checksum = strongbox_store::ChecksumAlgorithm::ALL
-            .iter()
-            .any(|a| req.headers.contains_key(a.header()))
-            || req.headers.contains_key("x-amz-sdk-checksum-algorithm")
-            || req.headers.contains_key("x-amz-trailer");
-        if !req.headers.contains_key("content-md5") && !has_checksum {
+        if !super::has_integrity_header(&req.headers) {
             return Err(S3Error::InvalidRequest(
                 "Missing required header for this request: Content-MD5".into(),
             )

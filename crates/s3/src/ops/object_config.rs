@@ -1,7 +1,7 @@
 //! Object tagging and object ACLs.
 
 use crate::acl::{acl_from_headers, acl_from_xml};
-use crate::authorization::{check, context, push_request_tags, Ids, Op};
+use crate::authorization::{push_request_tags, Ids, Op};
 use crate::error::{S3Error, S3Result};
 use crate::response::Reply;
 use crate::tags::{self, OBJECT_TAGS};
@@ -114,18 +114,16 @@ impl S3Service {
         let t = tags::parse_xml(&doc)?;
         tags::validate(&t, OBJECT_TAGS)?;
         let version = req.query_value("versionId");
-        let found = self
-            .store
-            .meta
-            .get_object(bucket_name, key, version.as_deref())?;
-        let info = found
-            .as_ref()
-            .filter(|o| !o.delete_marker)
-            .map(|o| super::object_info(req, o));
-        let mut ctx = context(Op::PutObjectTagging, req, info.as_ref());
-        push_request_tags(&mut ctx, &t);
-        let action = crate::authorization::action(Op::PutObjectTagging, version.is_some());
-        check(req, action, Some(&bucket), Some(key), info.as_ref(), ctx)?;
+        let mut request_tags = Vec::new();
+        push_request_tags(&mut request_tags, &t);
+        let found = self.authorized_version(
+            req,
+            &bucket,
+            key,
+            version.as_deref(),
+            Op::PutObjectTagging,
+            request_tags,
+        )?;
         let o = match found {
             Some(o) if !o.delete_marker => o,
             Some(_) if version.is_some() => return Err(S3Error::MethodNotAllowed.into()),

@@ -123,20 +123,16 @@ pub(crate) fn new_version_lock(
 ) -> Result<Option<String>, Failure> {
     let now = Timestamp::now();
     let requested = RequestedLock::from_headers(&req.headers, now)?;
-    if needs_integrity && !requested.is_empty() && bucket.object_lock.is_some() {
-        let integrity = req.headers.contains_key("content-md5")
-            || req.headers.contains_key("x-amz-sdk-checksum-algorithm")
-            || req.headers.contains_key("x-amz-trailer")
-            || strongbox_store::ChecksumAlgorithm::ALL
-                .iter()
-                .any(|a| req.headers.contains_key(a.header()));
-        if !integrity {
-            return Err(S3Error::InvalidRequest(
-                "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
-                    .into(),
-            )
-            .into());
-        }
+    if needs_integrity
+        && !requested.is_empty()
+        && bucket.object_lock.is_some()
+        && !super::has_integrity_header(&req.headers)
+    {
+        return Err(S3Error::InvalidRequest(
+            "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters"
+                .into(),
+        )
+        .into());
     }
     Ok(requested.for_new_version(bucket.object_lock.as_ref(), now)?)
 }
@@ -163,19 +159,17 @@ pub(crate) fn complete_lock(
     let (lock, rest): (Vec<_>, Vec<_>) = headers
         .into_iter()
         .partition(|(k, _)| LOCK_HEADERS.contains(&k.as_str()));
-    let mut map = http::HeaderMap::new();
-    for (k, v) in &lock {
-        if let (Ok(name), Ok(value)) = (
-            http::header::HeaderName::from_bytes(k.as_bytes()),
-            http::HeaderValue::from_str(v),
-        ) {
-            map.insert(name, value);
-        }
-    }
     let now = Timestamp::now();
     // A retain-until date that passed while the upload was in progress is
     // refused at completion, as at the start.
-    let requested = RequestedLock::from_headers(&map, now)?;
+    let requested = RequestedLock::from_lookup(
+        |name| {
+            lock.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        },
+        now,
+    )?;
     Ok((
         rest,
         requested.for_new_version(bucket.object_lock.as_ref(), now)?,
@@ -255,18 +249,7 @@ impl S3Service {
         extra: Vec<strongbox_core::ContextEntry>,
     ) -> S3Result<ObjectVersion> {
         let version = req.query_value("versionId");
-        let found = self
-            .store
-            .meta
-            .get_object(&bucket.name, key, version.as_deref())?;
-        let info = found
-            .as_ref()
-            .filter(|o| !o.delete_marker)
-            .map(|o| object_info(req, o));
-        let mut ctx = context(op, req, info.as_ref());
-        ctx.extend(extra);
-        let action = crate::authorization::action(op, version.is_some());
-        check(req, action, Some(bucket), Some(key), info.as_ref(), ctx)?;
+        let found = self.authorized_version(req, bucket, key, version.as_deref(), op, extra)?;
         if bucket.object_lock.is_none() {
             return Err(missing_configuration().into());
         }
