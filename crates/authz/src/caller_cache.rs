@@ -34,8 +34,11 @@ pub struct CompiledCallerPolicies {
     pub scps: Option<Vec<Vec<Named>>>,
     pub org_id: Option<String>,
     pub org_path: Option<String>,
-    /// How the decision record lists these policies.
-    pub labels: Vec<String>,
+    /// How the decision record lists the identity policies, the boundary
+    /// and the SCPs (the record puts resource and session policies between).
+    pub identity_labels: Vec<String>,
+    pub boundary_label: Option<String>,
+    pub scp_labels: Vec<String>,
 }
 
 impl CompiledCallerPolicies {
@@ -52,27 +55,32 @@ impl CompiledCallerPolicies {
                 .map(|level| compile_all(cache, &PolicyKind::Scp, level))
                 .collect()
         });
-        let mut labels: Vec<String> = identity
+        let identity_labels = identity
             .iter()
             .map(|(n, _)| format!("identity-based policy {n}"))
             .collect();
-        if let Some((n, _)) = &boundary {
-            labels.push(format!("permissions boundary {n}"));
-        }
-        for (i, level) in scps.iter().flatten().enumerate() {
-            labels.extend(
+        let boundary_label = boundary
+            .as_ref()
+            .map(|(n, _)| format!("permissions boundary {n}"));
+        let scp_labels = scps
+            .iter()
+            .flatten()
+            .enumerate()
+            .flat_map(|(i, level)| {
                 level
                     .iter()
-                    .map(|(n, _)| format!("SCP {n} (level {})", i + 1)),
-            );
-        }
+                    .map(move |(n, _)| format!("SCP {n} (level {})", i + 1))
+            })
+            .collect();
         CompiledCallerPolicies {
             identity,
             boundary,
             scps,
             org_id: policies.org_id,
             org_path: policies.org_path,
-            labels,
+            identity_labels,
+            boundary_label,
+            scp_labels,
         }
     }
 }
@@ -200,7 +208,7 @@ mod tests {
 
     fn compiled(label: &str) -> Arc<CompiledCallerPolicies> {
         Arc::new(CompiledCallerPolicies {
-            labels: vec![label.to_string()],
+            identity_labels: vec![label.to_string()],
             ..CompiledCallerPolicies::default()
         })
     }
@@ -210,14 +218,22 @@ mod tests {
         let cache = CallerPolicyCache::default();
         let alice = Caller::root("111122223333", None);
         let first = cache.get(&alice, 1, || (1, compiled("one")));
-        assert_eq!(first.labels, ["one"]);
+        assert_eq!(first.identity_labels, ["one"]);
         let again = cache.get(&alice, 1, || (1, compiled("reloaded")));
-        assert_eq!(again.labels, ["one"], "same generation: remembered");
+        assert_eq!(
+            again.identity_labels,
+            ["one"],
+            "same generation: remembered"
+        );
         let changed = cache.get(&alice, 2, || (2, compiled("two")));
-        assert_eq!(changed.labels, ["two"], "a new generation reloads");
+        assert_eq!(changed.identity_labels, ["two"], "a new generation reloads");
         let other = Caller::root("444455556666", None);
         let theirs = cache.get(&other, 2, || (2, compiled("other")));
-        assert_eq!(theirs.labels, ["other"], "callers do not share entries");
+        assert_eq!(
+            theirs.identity_labels,
+            ["other"],
+            "callers do not share entries"
+        );
     }
 
     #[test]

@@ -179,19 +179,13 @@ impl Authz {
                 .resource_account
                 .is_none_or(|a| a == caller.account_id);
         // The policies read, in the order the engine considers them.
-        let labels = &caller_policies.labels;
-        let identity_count = caller_policies.identity.len();
-        let mut policy_names: Vec<String> =
-            Vec::with_capacity(labels.len() + question.resource_policies.len());
-        policy_names.extend(labels[..identity_count].iter().cloned());
+        let mut policy_names: Vec<String> = caller_policies.identity_labels.clone();
         policy_names.extend(question.resource_policies.iter().map(|r| r.label.clone()));
-        let boundary_and_scps = &labels[identity_count..];
-        let boundary_count = usize::from(caller_policies.boundary.is_some());
-        policy_names.extend(boundary_and_scps[..boundary_count].iter().cloned());
+        policy_names.extend(caller_policies.boundary_label.iter().cloned());
         if let Some(s) = &session {
             policy_names.extend(s.iter().map(|(n, _)| format!("session policy {n}")));
         }
-        policy_names.extend(boundary_and_scps[boundary_count..].iter().cloned());
+        policy_names.extend(caller_policies.scp_labels.iter().cloned());
         self.record(
             caller,
             meta,

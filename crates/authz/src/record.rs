@@ -15,17 +15,19 @@ pub const DECISIONS_FILE: &str = "decisions.jsonl";
 /// The writer thread: blocks while the server is idle; once records come, writes
 /// what is queued, flushes, and sleeps [`BATCH_INTERVAL`] before looking again.
 fn write_batches(receiver: &mpsc::Receiver<Message>, out: &mut impl Write) {
-    while let Ok(first) = receiver.recv() {
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
+    while let Ok(mut message) = receiver.recv() {
+        loop {
+            // Write this message and everything queued behind it, then flush once.
             let mut acks = Vec::new();
-            let mut handle = |message: Message, acks: &mut Vec<mpsc::Sender<()>>| match message {
-                Message::Record(record) => write_line(out, &record),
-                Message::Flush(ack) => acks.push(ack),
-            };
-            handle(message, &mut acks);
-            while let Ok(message) = receiver.try_recv() {
-                handle(message, &mut acks);
+            loop {
+                match message {
+                    Message::Record(record) => write_line(out, &record),
+                    Message::Flush(ack) => acks.push(ack),
+                }
+                match receiver.try_recv() {
+                    Ok(next) => message = next,
+                    Err(_) => break,
+                }
             }
             let _ = out.flush();
             for ack in acks {
@@ -33,8 +35,8 @@ fn write_batches(receiver: &mpsc::Receiver<Message>, out: &mut impl Write) {
             }
             std::thread::sleep(BATCH_INTERVAL);
             match receiver.try_recv() {
-                Ok(message) => next = Some(message),
-                Err(mpsc::TryRecvError::Empty) => {}
+                Ok(next) => message = next,
+                Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => return,
             }
         }
