@@ -212,7 +212,7 @@ impl Authz {
         meta: &RequestMeta,
         denial: &strongbox_s3::RuleDenial<'_>,
     ) {
-        self.log.append(DecisionRecord {
+        self.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),
@@ -230,6 +230,23 @@ impl Authz {
             fix: Some(denial.fix.to_string()),
             trace: None,
         });
+    }
+
+    /// Appends `record` to the decision log; a denial also gets one server log line
+    /// (info), so that an operator can find its request id without the client's help.
+    fn append(&self, record: DecisionRecord) {
+        if record.decision == "Deny" {
+            tracing::info!(
+                target: "strongbox::denial",
+                request_id = %record.request_id,
+                principal = %record.principal,
+                action = %record.action,
+                resource = %record.resource,
+                reason = %record.reason,
+                "access denied"
+            );
+        }
+        self.log.append(record);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -258,7 +275,7 @@ impl Authz {
         } else {
             None
         };
-        self.log.append(DecisionRecord {
+        self.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),
@@ -392,6 +409,13 @@ impl Authorizer for Authz {
         check: &AccessCheck<'_>,
         allowed_by: &str,
     ) {
+        tracing::info!(
+            target: "strongbox::denial",
+            request_id = %meta.request_id,
+            action = %check.action,
+            allowed_by,
+            "the denial logged just before is superseded: a grant allows it"
+        );
         self.log.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
