@@ -111,7 +111,7 @@ def aws(server, tmp_path_factory):
         pytest.skip("aws CLI not installed")
     home = tmp_path_factory.mktemp("awscli")
 
-    def run(*args, key=None, secret=None, token=None, check=True, input=None):
+    def run(*args, key=None, secret=None, token=None, check=True, input=None, endpoint=None):
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": str(home),
@@ -124,7 +124,7 @@ def aws(server, tmp_path_factory):
         }
         if token:
             env["AWS_SESSION_TOKEN"] = token
-        result = subprocess.run([exe, "--endpoint-url", server.endpoint, *map(str, args)],
+        result = subprocess.run([exe, "--endpoint-url", endpoint or server.endpoint, *map(str, args)],
                                 env=env, capture_output=True, text=True, input=input, timeout=300)
         if check and result.returncode != 0:
             raise AssertionError(f"aws {' '.join(map(str, args))} failed: {result.stderr}")

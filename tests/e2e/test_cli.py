@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import urllib.request
 
 
@@ -39,3 +40,28 @@ def test_s3api_calls(aws, bucket):
     assert [o["Key"] for o in out["Contents"]] == ["k"]
     head = json.loads(aws("s3api", "head-object", "--bucket", bucket, "--key", "k").stdout)
     assert head["ContentLength"] == os.path.getsize(__file__)
+
+
+def test_s3control_with_the_stock_cli(aws, server):
+    """Account-level Block Public Access through the stock `aws s3control`. botocore's
+    endpoint rules put the account id in front of the endpoint's host
+    (`ACCOUNT.127.0.0.1` does not resolve), so the README has s3control use
+    `http://localhost:PORT`, with `*.localhost` resolved to loopback by Debian's
+    libnss-myhostname (which scripts/test-all installs)."""
+    account = json.loads(aws("sts", "get-caller-identity").stdout)["Account"]
+    try:
+        socket.getaddrinfo(f"{account}.localhost", server.port)
+    except socket.gaierror:
+        raise AssertionError("ACCOUNT.localhost does not resolve: apt-get install libnss-myhostname")
+    endpoint = f"http://localhost:{server.port}"
+    config = "BlockPublicAcls=true,IgnorePublicAcls=false,BlockPublicPolicy=true,RestrictPublicBuckets=false"
+    aws("s3control", "put-public-access-block", "--account-id", account,
+        "--public-access-block-configuration", config, endpoint=endpoint)
+    got = json.loads(aws("s3control", "get-public-access-block", "--account-id", account,
+                         endpoint=endpoint).stdout)["PublicAccessBlockConfiguration"]
+    assert got == {"BlockPublicAcls": True, "IgnorePublicAcls": False,
+                   "BlockPublicPolicy": True, "RestrictPublicBuckets": False}
+    aws("s3control", "delete-public-access-block", "--account-id", account, endpoint=endpoint)
+    gone = aws("s3control", "get-public-access-block", "--account-id", account,
+               check=False, endpoint=endpoint)
+    assert gone.returncode != 0 and "NoSuchPublicAccessBlockConfiguration" in gone.stderr
