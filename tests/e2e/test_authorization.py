@@ -168,3 +168,20 @@ def test_canonical_user_principal_names_the_account(server, s3, iam, bucket):
              "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
     assert e.value.response["Error"]["Code"] == "MalformedPolicy"
     assert e.value.response["Error"]["Message"] == "Invalid principal in policy"
+
+
+def test_same_organization_caller_gets_the_detailed_message(server, s3, member, bucket):
+    """S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors in Amazon S3": S3
+    adds the context (policy type, reason, principal) to denials of requests made in the
+    same account or the same AWS Organizations organization as the resource owner.
+    The member account's admin role reads a bucket of the management account that no
+    bucket policy opens to it."""
+    s3.put_object(Bucket=bucket, Key="org.txt", Body=b"x")
+    reader = client(server, "s3", **member.kw)
+    with pytest.raises(ClientError) as e:
+        reader.get_object(Bucket=bucket, Key="org.txt")
+    message = e.value.response["Error"]["Message"]
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    assert message.startswith(f"User: arn:aws:sts::{member.account}:assumed-role/OrganizationAccountAccessRole/"), message
+    assert f'perform: s3:GetObject on resource: "arn:aws:s3:::{bucket}/org.txt"' in message
+    assert "because no resource-based policy allows the s3:GetObject action" in message

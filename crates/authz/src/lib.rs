@@ -174,10 +174,16 @@ impl Authz {
             Decision::Allow => String::new(),
             Decision::Deny => evaluation.message(&request, question.style),
         };
+        // AWS explains a denial to callers of the resource owner's account or of its
+        // organization, and says only "Access Denied" to everyone else:
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html
         let detailed = !caller.is_anonymous()
-            && question
-                .resource_account
-                .is_none_or(|a| a == caller.account_id);
+            && question.resource_account.is_none_or(|owner| {
+                owner == caller.account_id
+                    || caller_policies.org_id.as_deref().is_some_and(|org| {
+                        self.identity.org_id_for_account(owner).as_deref() == Some(org)
+                    })
+            });
         // The policies read, in the order the engine considers them.
         let mut policy_names: Vec<String> = caller_policies.identity_labels.clone();
         policy_names.extend(question.resource_policies.iter().map(|r| r.label.clone()));
