@@ -10,7 +10,7 @@ use http::{header, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use strongbox_core::timing::{self, Stage};
 use strongbox_core::{ids, Caller, RequestMeta};
-use strongbox_sigv4::{AuthError, ParsedAuth, RequestParts, Verified, VerifyOptions};
+use strongbox_sigv4::{AuthError, ParsedAuth, Query, RequestParts, Verified, VerifyOptions};
 
 use crate::addressing::{self, Domains};
 use crate::body::ResponseBody;
@@ -33,6 +33,8 @@ pub struct Authenticated {
     pub meta: RequestMeta,
     /// `None` for anonymous requests.
     pub verified: Option<Verified>,
+    /// The query, decoded once: what the signature covered is what the handlers read.
+    pub query: Query,
 }
 
 /// Which API a request is for, from the credential scope (and the path for S3 Control).
@@ -110,7 +112,7 @@ impl App {
         let (parts, body) = req.into_parts();
         let head = parts.method == http::Method::HEAD;
         let raw_path = parts.uri.path().to_string();
-        let raw_query = parts.uri.query().unwrap_or("").to_string();
+        let query = Query::parse(parts.uri.query().unwrap_or(""));
         let host = parts
             .headers
             .get(header::HOST)
@@ -120,7 +122,7 @@ impl App {
         let request_parts = RequestParts {
             method: parts.method.as_str(),
             raw_path: &raw_path,
-            raw_query: &raw_query,
+            query: &query,
             headers: &parts.headers,
             virtual_host_bucket: address.virtual_host_bucket.as_deref(),
             body: None,
@@ -180,7 +182,7 @@ impl App {
         match service {
             Service::Iam | Service::Sts => {
                 self.services
-                    .query_request(service == Service::Iam, auth, &parts, bytes)
+                    .query_request(service == Service::Iam, auth, bytes)
                     .await
             }
             _ => {
@@ -231,6 +233,7 @@ impl App {
                 caller: Caller::anonymous(),
                 meta,
                 verified: None,
+                query: parts.query.clone(),
             });
         };
         let found = self
@@ -238,6 +241,8 @@ impl App {
             .identity
             .lookup_key(access_key_id, parsed.session_token(), now)
             .map_err(AuthFailure::Identity)?;
+        strongbox_sigv4::verify::refuse_unsigned_query_order(parsed, parts.query)
+            .map_err(AuthFailure::Signature)?;
         let verified = strongbox_sigv4::verify(
             parsed,
             parts,
@@ -253,6 +258,7 @@ impl App {
             caller: found.caller,
             meta,
             verified: Some(verified),
+            query: parts.query.clone(),
         })
     }
 }

@@ -49,17 +49,6 @@ fn decode_component(s: &str) -> String {
         .into_owned()
 }
 
-/// Decodes a URL query string (`+` is kept as `+` only when encoded; S3 clients encode spaces as %20).
-pub fn parse_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(k), decode_component(v))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -111,7 +111,7 @@ impl Services {
             method: parts.method,
             bucket: if control { None } else { address.bucket },
             key: if control { None } else { address.key },
-            query: forms::parse_query(parts.uri.query().unwrap_or("")),
+            query: auth.query.pairs(),
             headers: parts.headers,
             body: request_body,
             access: self.authz.clone(),
@@ -131,13 +131,12 @@ impl Services {
         &self,
         iam: bool,
         auth: Authenticated,
-        parts: &Parts,
-        bytes: Bytes,
+                bytes: Bytes,
     ) -> Response<ResponseBody> {
         if let Err(err) = check_api_body(&bytes, auth.verified.as_ref()) {
             return body_error(Protocol::Query, &err, &auth.meta.request_id);
         }
-        let mut params = forms::parse_query(parts.uri.query().unwrap_or(""));
+        let mut params = auth.query.pairs();
         params.extend(forms::parse_form(&String::from_utf8_lossy(&bytes)));
         let authz: &dyn Authorizer = self.authz.as_ref();
         let out = if iam {

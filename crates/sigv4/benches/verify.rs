@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
             let parts = RequestParts {
                 method: "PUT",
                 raw_path: "/bench-bucket/objects/000123",
-                raw_query: "",
+                query: &strongbox_sigv4::Query::parse(""),
                 headers: &headers,
                 virtual_host_bucket: None,
                 body: None,

@@ -58,44 +58,10 @@ pub fn percent_decode_str(s: &str) -> String {
     String::from_utf8_lossy(&percent_decode(s)).into_owned()
 }
 
-/// Splits a raw query string into decoded `(name, value)` pairs, in order. Empty segments are skipped.
-pub fn parse_query(raw_query: &str) -> Vec<(String, String)> {
-    raw_query
-        .split('&')
-        .filter(|seg| !seg.is_empty())
-        .map(|seg| match seg.split_once('=') {
-            Some((k, v)) => (percent_decode_str(k), percent_decode_str(v)),
-            None => (percent_decode_str(seg), String::new()),
-        })
-        .collect()
-}
-
-/// The SigV4 canonical query string: every parameter decoded then strictly re-encoded,
-/// sorted by name then value; `skip` names a parameter to leave out (`X-Amz-Signature`).
+/// The SigV4 canonical query string of a raw query (see [`crate::Query::canonical_v4`]);
+/// `skip` names a parameter to leave out (`X-Amz-Signature`).
 pub fn canonical_query(raw_query: &str, skip: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = raw_query
-        .split('&')
-        .filter(|seg| !seg.is_empty())
-        .filter_map(|seg| {
-            let (k, v) = seg.split_once('=').unwrap_or((seg, ""));
-            let k = percent_decode(k);
-            if skip.is_some_and(|s| s.as_bytes() == k.as_slice()) {
-                return None;
-            }
-            Some((uri_encode(&k, false), uri_encode(&percent_decode(v), false)))
-        })
-        .collect();
-    pairs.sort();
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(k);
-        out.push('=');
-        out.push_str(v);
-    }
-    out
+    crate::query::Query::parse(raw_query).canonical_v4(skip)
 }
 
 /// The canonical URI for services other than S3: the path (as received) with `.`/`..`
@@ -171,14 +137,6 @@ mod tests {
             "a=1&b=%2F"
         );
         assert_eq!(canonical_query("k=a b", None), "k=a%20b");
-        assert_eq!(
-            parse_query("a=1&&b&c=%41"),
-            vec![
-                ("a".to_string(), "1".to_string()),
-                ("b".to_string(), String::new()),
-                ("c".to_string(), "A".to_string())
-            ]
-        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! The server's flow:
 //!
 //! ```
-//! use strongbox_sigv4::{parse, verify, ChunkedDecoder, PayloadVerifier, RequestParts, VerifyOptions};
+//! use strongbox_sigv4::{parse, verify, ChunkedDecoder, PayloadVerifier, Query, RequestParts, VerifyOptions};
 //! # use strongbox_sigv4::sign::{sign_request, Credentials, SigningParams};
 //! # let creds = Credentials::new("AKIDEXAMPLE", "secret");
 //! # let now = jiff::Timestamp::now();
@@ -22,7 +22,7 @@
 //! let parts = RequestParts {
 //!     method: "PUT",
 //!     raw_path: "/bucket/key",
-//!     raw_query: "",
+//!     query: &Query::default(),
 //!     headers: &headers,
 //!     virtual_host_bucket: None,
 //!     body: None,
@@ -49,6 +49,7 @@ pub mod error;
 pub mod parse;
 pub mod payload;
 pub mod post;
+pub mod query;
 pub mod sign;
 pub mod v2;
 pub mod v4;
@@ -59,4 +60,5 @@ pub use chunked::{ChunkedDecoder, Trailers};
 pub use error::{AuthError, SignatureMismatch};
 pub use parse::{parse, ParsedAuth, RequestParts, V2Auth, V4Auth};
 pub use payload::{PayloadMode, PayloadVerifier};
+pub use query::Query;
 pub use verify::{verify, ChunkSigningContext, PathRules, Verified, VerifyOptions};

@@ -6,8 +6,8 @@
 
 use jiff::Timestamp;
 
-use crate::encoding::parse_query;
 use crate::error::AuthError;
+use crate::query::Query;
 
 /// The algorithm name of SigV4.
 pub const V4_ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -21,8 +21,9 @@ pub struct RequestParts<'a> {
     pub method: &'a str,
     /// The path as received, still percent-encoded (e.g. `/bucket/a%20b`).
     pub raw_path: &'a str,
-    /// The query string as received, without `?` (empty when none).
-    pub raw_query: &'a str,
+    /// The query string, decoded once ([`Query::parse`] of the text after `?`): the same
+    /// parameters the router acts on.
+    pub query: &'a Query,
     pub headers: &'a http::HeaderMap,
     /// The bucket named by the Host header in a virtual-hosted-style request (SigV2 needs it).
     pub virtual_host_bucket: Option<&'a str>,
@@ -161,13 +162,7 @@ impl ParsedAuth {
 
 /// Reads the authentication parameters; fails on malformed ones. Needs no secret.
 pub fn parse(parts: &RequestParts) -> Result<ParsedAuth, AuthError> {
-    let query = parse_query(parts.raw_query);
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let q = |name: &str| parts.query.get(name);
     let authorization = parts.headers.get(http::header::AUTHORIZATION);
     let v4_query = q("X-Amz-Algorithm").is_some() || q("X-Amz-Credential").is_some();
     let v2_query = q("Signature").is_some() || q("AWSAccessKeyId").is_some();
@@ -517,11 +512,11 @@ mod tests {
         h
     }
 
-    fn parts<'a>(h: &'a http::HeaderMap, query: &'a str) -> RequestParts<'a> {
+    fn parts<'a>(h: &'a http::HeaderMap, query: &'a Query) -> RequestParts<'a> {
         RequestParts {
             method: "GET",
             raw_path: "/",
-            raw_query: query,
+            query,
             headers: h,
             virtual_host_bucket: None,
             body: None,
@@ -548,7 +543,7 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-date, Signature=FE5f80",
             ),
         ]);
-        let ParsedAuth::V4(a) = parse(&parts(&h, "")).unwrap() else {
+        let ParsedAuth::V4(a) = parse(&parts(&h, &Query::parse(""))).unwrap() else {
             panic!()
         };
         assert_eq!(a.access_key_id, "AKIAIOSFODNN7EXAMPLE");
@@ -569,7 +564,7 @@ mod tests {
         ];
         for (value, needle) in cases {
             let h = headers(&[("x-amz-date", "20130524T000000Z"), ("authorization", value)]);
-            let err = parse(&parts(&h, "")).unwrap_err();
+            let err = parse(&parts(&h, &Query::parse(""))).unwrap_err();
             assert!(
                 matches!(err, AuthError::AuthorizationHeaderMalformed { .. }),
                 "{value}: {err:?}"
@@ -578,12 +573,12 @@ mod tests {
         }
         let h = headers(&[("authorization", "Bearer abc")]);
         assert_eq!(
-            parse(&parts(&h, "")).unwrap_err().to_string(),
+            parse(&parts(&h, &Query::parse(""))).unwrap_err().to_string(),
             "Unsupported Authorization Type"
         );
         let h = headers(&[("authorization", "AWS4-HMAC-SHA256 Credential=A/20130524/r/s/aws4_request, SignedHeaders=host, Signature=x")]);
         assert!(matches!(
-            parse(&parts(&h, "")).unwrap_err(),
+            parse(&parts(&h, &Query::parse(""))).unwrap_err(),
             AuthError::AccessDenied(_)
         ));
     }
@@ -592,30 +587,30 @@ mod tests {
     fn v4_query() {
         let h = headers(&[]);
         let q = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeee";
-        let ParsedAuth::V4(a) = parse(&parts(&h, q)).unwrap() else {
+        let ParsedAuth::V4(a) = parse(&parts(&h, &Query::parse(q))).unwrap() else {
             panic!()
         };
         assert!(a.presigned);
         assert_eq!(a.expires, Some(86400));
         assert_eq!(a.region, "us-east-1");
         let too_long = q.replace("86400", "604801");
-        assert!(parse(&parts(&h, &too_long))
+        assert!(parse(&parts(&h, &Query::parse(&too_long)))
             .unwrap_err()
             .to_string()
             .contains("less than a week"));
         let negative = q.replace("86400", "-1");
-        assert!(parse(&parts(&h, &negative))
+        assert!(parse(&parts(&h, &Query::parse(&negative)))
             .unwrap_err()
             .to_string()
             .contains("non-negative"));
         let missing = q.replace("&X-Amz-Expires=86400", "");
         assert!(matches!(
-            parse(&parts(&h, &missing)),
+            parse(&parts(&h, &Query::parse(&missing))),
             Err(AuthError::AuthorizationQueryParametersError { .. })
         ));
         let both = headers(&[("authorization", "AWS a:b")]);
         assert!(matches!(
-            parse(&parts(&both, q)),
+            parse(&parts(&both, &Query::parse(q))),
             Err(AuthError::InvalidArgument(_))
         ));
     }
@@ -626,22 +621,19 @@ mod tests {
             "authorization",
             "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=",
         )]);
-        let auth = parse(&parts(&h, "")).unwrap();
+        let auth = parse(&parts(&h, &Query::parse(""))).unwrap();
         assert_eq!(auth.access_key_id(), Some("AKIAIOSFODNN7EXAMPLE"));
         assert_eq!(auth.signature_version(), Some("AWS"));
         assert_eq!(auth.auth_type(), Some("REST-HEADER"));
         let h = headers(&[]);
-        let auth = parse(&parts(
-            &h,
-            "AWSAccessKeyId=AK&Expires=1175139620&Signature=Npg%2B%3D",
-        ))
+        let auth = parse(&parts(&h, &Query::parse("AWSAccessKeyId=AK&Expires=1175139620&Signature=Npg%2B%3D")))
         .unwrap();
         let ParsedAuth::V2(a) = &auth else { panic!() };
         assert_eq!(a.signature, "Npg+=");
         assert_eq!(auth.auth_type(), Some("REST-QUERY-STRING"));
-        assert!(parse(&parts(&h, "AWSAccessKeyId=AK&Signature=x")).is_err());
+        assert!(parse(&parts(&h, &Query::parse("AWSAccessKeyId=AK&Signature=x"))).is_err());
         assert_eq!(
-            parse(&parts(&h, "prefix=a")).unwrap(),
+            parse(&parts(&h, &Query::parse("prefix=a"))).unwrap(),
             ParsedAuth::Anonymous
         );
     }

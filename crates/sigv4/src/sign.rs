@@ -315,7 +315,7 @@ pub fn sign_v2(
     let parts = RequestParts {
         method,
         raw_path: path,
-        raw_query: query,
+        query: &crate::query::Query::parse(query),
         headers,
         virtual_host_bucket,
         body: None,
@@ -353,7 +353,7 @@ pub fn presign_v2_query(
     let parts = RequestParts {
         method,
         raw_path: path,
-        raw_query: &q,
+        query: &crate::query::Query::parse(&q),
         headers: &headers,
         virtual_host_bucket,
         body: None,

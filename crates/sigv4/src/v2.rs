@@ -8,10 +8,10 @@ use base64::Engine;
 use jiff::Timestamp;
 
 use crate::crypto::{constant_time_eq, hmac_sha1};
-use crate::encoding::{parse_query, percent_decode_str};
 use crate::error::{AuthError, SignatureMismatch};
 use crate::parse::{parse_http_date, RequestParts, V2Auth};
 use crate::payload::PayloadMode;
+use crate::query::Query;
 use crate::verify::{check_skew, iso, Verified, VerifyOptions};
 
 /// Query parameters that are part of the canonicalized resource (sub-resources and
@@ -61,10 +61,12 @@ pub const SUB_RESOURCES: &[&str] = &[
     "website",
 ];
 
-/// `/bucket/path?sub&resources` for the string to sign.
+/// `/bucket/path?sub&resources` for the string to sign. Sub-resources are recognised by
+/// their decoded names, from the same [`Query`] the router reads: a name sent as `%61cl` is
+/// `acl` here too, so nothing the router acts on is left out of the signature.
 pub fn canonicalized_resource(
     raw_path: &str,
-    raw_query: &str,
+    query: &Query,
     virtual_host_bucket: Option<&str>,
 ) -> String {
     let mut out = String::new();
@@ -73,18 +75,10 @@ pub fn canonicalized_resource(
         out.push_str(bucket);
     }
     out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
-    let mut subs: Vec<(&str, Option<String>)> = raw_query
-        .split('&')
-        .filter(|seg| !seg.is_empty())
-        .filter_map(|seg| {
-            let (k, v) = match seg.split_once('=') {
-                Some((k, v)) => (k, Some(v)),
-                None => (seg, None),
-            };
-            let name = SUB_RESOURCES.iter().find(|s| **s == k)?;
-            Some((*name, v.map(percent_decode_str)))
-        })
+    let mut subs: Vec<(&str, Option<&str>)> = query
+        .named(|name| SUB_RESOURCES.contains(&name))
         .collect();
+    // Stable: repeated sub-resources keep the order they were sent in.
     subs.sort_by(|a, b| a.0.cmp(b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
@@ -99,7 +93,7 @@ pub fn canonicalized_resource(
 
 /// `x-amz-*` headers (and, for presigned URLs, `x-amz-*` query parameters, which the SDKs
 /// move there from the headers), lower-cased, sorted, values joined by `,`, each `name:value\n`.
-pub fn canonicalized_amz_headers(headers: &http::HeaderMap, raw_query: Option<&str>) -> String {
+pub fn canonicalized_amz_headers(headers: &http::HeaderMap, query: Option<&Query>) -> String {
     let mut map: std::collections::BTreeMap<String, Vec<String>> =
         std::collections::BTreeMap::new();
     for (name, value) in headers {
@@ -110,11 +104,13 @@ pub fn canonicalized_amz_headers(headers: &http::HeaderMap, raw_query: Option<&s
                 .push(text.split_whitespace().collect::<Vec<_>>().join(" "));
         }
     }
-    for (name, value) in raw_query.map(parse_query).unwrap_or_default() {
-        let name = name.to_ascii_lowercase();
-        if name.starts_with("x-amz-") {
-            map.entry(name).or_default().push(value.trim().to_string());
-        }
+    let query_amz = query
+        .into_iter()
+        .flat_map(|q| q.named(|n| n.to_ascii_lowercase().starts_with("x-amz-")));
+    for (name, value) in query_amz {
+        map.entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(value.unwrap_or_default().trim().to_string());
     }
     let mut out = String::new();
     for (name, values) in map {
@@ -140,7 +136,7 @@ fn string_to_sign_with(
     skip_amz_date: bool,
 ) -> String {
     let header = |n: &str| parts.header(n).map(str::trim).unwrap_or("");
-    let mut amz = canonicalized_amz_headers(parts.headers, presigned.then_some(parts.raw_query));
+    let mut amz = canonicalized_amz_headers(parts.headers, presigned.then_some(parts.query));
     if skip_amz_date {
         amz = amz
             .lines()
@@ -155,7 +151,7 @@ fn string_to_sign_with(
         header("content-type"),
         date,
         amz,
-        canonicalized_resource(parts.raw_path, parts.raw_query, parts.virtual_host_bucket)
+        canonicalized_resource(parts.raw_path, parts.query, parts.virtual_host_bucket)
     )
 }
 
@@ -243,23 +239,23 @@ mod tests {
     #[test]
     fn resource() {
         assert_eq!(
-            canonicalized_resource("/photos/puppy.jpg", "", Some("johnsmith")),
+            canonicalized_resource("/photos/puppy.jpg", &Query::default(), Some("johnsmith")),
             "/johnsmith/photos/puppy.jpg"
         );
         assert_eq!(
-            canonicalized_resource("/", "prefix=photos&max-keys=50", Some("johnsmith")),
+            canonicalized_resource("/", &Query::parse("prefix=photos&max-keys=50"), Some("johnsmith")),
             "/johnsmith/"
         );
         assert_eq!(
-            canonicalized_resource("/b/k", "versionId=1&acl&x=y", None),
+            canonicalized_resource("/b/k", &Query::parse("versionId=1&acl&x=y"), None),
             "/b/k?acl&versionId=1"
         );
         assert_eq!(
-            canonicalized_resource("/b/k", "response-content-type=text%2Fplain", None),
+            canonicalized_resource("/b/k", &Query::parse("response-content-type=text%2Fplain"), None),
             "/b/k?response-content-type=text/plain"
         );
         assert_eq!(
-            canonicalized_resource("/b/k", "uploadId=abc&partNumber=2", None),
+            canonicalized_resource("/b/k", &Query::parse("uploadId=abc&partNumber=2"), None),
             "/b/k?partNumber=2&uploadId=abc"
         );
     }
@@ -278,7 +274,7 @@ mod tests {
         h.append("x-amz-acl", " public-read ".parse().unwrap());
         h.append("content-type", "text/plain".parse().unwrap());
         assert_eq!(
-            canonicalized_amz_headers(&h, Some("x-amz-security-token=t%2B&acl")),
+            canonicalized_amz_headers(&h, Some(&Query::parse("x-amz-security-token=t%2B&acl"))),
             "x-amz-acl:public-read\nx-amz-meta-reviewedby:joe@johnsmith.net,jane@johnsmith.net\nx-amz-security-token:t+\n"
         );
     }

@@ -3,10 +3,11 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::crypto::{cached_signing_key, constant_time_eq, sha256_hex, EMPTY_SHA256};
-use crate::encoding::{canonical_query, normalized_canonical_uri, s3_reencoded_uri};
+use crate::encoding::{normalized_canonical_uri, s3_reencoded_uri};
 use crate::error::{AuthError, SignatureMismatch};
 use crate::parse::{format_amz_date, ParsedAuth, RequestParts, V4Auth};
 use crate::payload::PayloadMode;
+use crate::query::Query;
 use crate::{v2, v4};
 
 /// How the canonical URI is formed.
@@ -103,6 +104,18 @@ pub fn verify(
     }
 }
 
+/// Refuses a SigV4 request whose query names a parameter more than once. The canonical
+/// query sorts a repeated name's values, so the signature does not cover their order, while
+/// the handlers read the first value: reordering them would change the request.
+pub fn refuse_unsigned_query_order(auth: &ParsedAuth, query: &Query) -> Result<(), AuthError> {
+    match (auth, query.repeated_name()) {
+        (ParsedAuth::V4(_), Some(name)) => Err(AuthError::InvalidArgument(format!(
+            "The query parameter {name} is given more than once."
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `x-amz-decoded-content-length`, if sent and numeric.
 pub fn decoded_content_length(parts: &RequestParts) -> Result<Option<u64>, AuthError> {
     match parts.header("x-amz-decoded-content-length") {
@@ -188,25 +201,19 @@ fn verify_v4(
         uris.push(normalized_canonical_uri(parts.raw_path));
     }
     let skip = a.presigned.then_some("X-Amz-Signature");
-    let mut queries = vec![canonical_query(parts.raw_query, skip)];
-    if parts.raw_query.contains('+') {
-        // Some clients send a space as `+` in the query and sign it as `%20`.
-        queries.push(canonical_query(&parts.raw_query.replace('+', "%20"), skip));
-    }
-    let candidates: Vec<(&String, &String)> = uris
-        .iter()
-        .flat_map(|u| queries.iter().map(move |q| (u, q)))
-        .collect();
+    // The query as the router reads it: a `+` is a space (signed as `%20`), never a
+    // second reading of the same bytes.
+    let query = parts.query.canonical_v4(skip);
     let key = cached_signing_key(secret, &a.date, &a.region, &a.service);
     let timestamp = a.amz_timestamp();
     let scope = a.scope();
 
     let mut first_failure = None;
-    for (uri, query) in candidates {
+    for uri in &uris {
         let creq = v4::canonical_request(
             parts.method,
             uri,
-            query,
+            &query,
             parts.headers,
             &a.signed_headers,
             &payload_hash,

@@ -75,7 +75,7 @@ fn suite_signatures_verify() {
         let parts = RequestParts {
             method: &case.method,
             raw_path: &case.path,
-            raw_query: &case.query,
+            query: &strongbox_sigv4::Query::parse(&case.query),
             headers: &case.headers,
             virtual_host_bucket: None,
             body: Some(case.body.as_deref().unwrap_or("").as_bytes()),
@@ -112,7 +112,7 @@ fn suite_session_token_is_reported() {
     let parts = RequestParts {
         method: &case.method,
         raw_path: &case.path,
-        raw_query: &case.query,
+        query: &strongbox_sigv4::Query::parse(&case.query),
         headers: &case.headers,
         virtual_host_bucket: None,
         body: Some(b""),
@@ -135,7 +135,7 @@ fn suite_time_and_region_checks() {
     let parts = RequestParts {
         method: &case.method,
         raw_path: &case.path,
-        raw_query: &case.query,
+        query: &strongbox_sigv4::Query::parse(&case.query),
         headers: &case.headers,
         virtual_host_bucket: None,
         body: None,

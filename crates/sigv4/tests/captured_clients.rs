@@ -112,7 +112,7 @@ fn captured_requests_verify() {
         let parts = RequestParts {
             method: &c.method,
             raw_path: &c.path,
-            raw_query: &c.query,
+            query: &strongbox_sigv4::Query::parse(&c.query),
             headers: &c.headers,
             virtual_host_bucket: c.virtual_host_bucket.as_deref(),
             body: Some(&c.body),
@@ -183,7 +183,7 @@ fn captured_bodies_detect_corruption() {
         let parts = RequestParts {
             method: &c.method,
             raw_path: &c.path,
-            raw_query: &c.query,
+            query: &strongbox_sigv4::Query::parse(&c.query),
             headers: &c.headers,
             virtual_host_bucket: c.virtual_host_bucket.as_deref(),
             body: None,
@@ -253,7 +253,7 @@ fn captured_presigned_urls_verify() {
         let parts = RequestParts {
             method,
             raw_path: path,
-            raw_query: query,
+            query: &strongbox_sigv4::Query::parse(query),
             headers: &headers,
             virtual_host_bucket: None,
             body: None,

@@ -39,7 +39,7 @@ fn run(
     let parts = RequestParts {
         method,
         raw_path: path,
-        raw_query: query,
+        query: &strongbox_sigv4::Query::parse(query),
         headers,
         virtual_host_bucket: None,
         body,
@@ -167,7 +167,7 @@ fn sts_session_token_and_presigned() {
     let parts = RequestParts {
         method: "POST",
         raw_path: "/",
-        raw_query: "",
+        query: &strongbox_sigv4::Query::parse(""),
         headers: &h,
         virtual_host_bucket: None,
         body: Some(body),
@@ -189,7 +189,7 @@ fn sts_session_token_and_presigned() {
     let parts = RequestParts {
         method: "GET",
         raw_path: "/",
-        raw_query: &query,
+        query: &strongbox_sigv4::Query::parse(&query),
         headers: &h,
         virtual_host_bucket: None,
         body: None,
@@ -331,7 +331,7 @@ fn unsigned_amz_headers_are_refused_for_s3() {
     let parts = RequestParts {
         method: "PUT",
         raw_path: "/b/k",
-        raw_query: "",
+        query: &strongbox_sigv4::Query::parse(""),
         headers: &h,
         virtual_host_bucket: None,
         body: None,

@@ -43,7 +43,7 @@ fn check(
     let parts = RequestParts {
         method,
         raw_path: path,
-        raw_query: query,
+        query: &strongbox_sigv4::Query::parse(query),
         headers: h,
         virtual_host_bucket: None,
         body: None,
@@ -431,7 +431,7 @@ fn presigned_url_example() {
     let parts = RequestParts {
         method: "GET",
         raw_path: "/test.txt",
-        raw_query: q,
+        query: &strongbox_sigv4::Query::parse(q),
         headers: &h,
         virtual_host_bucket: None,
         body: None,

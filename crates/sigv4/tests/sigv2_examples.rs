@@ -130,7 +130,7 @@ fn header_examples_verify() {
         let parts = RequestParts {
             method: ex.method,
             raw_path: ex.path,
-            raw_query: ex.query,
+            query: &strongbox_sigv4::Query::parse(ex.query),
             headers: &h,
             virtual_host_bucket: ex.bucket,
             body: None,
@@ -178,7 +178,7 @@ fn string_to_sign_shown_on_mismatch() {
     let parts = RequestParts {
         method: ex.method,
         raw_path: ex.path,
-        raw_query: ex.query,
+        query: &strongbox_sigv4::Query::parse(ex.query),
         headers: &h,
         virtual_host_bucket: ex.bucket,
         body: None,
@@ -211,7 +211,7 @@ fn presigned_example() {
     let parts = RequestParts {
         method: "GET",
         raw_path: "/photos/puppy.jpg",
-        raw_query: query,
+        query: &strongbox_sigv4::Query::parse(query),
         headers: &h,
         virtual_host_bucket: Some("johnsmith"),
         body: None,
@@ -254,7 +254,7 @@ fn presigned_with_token_and_overrides() {
     let parts = RequestParts {
         method: "GET",
         raw_path: "/bucket/key",
-        raw_query: &query,
+        query: &strongbox_sigv4::Query::parse(&query),
         headers: &h,
         virtual_host_bucket: None,
         body: None,
@@ -265,7 +265,7 @@ fn presigned_with_token_and_overrides() {
     verify(&auth, &parts, SECRET, now, &VerifyOptions::default()).unwrap();
     let tampered = query.replace("versionId=3", "versionId=4");
     let parts = RequestParts {
-        raw_query: &tampered,
+        query: &strongbox_sigv4::Query::parse(&tampered),
         ..parts
     };
     let auth = parse(&parts).unwrap();
