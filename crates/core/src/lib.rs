@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod caller;
+pub mod compare;
 pub mod db;
 pub mod error;
 pub mod ids;
@@ -18,5 +19,6 @@ pub mod timing;
 
 pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};
 pub use caller::{Caller, CallerKind, FederatingUser};
+pub use compare::constant_time_eq;
 pub use error::AwsError;
 pub use meta::RequestMeta;

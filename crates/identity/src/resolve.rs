@@ -240,7 +240,7 @@ impl Identity {
         let Some(token) = session_token else {
             return Err(IdentityError::InvalidAccessKeyId(UNKNOWN_KEY.to_string()));
         };
-        if token != session.token {
+        if !strongbox_core::constant_time_eq(token.as_bytes(), session.token.as_bytes()) {
             return Err(IdentityError::InvalidToken(BAD_TOKEN.to_string()));
         }
         if now >= session.expires {

@@ -25,6 +25,8 @@ pub struct App {
     pub services: Services,
     /// Answer a `Server-Timing` header (`serve --server-timing`).
     pub server_timing: bool,
+    /// Accept SigV2 signatures (`serve --sigv2 on|off`).
+    pub sigv2: bool,
 }
 
 /// An authenticated request, ready for its service.
@@ -193,6 +195,14 @@ impl App {
         }
     }
 
+    /// What a signature must satisfy on this endpoint.
+    fn verify_options(&self) -> VerifyOptions {
+        VerifyOptions {
+            sigv2: self.sigv2,
+            ..VerifyOptions::for_region(&self.region)
+        }
+    }
+
     /// Looks up the credentials and verifies the signature (timed as `authn`).
     fn authenticate(
         &self,
@@ -225,6 +235,9 @@ impl App {
             signature_age_ms: None,
             content_sha256: header("x-amz-content-sha256"),
         };
+        let options = self.verify_options();
+        strongbox_sigv4::verify::check_before_lookup(parsed, parts.query, &options)
+            .map_err(AuthFailure::Signature)?;
         let Some(access_key_id) = parsed.access_key_id() else {
             if service != Service::S3 {
                 return Err(AuthFailure::MissingAuthentication);
@@ -241,14 +254,12 @@ impl App {
             .identity
             .lookup_key(access_key_id, parsed.session_token(), now)
             .map_err(AuthFailure::Identity)?;
-        strongbox_sigv4::verify::refuse_unsigned_query_order(parsed, parts.query)
-            .map_err(AuthFailure::Signature)?;
         let verified = strongbox_sigv4::verify(
             parsed,
             parts,
             &found.secret,
             now,
-            &VerifyOptions::for_region(&self.region),
+            &options,
         )
         .map_err(AuthFailure::Signature)?;
         meta.signature_version = Some(verified.signature_version.to_string());

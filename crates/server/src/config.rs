@@ -79,6 +79,8 @@ pub struct ServeFlags {
     pub server_timing: bool,
     /// Certificate chain and key (PEM files) to serve HTTPS with.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Accept SigV2 signatures (`--sigv2 on|off`, `STRONGBOX_SIGV2`).
+    pub sigv2: bool,
 }
 
 /// Resolved settings of `strongbox serve`.

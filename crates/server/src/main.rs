@@ -92,6 +92,11 @@ enum Command {
         /// The private key (PEM) of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Accept AWS Signature Version 2 (`Authorization: AWS …` and `?AWSAccessKeyId=…&Signature=…`
+        /// URLs). AWS has deprecated SigV2; `off` answers it with S3's `InvalidRequest`
+        /// ("The authorization mechanism you have provided is not supported").
+        #[arg(long, env = "STRONGBOX_SIGV2", value_enum, default_value_t = OnOff::On)]
+        sigv2: OnOff,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -124,6 +129,13 @@ enum Command {
     },
 }
 
+/// A switch flag's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
@@ -137,6 +149,7 @@ fn main() -> ExitCode {
             server_timing,
             tls_cert,
             tls_key,
+            sigv2,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -145,6 +158,7 @@ fn main() -> ExitCode {
             plaintext_sse_s3: benchmark_plaintext_baseline,
             server_timing,
             tls: tls_cert.zip(tls_key),
+            sigv2: sigv2 == OnOff::On,
         }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
@@ -169,6 +183,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         plaintext_sse_s3,
         server_timing,
         tls,
+        sigv2,
     } = flags;
     let tls = match tls
         .map(|(cert, key)| tls::acceptor(&cert, &key))
@@ -219,6 +234,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         domains: addressing::Domains::new(&config.region, &config.domains),
         services,
         server_timing,
+        sigv2,
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -94,6 +94,11 @@ pub enum AuthError {
 
     #[error("{0}")]
     NotImplemented(String),
+
+    /// The services other than S3 refuse a SigV4 signature that leaves out a required part
+    /// (such as the `host` header) with `IncompleteSignature` (400).
+    #[error("{0}")]
+    IncompleteSignature(String),
 }
 
 impl AuthError {
@@ -212,6 +217,7 @@ impl AwsError for AuthError {
             AuthError::InvalidRequest(_) => "InvalidRequest",
             AuthError::InvalidArgument(_) => "InvalidArgument",
             AuthError::NotImplemented(_) => "NotImplemented",
+            AuthError::IncompleteSignature(_) => "IncompleteSignature",
         }
     }
 
@@ -233,7 +239,8 @@ impl AwsError for AuthError {
             | AuthError::IncompleteBody
             | AuthError::MissingSecurityHeader { .. }
             | AuthError::InvalidRequest(_)
-            | AuthError::InvalidArgument(_) => 400,
+            | AuthError::InvalidArgument(_)
+            | AuthError::IncompleteSignature(_) => 400,
         }
     }
 }

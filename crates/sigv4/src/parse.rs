@@ -485,9 +485,18 @@ pub fn format_amz_date(t: Timestamp) -> String {
     t.strftime("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// Parses an HTTP date (`Tue, 27 Mar 2007 19:36:42 +0000` or `… GMT`).
+/// Parses an HTTP date (`Tue, 27 Mar 2007 19:36:42 +0000` or `… GMT`). The day of the
+/// week is not checked against the date: S3 accepts a date whose weekday is wrong and
+/// refuses only a clock skew (`RequestTimeTooSkewed`), so the weekday is read and dropped.
 pub fn parse_http_date(s: &str) -> Option<Timestamp> {
-    jiff::fmt::rfc2822::parse(s.trim())
+    let s = s.trim();
+    let without_weekday = match s.split_once(',') {
+        Some((weekday, rest)) if weekday.len() <= 9 && weekday.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            rest.trim_start()
+        }
+        _ => s,
+    };
+    jiff::fmt::rfc2822::parse(without_weekday)
         .ok()
         .map(|z| z.timestamp())
 }
@@ -529,6 +538,12 @@ mod tests {
         assert_eq!(format_amz_date(t), "20130524T000000Z");
         assert_eq!(format_http_date(t), "Fri, 24 May 2013 00:00:00 GMT");
         assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), Some(t));
+        // A wrong weekday is not an invalid date (issue 19 bug 9).
+        assert_eq!(parse_http_date("Mon, 24 May 2013 00:00:00 GMT"), Some(t));
+        assert_eq!(parse_http_date("Monday, 24 May 2013 00:00:00 +0000"), Some(t));
+        assert_eq!(parse_http_date("24 May 2013 00:00:00 GMT"), Some(t));
+        assert!(parse_http_date("Fri, 32 May 2013 00:00:00 GMT").is_none());
+        assert!(parse_http_date("F1i, 24 May 2013 00:00:00 GMT").is_none());
         assert!(parse_amz_date("20131324T000000Z").is_none());
         assert!(parse_amz_date("2013052T000000Z").is_none());
         assert!(parse_amz_date("2013+524T000000Z").is_none());

@@ -161,6 +161,24 @@ pub fn signature(secret: &str, string_to_sign: &str) -> String {
         .encode(hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
+/// The furthest in the future a SigV2 presigned URL may expire, from now. AWS documents
+/// no cap for SigV2's `Expires` (an absolute time); SigV4 caps `X-Amz-Expires` at one
+/// week (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html>),
+/// and Strongbox holds SigV2 URLs to the same week, so no URL outlives that.
+pub const MAX_V2_PRESIGNED_LIFETIME_SECS: i64 = crate::parse::MAX_PRESIGNED_EXPIRES_SECS;
+
+fn check_presigned_lifetime(deadline: Timestamp, now: Timestamp) -> Result<(), AuthError> {
+    if deadline.as_second() - now.as_second() > MAX_V2_PRESIGNED_LIFETIME_SECS {
+        return Err(AuthError::AuthorizationQueryParametersError {
+            message: format!(
+                "Expires must be less than a week (in seconds) that is {MAX_V2_PRESIGNED_LIFETIME_SECS} from now"
+            ),
+            region: None,
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn verify_v2(
     a: &V2Auth,
     parts: &RequestParts,
@@ -173,6 +191,7 @@ pub(crate) fn verify_v2(
     let signed_at;
     if let Some(expires) = a.expires {
         let deadline = Timestamp::from_second(expires).unwrap_or(Timestamp::MAX);
+        check_presigned_lifetime(deadline, now)?;
         if now > deadline {
             return Err(AuthError::RequestExpired {
                 expires: iso(deadline),

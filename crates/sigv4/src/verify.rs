@@ -35,6 +35,8 @@ pub struct VerifyOptions {
     /// Accept S3 requests carrying `x-amz-*` headers outside `SignedHeaders` (AWS refuses
     /// them with `AccessDenied`; `x-amz-content-sha256` is always tolerated).
     pub allow_unsigned_amz_headers: bool,
+    /// Accept SigV2 (header and presigned URLs); `serve --sigv2 off` refuses it.
+    pub sigv2: bool,
 }
 
 impl Default for VerifyOptions {
@@ -44,6 +46,7 @@ impl Default for VerifyOptions {
             path_rules: PathRules::ByService,
             max_skew: SignedDuration::from_mins(15),
             allow_unsigned_amz_headers: false,
+            sigv2: true,
         }
     }
 }
@@ -97,6 +100,7 @@ pub fn verify(
     now: Timestamp,
     opts: &VerifyOptions,
 ) -> Result<Verified, AuthError> {
+    check_version_enabled(auth, opts)?;
     match auth {
         ParsedAuth::Anonymous => Err(AuthError::AccessDenied("Access Denied".to_string())),
         ParsedAuth::V4(a) => verify_v4(a, parts, secret, now, opts),
@@ -104,14 +108,35 @@ pub fn verify(
     }
 }
 
-/// Refuses a SigV4 request whose query names a parameter more than once. The canonical
-/// query sorts a repeated name's values, so the signature does not cover their order, while
-/// the handlers read the first value: reordering them would change the request.
-pub fn refuse_unsigned_query_order(auth: &ParsedAuth, query: &Query) -> Result<(), AuthError> {
+/// The checks that need no secret, made before the access key is looked up:
+/// - SigV2 when it is turned off (`serve --sigv2 off`; [`verify`] refuses it too);
+/// - a SigV4 query that names a parameter more than once. The canonical query sorts a
+///   repeated name's values, so the signature does not cover their order, while a router
+///   that reads the first value depends on it: reordering them would change the request
+///   without breaking the signature. (Left out of [`verify`] itself, which follows the
+///   SigV4 canonicalization exactly, repeated names included.)
+pub fn check_before_lookup(
+    auth: &ParsedAuth,
+    query: &Query,
+    opts: &VerifyOptions,
+) -> Result<(), AuthError> {
+    check_version_enabled(auth, opts)?;
     match (auth, query.repeated_name()) {
         (ParsedAuth::V4(_), Some(name)) => Err(AuthError::InvalidArgument(format!(
             "The query parameter {name} is given more than once."
         ))),
+        _ => Ok(()),
+    }
+}
+
+/// SigV2 when `opts.sigv2` is off: `InvalidRequest`, as S3 answers where SigV2 is not
+/// supported (<https://docs.aws.amazon.com/AmazonS3/latest/API/Appendix-Sigv2.html>).
+fn check_version_enabled(auth: &ParsedAuth, opts: &VerifyOptions) -> Result<(), AuthError> {
+    match auth {
+        ParsedAuth::V2(_) if !opts.sigv2 => Err(AuthError::InvalidRequest(
+            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+                .to_string(),
+        )),
         _ => Ok(()),
     }
 }
@@ -172,6 +197,7 @@ fn verify_v4(
         }
     }
     check_v4_time(a, now, opts)?;
+    require_signed_host(a)?;
 
     let is_s3 = match opts.path_rules {
         PathRules::S3 => true,
@@ -270,6 +296,26 @@ fn verify_v4(
     )))
 }
 
+/// SigV4 requires `host` among the signed headers
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html>: "the host
+/// header must be included as a signed header"); without it a signature made for one
+/// virtual-hosted bucket would hold for every other. S3 answers `AccessDenied` with
+/// `<HeadersNotSigned>host</HeadersNotSigned>`; the other services `IncompleteSignature`.
+fn require_signed_host(a: &V4Auth) -> Result<(), AuthError> {
+    if a.signed_headers.iter().any(|h| h == "host") {
+        return Ok(());
+    }
+    Err(if a.service == "s3" {
+        AuthError::HeadersNotSigned {
+            headers: "host".to_string(),
+        }
+    } else {
+        AuthError::IncompleteSignature(
+            "'Host' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
+        )
+    })
+}
+
 /// S3 refuses `x-amz-*` headers the signature does not cover.
 fn check_amz_headers_signed(headers: &http::HeaderMap, signed: &[String]) -> Result<(), AuthError> {
     let mut unsigned: Vec<&str> = headers
@@ -321,7 +367,16 @@ fn payload_hash(
     let claimed = parts.header("x-amz-content-sha256").map(str::trim);
     if let Some(value) = claimed {
         let mode = PayloadMode::from_header_value(value)?;
-        return Ok((value.to_string(), mode));
+        // Only S3 lets a request leave its body out of the signature (UNSIGNED-PAYLOAD)
+        // or sign it chunk by chunk (STREAMING-*). The other services sign the body's
+        // SHA-256 whatever the header says, so a claim that is not a hash counts for
+        // nothing there: the body's own hash is what the signature must cover, and a
+        // signature made over `UNSIGNED-PAYLOAD` does not match (`SignatureDoesNotMatch`).
+        if is_s3 || matches!(mode, PayloadMode::SignedSha256(_)) {
+            return Ok((value.to_string(), mode));
+        }
+        let h = sha256_hex(parts.body.unwrap_or_default());
+        return Ok((h.clone(), PayloadMode::SignedSha256(h)));
     }
     // S3 presigned URLs sign UNSIGNED-PAYLOAD; other services sign the body's hash.
     if a.presigned && is_s3 {

@@ -2,6 +2,7 @@
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html>).
 
 use strongbox_sigv4::sign::{self, Credentials};
+use strongbox_core::AwsError;
 use strongbox_sigv4::{parse, verify, AuthError, ParsedAuth, RequestParts, VerifyOptions};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -261,7 +262,7 @@ fn presigned_with_token_and_overrides() {
     };
     let auth = parse(&parts).unwrap();
     assert_eq!(auth.session_token(), Some("tok/en+="));
-    let now = jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    let now = jiff::Timestamp::from_second(1_999_990_000).unwrap();
     verify(&auth, &parts, SECRET, now, &VerifyOptions::default()).unwrap();
     let tampered = query.replace("versionId=3", "versionId=4");
     let parts = RequestParts {
@@ -270,4 +271,75 @@ fn presigned_with_token_and_overrides() {
     };
     let auth = parse(&parts).unwrap();
     assert!(verify(&auth, &parts, SECRET, now, &VerifyOptions::default()).is_err());
+}
+
+/// A SigV2 presigned GET of an object, and `verify` of it with `query` appended.
+fn presigned_v2_with(extra: &str, expires: i64, now: i64, opts: &VerifyOptions) -> Result<(), AuthError> {
+    let creds = Credentials::new(AKID, SECRET);
+    let query = sign::presign_v2_query("GET", "/bucket/key", "", None, &creds, expires);
+    let query = format!("{query}{extra}");
+    let h = http::HeaderMap::new();
+    let parsed = strongbox_sigv4::Query::parse(&query);
+    let parts = RequestParts {
+        method: "GET",
+        raw_path: "/bucket/key",
+        query: &parsed,
+        headers: &h,
+        virtual_host_bucket: None,
+        body: None,
+    };
+    let auth = parse(&parts)?;
+    let now = jiff::Timestamp::from_second(now).unwrap();
+    verify(&auth, &parts, SECRET, now, opts).map(|_| ())
+}
+
+#[test]
+fn encoded_sub_resource_names_are_signed() {
+    let opts = VerifyOptions::default();
+    let (expires, now) = (2_000_000_000, 1_999_999_000);
+    presigned_v2_with("", expires, now, &opts).unwrap();
+    // Parameters that are not sub-resources stay outside SigV2, as on AWS.
+    presigned_v2_with("&prefix=x", expires, now, &opts).unwrap();
+    // A sub-resource the router would act on, spelt with escapes, is a sub-resource here too.
+    for extra in [
+        "&acl",
+        "&%61cl",
+        "&%74agging",
+        "&%76ersionId=abc",
+        "&%72esponse-content-type=text%2Fhtml",
+        "&response-content-type=text%2Fhtml",
+        "&ac%6C=",
+        "&%75ploadId=x",
+    ] {
+        let err = presigned_v2_with(extra, expires, now, &opts).unwrap_err();
+        assert!(matches!(err, AuthError::SignatureDoesNotMatch(_)), "{extra}: {err:?}");
+    }
+}
+
+#[test]
+fn presigned_lifetime_is_capped_at_a_week() {
+    let opts = VerifyOptions::default();
+    let now = 1_900_000_000;
+    presigned_v2_with("", now + 604_800, now, &opts).unwrap();
+    let err = presigned_v2_with("", now + 604_801, now, &opts).unwrap_err();
+    assert!(
+        matches!(err, AuthError::AuthorizationQueryParametersError { .. }),
+        "{err:?}"
+    );
+    // Year 2100.
+    assert!(presigned_v2_with("", 4_102_444_800, now, &opts).is_err());
+}
+
+#[test]
+fn sigv2_can_be_turned_off() {
+    let off = VerifyOptions {
+        sigv2: false,
+        ..VerifyOptions::default()
+    };
+    let err = presigned_v2_with("", 2_000_000_000, 1_999_999_000, &off).unwrap_err();
+    assert_eq!(err.code(), "InvalidRequest");
+    assert_eq!(
+        err.to_string(),
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+    );
 }

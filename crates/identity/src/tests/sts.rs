@@ -120,6 +120,16 @@ fn assume_role_issues_session_credentials() {
         id.lookup_key(&key, Some("wrong"), now),
         Err(IdentityError::InvalidToken(_))
     ));
+    // Same length, last byte changed: still refused (compared in constant time).
+    let mut near = token.clone().into_bytes();
+    if let Some(last) = near.last_mut() {
+        *last = if *last == b'A' { b'B' } else { b'A' };
+    }
+    let near = String::from_utf8(near).unwrap();
+    assert!(matches!(
+        id.lookup_key(&key, Some(&near), now),
+        Err(IdentityError::InvalidToken(_))
+    ));
     assert!(matches!(
         id.lookup_key(&key, None, now),
         Err(IdentityError::InvalidAccessKeyId(_))
