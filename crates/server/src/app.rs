@@ -254,14 +254,8 @@ impl App {
             .identity
             .lookup_key(access_key_id, parsed.session_token(), now)
             .map_err(AuthFailure::Identity)?;
-        let verified = strongbox_sigv4::verify(
-            parsed,
-            parts,
-            &found.secret,
-            now,
-            &options,
-        )
-        .map_err(AuthFailure::Signature)?;
+        let verified = strongbox_sigv4::verify(parsed, parts, &found.secret, now, &options)
+            .map_err(AuthFailure::Signature)?;
         meta.signature_version = Some(verified.signature_version.to_string());
         meta.auth_type = Some(verified.auth_type.to_string());
         meta.signature_age_ms = Some(verified.signature_age_ms);

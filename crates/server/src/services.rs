@@ -131,7 +131,7 @@ impl Services {
         &self,
         iam: bool,
         auth: Authenticated,
-                bytes: Bytes,
+        bytes: Bytes,
     ) -> Response<ResponseBody> {
         if let Err(err) = check_api_body(&bytes, auth.verified.as_ref()) {
             return body_error(Protocol::Query, &err, &auth.meta.request_id);

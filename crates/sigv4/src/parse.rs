@@ -491,7 +491,9 @@ pub fn format_amz_date(t: Timestamp) -> String {
 pub fn parse_http_date(s: &str) -> Option<Timestamp> {
     let s = s.trim();
     let without_weekday = match s.split_once(',') {
-        Some((weekday, rest)) if weekday.len() <= 9 && weekday.bytes().all(|b| b.is_ascii_alphabetic()) => {
+        Some((weekday, rest))
+            if weekday.len() <= 9 && weekday.bytes().all(|b| b.is_ascii_alphabetic()) =>
+        {
             rest.trim_start()
         }
         _ => s,
@@ -540,7 +542,10 @@ mod tests {
         assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), Some(t));
         // A wrong weekday is not an invalid date (issue 19 bug 9).
         assert_eq!(parse_http_date("Mon, 24 May 2013 00:00:00 GMT"), Some(t));
-        assert_eq!(parse_http_date("Monday, 24 May 2013 00:00:00 +0000"), Some(t));
+        assert_eq!(
+            parse_http_date("Monday, 24 May 2013 00:00:00 +0000"),
+            Some(t)
+        );
         assert_eq!(parse_http_date("24 May 2013 00:00:00 GMT"), Some(t));
         assert!(parse_http_date("Fri, 32 May 2013 00:00:00 GMT").is_none());
         assert!(parse_http_date("F1i, 24 May 2013 00:00:00 GMT").is_none());
@@ -588,7 +593,9 @@ mod tests {
         }
         let h = headers(&[("authorization", "Bearer abc")]);
         assert_eq!(
-            parse(&parts(&h, &Query::parse(""))).unwrap_err().to_string(),
+            parse(&parts(&h, &Query::parse("")))
+                .unwrap_err()
+                .to_string(),
             "Unsupported Authorization Type"
         );
         let h = headers(&[("authorization", "AWS4-HMAC-SHA256 Credential=A/20130524/r/s/aws4_request, SignedHeaders=host, Signature=x")]);
@@ -641,7 +648,10 @@ mod tests {
         assert_eq!(auth.signature_version(), Some("AWS"));
         assert_eq!(auth.auth_type(), Some("REST-HEADER"));
         let h = headers(&[]);
-        let auth = parse(&parts(&h, &Query::parse("AWSAccessKeyId=AK&Expires=1175139620&Signature=Npg%2B%3D")))
+        let auth = parse(&parts(
+            &h,
+            &Query::parse("AWSAccessKeyId=AK&Expires=1175139620&Signature=Npg%2B%3D"),
+        ))
         .unwrap();
         let ParsedAuth::V2(a) = &auth else { panic!() };
         assert_eq!(a.signature, "Npg+=");

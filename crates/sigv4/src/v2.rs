@@ -75,9 +75,8 @@ pub fn canonicalized_resource(
         out.push_str(bucket);
     }
     out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
-    let mut subs: Vec<(&str, Option<&str>)> = query
-        .named(|name| SUB_RESOURCES.contains(&name))
-        .collect();
+    let mut subs: Vec<(&str, Option<&str>)> =
+        query.named(|name| SUB_RESOURCES.contains(&name)).collect();
     // Stable: repeated sub-resources keep the order they were sent in.
     subs.sort_by(|a, b| a.0.cmp(b.0));
     for (i, (k, v)) in subs.iter().enumerate() {
@@ -124,13 +123,27 @@ pub fn canonicalized_amz_headers(headers: &http::HeaderMap, query: Option<&Query
 
 /// The string to sign with `date` in the Date position (the `Expires` value for presigned URLs).
 pub fn string_to_sign(parts: &RequestParts, date: &str, presigned: bool) -> String {
-    string_to_sign_with(parts, date, presigned, false)
+    string_to_sign_with(parts, parts.raw_path, date, presigned, false)
 }
 
-/// [`string_to_sign`], optionally leaving `x-amz-date` out of the amz headers (for clients
-/// that put its value in the Date position instead, as one AWS example does).
+/// The spellings of the request path a client may have signed. A path-style request for a
+/// bucket itself is sent as `/bucket` but signed as `/bucket/` by the SDKs (botocore's
+/// `HmacV1Auth` does): both name the bucket and nothing else, so both are accepted.
+fn signed_path_forms<'p>(parts: &RequestParts<'p>) -> Vec<std::borrow::Cow<'p, str>> {
+    let raw = parts.raw_path;
+    let mut forms = vec![std::borrow::Cow::Borrowed(raw)];
+    let bare_bucket = raw.len() > 1 && raw.starts_with('/') && !raw[1..].contains('/');
+    if parts.virtual_host_bucket.is_none() && bare_bucket {
+        forms.push(std::borrow::Cow::Owned(format!("{raw}/")));
+    }
+    forms
+}
+
+/// [`string_to_sign`] of `path`, optionally leaving `x-amz-date` out of the amz headers (for
+/// clients that put its value in the Date position instead, as one AWS example does).
 fn string_to_sign_with(
     parts: &RequestParts,
+    path: &str,
     date: &str,
     presigned: bool,
     skip_amz_date: bool,
@@ -151,7 +164,7 @@ fn string_to_sign_with(
         header("content-type"),
         date,
         amz,
-        canonicalized_resource(parts.raw_path, parts.query, parts.virtual_host_bucket)
+        canonicalized_resource(path, parts.query, parts.virtual_host_bucket)
     )
 }
 
@@ -220,8 +233,12 @@ pub(crate) fn verify_v2(
         signed_at = Some(t);
     }
     let mut first = None;
-    for (date, skip_amz_date) in &dates {
-        let sts = string_to_sign_with(parts, date, a.presigned, *skip_amz_date);
+    let paths = signed_path_forms(parts);
+    let candidates = paths
+        .iter()
+        .flat_map(|p| dates.iter().map(move |(d, skip)| (p, d, *skip)));
+    for (path, date, skip_amz_date) in candidates {
+        let sts = string_to_sign_with(parts, path, date, a.presigned, skip_amz_date);
         let computed = signature(secret, &sts);
         if constant_time_eq(computed.as_bytes(), a.signature.as_bytes()) {
             return Ok(Verified {
@@ -262,7 +279,11 @@ mod tests {
             "/johnsmith/photos/puppy.jpg"
         );
         assert_eq!(
-            canonicalized_resource("/", &Query::parse("prefix=photos&max-keys=50"), Some("johnsmith")),
+            canonicalized_resource(
+                "/",
+                &Query::parse("prefix=photos&max-keys=50"),
+                Some("johnsmith")
+            ),
             "/johnsmith/"
         );
         assert_eq!(
@@ -270,7 +291,11 @@ mod tests {
             "/b/k?acl&versionId=1"
         );
         assert_eq!(
-            canonicalized_resource("/b/k", &Query::parse("response-content-type=text%2Fplain"), None),
+            canonicalized_resource(
+                "/b/k",
+                &Query::parse("response-content-type=text%2Fplain"),
+                None
+            ),
             "/b/k?response-content-type=text/plain"
         );
         assert_eq!(

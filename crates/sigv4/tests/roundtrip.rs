@@ -352,3 +352,108 @@ fn unsigned_amz_headers_are_refused_for_s3() {
         Err(AuthError::HeadersNotSigned { .. })
     ));
 }
+
+#[test]
+fn host_must_be_signed() {
+    let creds = Credentials::new(AKID, SECRET);
+    for (service, code) in [("s3", "AccessDenied"), ("iam", "IncompleteSignature")] {
+        // Signed without a host header, which is then added: valid HMAC, host outside it.
+        let mut h = http::HeaderMap::new();
+        sign::sign_request(
+            "GET",
+            "/",
+            "",
+            &mut h,
+            sha256_hex(b"").as_str(),
+            &params(&creds, service),
+        )
+        .unwrap();
+        h.insert("host", "other-bucket.localhost:9000".parse().unwrap());
+        let err = run("GET", "/", "", &h, Some(b"")).unwrap_err();
+        assert_eq!(
+            strongbox_core::AwsError::code(&err),
+            code,
+            "{service}: {err:?}"
+        );
+        if service == "s3" {
+            assert!(
+                matches!(&err, AuthError::HeadersNotSigned { headers } if headers == "host"),
+                "{err:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn only_s3_leaves_the_payload_unsigned() {
+    let creds = Credentials::new(AKID, SECRET);
+    let swapped = b"Action=CreateUser&UserName=mallory&Version=2010-05-08";
+    for claim in [
+        "UNSIGNED-PAYLOAD",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    ] {
+        for service in ["iam", "sts", "kms", "organizations"] {
+            let mut h = host("localhost:9000");
+            sign::sign_request("POST", "/", "", &mut h, claim, &params(&creds, service)).unwrap();
+            let err = run("POST", "/", "", &h, Some(swapped)).unwrap_err();
+            assert!(
+                matches!(err, AuthError::SignatureDoesNotMatch(_)),
+                "{service} {claim}: {err:?}"
+            );
+        }
+    }
+    // S3 still may.
+    let mut h = host("localhost:9000");
+    sign::sign_request(
+        "PUT",
+        "/b/k",
+        "",
+        &mut h,
+        "UNSIGNED-PAYLOAD",
+        &params(&creds, "s3"),
+    )
+    .unwrap();
+    assert_eq!(
+        run("PUT", "/b/k", "", &h, None).unwrap().payload,
+        PayloadMode::Unsigned
+    );
+    // A real hash of the body is still honoured by the other services.
+    let body = b"Action=ListUsers&Version=2010-05-08";
+    let mut h = host("localhost:9000");
+    sign::sign_request(
+        "POST",
+        "/",
+        "",
+        &mut h,
+        &sha256_hex(body),
+        &params(&creds, "iam"),
+    )
+    .unwrap();
+    assert_eq!(
+        run("POST", "/", "", &h, Some(body)).unwrap().payload,
+        PayloadMode::SignedSha256(sha256_hex(body))
+    );
+}
+
+#[test]
+fn a_plus_in_the_query_is_a_space_for_the_signature_too() {
+    let creds = Credentials::new(AKID, SECRET);
+    // Signed as a literal plus (`%2B`); sent as `+`, which the router reads as a space.
+    let mut h = host("localhost:9000");
+    sign::sign_request(
+        "GET",
+        "/b/k",
+        "response-content-type=a%2Bb",
+        &mut h,
+        "UNSIGNED-PAYLOAD",
+        &params(&creds, "s3"),
+    )
+    .unwrap();
+    run("GET", "/b/k", "response-content-type=a%2Bb", &h, None).unwrap();
+    let err = run("GET", "/b/k", "response-content-type=a+b", &h, None).unwrap_err();
+    assert!(
+        matches!(err, AuthError::SignatureDoesNotMatch(_)),
+        "{err:?}"
+    );
+}

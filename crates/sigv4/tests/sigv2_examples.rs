@@ -1,8 +1,8 @@
 //! The SigV2 examples of "Signing and Authenticating REST Requests"
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html>).
 
-use strongbox_sigv4::sign::{self, Credentials};
 use strongbox_core::AwsError;
+use strongbox_sigv4::sign::{self, Credentials};
 use strongbox_sigv4::{parse, verify, AuthError, ParsedAuth, RequestParts, VerifyOptions};
 
 const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -274,7 +274,12 @@ fn presigned_with_token_and_overrides() {
 }
 
 /// A SigV2 presigned GET of an object, and `verify` of it with `query` appended.
-fn presigned_v2_with(extra: &str, expires: i64, now: i64, opts: &VerifyOptions) -> Result<(), AuthError> {
+fn presigned_v2_with(
+    extra: &str,
+    expires: i64,
+    now: i64,
+    opts: &VerifyOptions,
+) -> Result<(), AuthError> {
     let creds = Credentials::new(AKID, SECRET);
     let query = sign::presign_v2_query("GET", "/bucket/key", "", None, &creds, expires);
     let query = format!("{query}{extra}");
@@ -312,7 +317,10 @@ fn encoded_sub_resource_names_are_signed() {
         "&%75ploadId=x",
     ] {
         let err = presigned_v2_with(extra, expires, now, &opts).unwrap_err();
-        assert!(matches!(err, AuthError::SignatureDoesNotMatch(_)), "{extra}: {err:?}");
+        assert!(
+            matches!(err, AuthError::SignatureDoesNotMatch(_)),
+            "{extra}: {err:?}"
+        );
     }
 }
 
@@ -341,5 +349,74 @@ fn sigv2_can_be_turned_off() {
     assert_eq!(
         err.to_string(),
         "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+    );
+}
+
+#[test]
+fn bucket_path_is_accepted_signed_with_its_trailing_slash() {
+    // botocore's HmacV1Auth sends `GET /bucket?acl` and signs `/bucket/?acl`.
+    let now = jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    let date = strongbox_sigv4::parse::format_http_date(now);
+    let sts = format!("GET\n\n\n{date}\n/bucket/?acl");
+    let signature = strongbox_sigv4::v2::signature(SECRET, &sts);
+    let mut h = http::HeaderMap::new();
+    h.insert("date", date.parse().unwrap());
+    h.insert(
+        "authorization",
+        format!("AWS {AKID}:{signature}").parse().unwrap(),
+    );
+    let query = strongbox_sigv4::Query::parse("acl");
+    let check = |path: &str, vhost: Option<&str>| {
+        let parts = RequestParts {
+            method: "GET",
+            raw_path: path,
+            query: &query,
+            headers: &h,
+            virtual_host_bucket: vhost,
+            body: None,
+        };
+        let auth = parse(&parts).unwrap();
+        verify(&auth, &parts, SECRET, now, &VerifyOptions::default())
+    };
+    check("/bucket", None).unwrap();
+    check("/bucket/", None).unwrap();
+    check("/", Some("bucket")).unwrap();
+    // Another bucket, or a key, is another resource.
+    assert!(check("/bucket2", None).is_err());
+    assert!(check("/bucket/k", None).is_err());
+}
+
+#[test]
+fn a_wrong_weekday_is_not_an_invalid_date() {
+    let now = jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    // 1_900_000_000 is a Sunday; say Wednesday.
+    let right = strongbox_sigv4::parse::format_http_date(now);
+    assert!(right.starts_with("Sun, "), "{right}");
+    let date = right.replacen("Sun", "Wed", 1);
+    let sts = format!("GET\n\n\n{date}\n/bucket/k");
+    let signature = strongbox_sigv4::v2::signature(SECRET, &sts);
+    let mut h = http::HeaderMap::new();
+    h.insert("date", date.parse().unwrap());
+    h.insert(
+        "authorization",
+        format!("AWS {AKID}:{signature}").parse().unwrap(),
+    );
+    let query = strongbox_sigv4::Query::default();
+    let parts = RequestParts {
+        method: "GET",
+        raw_path: "/bucket/k",
+        query: &query,
+        headers: &h,
+        virtual_host_bucket: None,
+        body: None,
+    };
+    let auth = parse(&parts).unwrap();
+    verify(&auth, &parts, SECRET, now, &VerifyOptions::default()).unwrap();
+    // Skew is still refused, with RequestTimeTooSkewed.
+    let later = jiff::Timestamp::from_second(1_900_000_000 + 3600).unwrap();
+    let err = verify(&auth, &parts, SECRET, later, &VerifyOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, AuthError::RequestTimeTooSkewed { .. }),
+        "{err:?}"
     );
 }
