@@ -352,12 +352,9 @@ fn sigv2_can_be_turned_off() {
     );
 }
 
-#[test]
-fn bucket_path_is_accepted_signed_with_its_trailing_slash() {
-    // botocore's HmacV1Auth sends `GET /bucket?acl` and signs `/bucket/?acl`.
-    let now = jiff::Timestamp::from_second(1_900_000_000).unwrap();
-    let date = strongbox_sigv4::parse::format_http_date(now);
-    let sts = format!("GET\n\n\n{date}\n/bucket/?acl");
+/// `Date` and a SigV2 `Authorization` of a GET of `resource` signed at `date`.
+fn dated_v2_headers(date: &str, resource: &str) -> http::HeaderMap {
+    let sts = format!("GET\n\n\n{date}\n{resource}");
     let signature = strongbox_sigv4::v2::signature(SECRET, &sts);
     let mut h = http::HeaderMap::new();
     h.insert("date", date.parse().unwrap());
@@ -365,6 +362,15 @@ fn bucket_path_is_accepted_signed_with_its_trailing_slash() {
         "authorization",
         format!("AWS {AKID}:{signature}").parse().unwrap(),
     );
+    h
+}
+
+#[test]
+fn bucket_path_is_accepted_signed_with_its_trailing_slash() {
+    // botocore's HmacV1Auth sends `GET /bucket?acl` and signs `/bucket/?acl`.
+    let now = jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    let date = strongbox_sigv4::parse::format_http_date(now);
+    let h = dated_v2_headers(&date, "/bucket/?acl");
     let query = strongbox_sigv4::Query::parse("acl");
     let check = |path: &str, vhost: Option<&str>| {
         let parts = RequestParts {
@@ -393,14 +399,7 @@ fn a_wrong_weekday_is_not_an_invalid_date() {
     let right = strongbox_sigv4::parse::format_http_date(now);
     assert!(right.starts_with("Sun, "), "{right}");
     let date = right.replacen("Sun", "Wed", 1);
-    let sts = format!("GET\n\n\n{date}\n/bucket/k");
-    let signature = strongbox_sigv4::v2::signature(SECRET, &sts);
-    let mut h = http::HeaderMap::new();
-    h.insert("date", date.parse().unwrap());
-    h.insert(
-        "authorization",
-        format!("AWS {AKID}:{signature}").parse().unwrap(),
-    );
+    let h = dated_v2_headers(&date, "/bucket/k");
     let query = strongbox_sigv4::Query::default();
     let parts = RequestParts {
         method: "GET",
