@@ -2,6 +2,8 @@
 
 mod common;
 use common::*;
+use std::sync::Arc;
+use strongbox_core::db::Db;
 
 #[tokio::test]
 async fn put_get_head_with_headers_and_metadata() {
@@ -110,7 +112,13 @@ fn data_files(h: &Harness) -> usize {
 
 #[tokio::test]
 async fn odd_keys_are_stored_exactly_and_stay_inside_the_data_dir() {
-    let h = Harness::new("oddkeys");
+    // The data dir sits alone inside a fresh directory, so that a key escaping it
+    // ("../x") would land where nothing else can be.
+    let outer = common::temp_dir("oddkeys");
+    let dir = outer.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Arc::new(Db::open(&dir.join("meta.db")).unwrap());
+    let h = Harness::open(dir, db, "us-east-1", Arc::new(DirGuard(outer)));
     make_bucket(&h, "bkt").await;
     let unicode = "é".repeat(512); // 1024 UTF-8 bytes
     let keys = [

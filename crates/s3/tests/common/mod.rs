@@ -70,7 +70,7 @@ pub struct Harness {
 }
 
 /// Removes the test's data dir when the last harness over it is dropped.
-pub struct DirGuard(PathBuf);
+pub struct DirGuard(pub PathBuf);
 
 impl Drop for DirGuard {
     fn drop(&mut self) {
