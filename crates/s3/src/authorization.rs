@@ -378,6 +378,22 @@ pub fn context(op: Op, req: &S3Request, object: Option<&ObjectInfo>) -> Vec<Cont
             ));
         }
     }
+    // "Requiring SSE-C" (S3 User Guide, ServerSideEncryptionCustomerKeys.html):
+    // a bucket policy denies s3:PutObject when this key is Null, so every
+    // request authorized as s3:PutObject that carries the header supplies it.
+    let writes_data = writes_object(op)
+        || matches!(
+            op,
+            Op::UploadPart | Op::UploadPartCopy | Op::CompleteMultipartUpload
+        );
+    if writes_data {
+        if let Some(v) = header("x-amz-server-side-encryption-customer-algorithm") {
+            ctx.push(ContextEntry::new(
+                "s3:x-amz-server-side-encryption-customer-algorithm",
+                v,
+            ));
+        }
+    }
     if matches!(op, Op::CopyObject | Op::UploadPartCopy) {
         if let Some(v) = header("x-amz-copy-source") {
             ctx.push(ContextEntry::new("s3:x-amz-copy-source", v));

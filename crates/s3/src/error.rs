@@ -46,6 +46,9 @@ pub enum S3Error {
     InvalidPart,
     #[error("The list of parts was not in ascending order. Parts must be ordered by part number.")]
     InvalidPartOrder,
+    /// A `partNumber` past the object's last part (GetObject/HeadObject).
+    #[error("The requested partnumber is not satisfiable")]
+    InvalidPartNumber,
     #[error("The requested range is not satisfiable")]
     InvalidRange,
     #[error("{0}")]
@@ -147,6 +150,7 @@ impl AwsError for S3Error {
             S3Error::InvalidLocationConstraint => "InvalidLocationConstraint",
             S3Error::InvalidPart => "InvalidPart",
             S3Error::InvalidPartOrder => "InvalidPartOrder",
+            S3Error::InvalidPartNumber => "InvalidPartNumber",
             S3Error::InvalidRange => "InvalidRange",
             S3Error::InvalidRequest(_) => "InvalidRequest",
             S3Error::InvalidTag(_) => "InvalidTag",
@@ -210,7 +214,7 @@ impl AwsError for S3Error {
             S3Error::NotImplemented(_) => 501,
             S3Error::NotModified => 304,
             S3Error::PreconditionFailed => 412,
-            S3Error::InvalidRange => 416,
+            S3Error::InvalidRange | S3Error::InvalidPartNumber => 416,
             S3Error::Body(b) => b.status(),
             S3Error::Kms { status, .. } => *status,
             _ => 400,

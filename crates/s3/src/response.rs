@@ -49,9 +49,10 @@ impl Reply {
 
     /// Adds a header; values that are not valid header text are dropped (with a log).
     pub fn header(mut self, name: &str, value: &str) -> Reply {
+        // from_bytes keeps stored UTF-8 text (obs-text bytes) exactly as it was sent.
         match (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
+            HeaderValue::from_bytes(value.as_bytes()),
         ) {
             (Ok(n), Ok(v)) => self.headers.push((n, v)),
             _ => tracing::debug!(name, "dropping a header that cannot be sent"),

@@ -265,10 +265,10 @@ fn scan<T>(
     let marker = query.key_marker.as_deref().map(str::as_bytes);
     let mut entries: Vec<Listed<T>> = Vec::new();
     if query.max == 0 {
-        let more = !fetch(&cursor, upper.as_deref())?.is_empty();
+        // S3 answers max-keys=0 (and max-uploads=0) with an empty, untruncated page.
         return Ok(Page {
             entries,
-            truncated: more,
+            truncated: false,
         });
     }
     loop {
@@ -904,7 +904,8 @@ impl MetaStore for SqliteMeta {
             let rows = stmt.query_map(params![upload_id, marker, max as i64 + 1], part_from_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        let truncated = parts.len() > max;
+        // max-parts=0 is an empty, untruncated page, as S3 answers it.
+        let truncated = max > 0 && parts.len() > max;
         parts.truncate(max);
         Ok((parts, truncated))
     }

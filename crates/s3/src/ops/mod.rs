@@ -210,16 +210,14 @@ pub(crate) fn stored_headers(headers: &HeaderMap) -> Result<Vec<(String, String)
         }
     }
     for name in STORED_HEADERS {
-        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+        // Values are kept byte for byte (UTF-8 text included), as S3 returns them.
+        if let Some(v) = headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        {
             if name == "content-encoding" {
-                // `aws-chunked` frames the upload (SigV4 streaming); S3 does not store it.
-                let kept: Vec<&str> = v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
-                    .collect();
-                if !kept.is_empty() {
-                    out.push((name.to_string(), kept.join(",")));
+                if let Some(kept) = without_aws_chunked(v) {
+                    out.push((name.to_string(), kept));
                 }
                 continue;
             }
@@ -236,6 +234,24 @@ pub(crate) fn stored_headers(headers: &HeaderMap) -> Result<Vec<(String, String)
         );
     }
     Ok(out)
+}
+
+/// A `Content-Encoding` value without the `aws-chunked` coding, which frames a
+/// SigV4 streaming upload and is not stored; every other coding is kept exactly
+/// as sent (`deflate, gzip` stays `deflate, gzip`). `None` when nothing is left.
+fn without_aws_chunked(value: &str) -> Option<String> {
+    let codings: Vec<&str> = value.split(',').collect();
+    let kept: Vec<&str> = codings
+        .iter()
+        .copied()
+        .filter(|c| !c.trim().eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    let kept = if kept.len() == codings.len() {
+        value.to_string()
+    } else {
+        kept.join(",").trim().to_string()
+    };
+    (!kept.trim().is_empty()).then_some(kept)
 }
 
 /// `x-amz-meta-*` headers (names lower-case, without the prefix), within the 2 KB limit.
@@ -556,6 +572,12 @@ mod tests {
         h.insert("content-encoding", "gzip, aws-chunked".parse().unwrap());
         let stored = stored_headers(&h).unwrap();
         assert!(stored.contains(&("content-encoding".to_string(), "gzip".to_string())));
+        h.insert("content-encoding", "aws-chunked, deflate, gzip".parse().unwrap());
+        let stored = stored_headers(&h).unwrap();
+        assert!(stored.contains(&("content-encoding".to_string(), "deflate, gzip".to_string())));
+        h.insert("content-encoding", "deflate, gzip".parse().unwrap());
+        let stored = stored_headers(&h).unwrap();
+        assert!(stored.contains(&("content-encoding".to_string(), "deflate, gzip".to_string())));
     }
 
     #[test]

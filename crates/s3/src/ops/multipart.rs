@@ -6,7 +6,10 @@ use strongbox_store::{
     Upload, Versioning,
 };
 
-use super::object::{check_write_conditions, composite_checksum, multipart_etag, new_object_acl};
+use super::object::{
+    check_write_conditions, composite_checksum, multipart_etag, new_object_acl,
+    written_version_header,
+};
 use super::{
     check_key, checksum_request, owner_of, parse_max, quoted, receive_body, stored_headers,
     url_encode, user_metadata, Destination,
@@ -503,8 +506,7 @@ impl S3Service {
             w.elem(c.algorithm.xml_name(), &c.value)
                 .elem("ChecksumType", &c.kind);
         }
-        let version =
-            (outcome.versioning != Versioning::Unversioned).then_some(outcome.version_id.as_str());
+        let version = written_version_header(&outcome);
         let reply = encryption_headers(encryption.as_ref(), Reply::ok(), false);
         Ok(reply
             .opt_header("x-amz-version-id", version)

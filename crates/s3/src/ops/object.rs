@@ -133,6 +133,41 @@ fn version_header(versioning: Versioning, version_id: &str) -> Option<String> {
     (versioning != Versioning::Unversioned).then(|| version_id.to_string())
 }
 
+/// The SSE-S3/SSE-KMS request headers, which only a write can send: the
+/// encryption of an object is chosen when it is written.
+const WRITE_ENCRYPTION_HEADERS: [&str; 4] = [
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-context",
+    "x-amz-server-side-encryption-bucket-key-enabled",
+];
+
+/// GetObject/HeadObject with an SSE-S3/SSE-KMS header: 400 InvalidArgument.
+/// API reference, GetObject and HeadObject: "Encryption request headers, like
+/// x-amz-server-side-encryption, should not be sent for … GET requests … you'll
+/// get an HTTP 400 Bad Request error"
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); every
+/// object is encrypted at rest on S3, so the header is always refused.
+fn reject_write_encryption_headers(req: &S3Request) -> Result<(), Failure> {
+    for name in WRITE_ENCRYPTION_HEADERS {
+        if let Some(value) = req.header(name) {
+            return Err(Failure::from(S3Error::InvalidArgument(format!(
+                "{name} header is not supported for this operation."
+            )))
+            .with("ArgumentName", name)
+            .with("ArgumentValue", value));
+        }
+    }
+    Ok(())
+}
+
+/// The version id header of a write (PutObject, CopyObject,
+/// CompleteMultipartUpload): only when versioning is Enabled. A write to a
+/// Suspended bucket stores the null version and S3 sends no `x-amz-version-id`.
+pub(crate) fn written_version_header(outcome: &strongbox_store::PutOutcome) -> Option<&str> {
+    (outcome.versioning == Versioning::Enabled).then_some(outcome.version_id.as_str())
+}
+
 /// The parsed `x-amz-copy-source`: bucket, key, version.
 pub(crate) fn parse_copy_source(value: &str) -> Result<(String, String, Option<String>), S3Error> {
     let invalid = || S3Error::InvalidArgument("Invalid copy source object key".into());
@@ -246,10 +281,7 @@ impl S3Service {
                 .header(c.algorithm.header(), &c.value)
                 .header("x-amz-checksum-type", &c.kind);
         }
-        Ok(reply.opt_header(
-            "x-amz-version-id",
-            version_header(outcome.versioning, &outcome.version_id).as_deref(),
-        ))
+        Ok(reply.opt_header("x-amz-version-id", written_version_header(&outcome)))
     }
 
     /// Looks up a version for reading, applying AWS's 404/403 and delete-marker rules.
@@ -331,6 +363,7 @@ impl S3Service {
         key: &str,
         head: bool,
     ) -> S3Result<Option<Reply>> {
+        reject_write_encryption_headers(req)?;
         let bucket = self.load_bucket(req, bucket_name)?;
         let version_id = req.query_value("versionId");
         let op = if head { Op::HeadObject } else { Op::GetObject };
@@ -372,7 +405,10 @@ impl S3Service {
                 o.parts.clone()
             };
             if n > sizes.len() {
-                return Err(S3Error::InvalidRange.into());
+                // GetObject API reference: a part number past the last part is 416 InvalidPartNumber.
+                return Err(Failure::from(S3Error::InvalidPartNumber)
+                    .with("PartNumberRequested", n.to_string())
+                    .with("ActualPartCount", sizes.len().to_string()));
             }
             start = sizes[..n - 1].iter().sum();
             end = start + sizes[n - 1];
@@ -864,10 +900,7 @@ impl S3Service {
                 .elem(c.algorithm.xml_name(), &c.value);
         }
         let reply = Reply::ok()
-            .opt_header(
-                "x-amz-version-id",
-                version_header(outcome.versioning, &outcome.version_id).as_deref(),
-            )
+            .opt_header("x-amz-version-id", written_version_header(&outcome))
             .opt_header(
                 "x-amz-copy-source-version-id",
                 version_header(src_bucket.versioning, &source.version_id).as_deref(),
