@@ -460,6 +460,19 @@ pub fn check(
     object: Option<&ObjectInfo>,
     context: Vec<ContextEntry>,
 ) -> Result<(), S3Error> {
+    decide(req, action, bucket, key, object, context).map_err(access_denied)
+}
+
+/// Asks the authorizer and answers its denial as it is (for the callers that
+/// tell explicit from implicit denials).
+pub fn decide(
+    req: &S3Request,
+    action: &'static str,
+    bucket: Option<&BucketInfo>,
+    key: Option<&str>,
+    object: Option<&ObjectInfo>,
+    context: Vec<ContextEntry>,
+) -> Result<(), Denied> {
     let check = S3Check {
         action,
         bucket,
@@ -470,14 +483,30 @@ pub fn check(
     strongbox_core::timing::time(strongbox_core::timing::Stage::Authorize, || {
         req.access.authorize(&req.caller, &req.meta, &check)
     })
-    .map_err(|d| {
-        let message = if d.detailed {
-            d.message
-        } else {
-            "Access Denied".to_string()
-        };
-        S3Error::AccessDenied(message)
-    })
+}
+
+/// A denial as 403 AccessDenied, with the detailed message only where AWS shows it.
+pub fn access_denied(d: Denied) -> S3Error {
+    let message = if d.detailed {
+        d.message
+    } else {
+        "Access Denied".to_string()
+    };
+    S3Error::AccessDenied(message)
+}
+
+/// Whether a denial comes from an explicit Deny statement (not a missing Allow).
+pub fn is_explicit_deny(d: &Denied) -> bool {
+    use strongbox_core::DenialKind as K;
+    matches!(
+        d.kind,
+        K::ExplicitDenyScp
+            | K::ExplicitDenyResourcePolicy
+            | K::ExplicitDenyIdentityPolicy
+            | K::ExplicitDenyPermissionsBoundary
+            | K::ExplicitDenySessionPolicy
+            | K::Other
+    )
 }
 
 /// Authorizes `op` (and the extra actions some requests need: s3:PutObjectAcl

@@ -112,6 +112,40 @@ pub struct StoredChecksum {
     pub kind: String,
 }
 
+/// One part of a multipart object: its size and the checksum it was uploaded with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "StoredPart")]
+pub struct ObjectPart {
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
+}
+
+/// How parts are kept in the `parts` column: a bare size (rows written before
+/// part checksums were kept) or the whole record.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum StoredPart {
+    Size(u64),
+    Full {
+        size: u64,
+        #[serde(default)]
+        checksum: Option<StoredChecksum>,
+    },
+}
+
+impl From<StoredPart> for ObjectPart {
+    fn from(p: StoredPart) -> ObjectPart {
+        match p {
+            StoredPart::Size(size) => ObjectPart {
+                size,
+                checksum: None,
+            },
+            StoredPart::Full { size, checksum } => ObjectPart { size, checksum },
+        }
+    }
+}
+
 /// One version of an object (or a delete marker).
 #[derive(Clone, Debug)]
 pub struct ObjectVersion {
@@ -134,8 +168,8 @@ pub struct ObjectVersion {
     pub tags: Vec<(String, String)>,
     pub owner_account: String,
     pub acl: Option<String>,
-    /// Part sizes of a multipart object.
-    pub parts: Vec<u64>,
+    /// The parts of a multipart object (empty for a single PUT).
+    pub parts: Vec<ObjectPart>,
     /// Placeholder for server-side encryption details.
     pub encryption: Option<String>,
     /// Object Lock retention and legal hold of this version (JSON), if any.
@@ -168,8 +202,8 @@ pub struct NewObject {
     pub owner_account: String,
     pub acl: Option<String>,
     pub segments: Vec<Segment>,
-    /// Part sizes of a multipart object (empty for a single PUT).
-    pub parts: Vec<u64>,
+    /// The parts of a multipart object (empty for a single PUT).
+    pub parts: Vec<ObjectPart>,
     pub encryption: Option<String>,
     /// Object Lock retention and legal hold (JSON), if any.
     pub lock: Option<String>,
@@ -255,4 +289,26 @@ pub struct ListQuery {
     /// Within `key_marker`, start after this version id / upload id.
     pub id_marker: Option<String>,
     pub max: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_read_old_and_new_rows() {
+        let old: Vec<ObjectPart> = serde_json::from_str("[5242880,3]").unwrap();
+        assert_eq!(old[1], ObjectPart { size: 3, checksum: None });
+        let part = ObjectPart {
+            size: 7,
+            checksum: Some(StoredChecksum {
+                algorithm: ChecksumAlgorithm::Crc32,
+                value: "AAAAAA==".into(),
+                kind: "FULL_OBJECT".into(),
+            }),
+        };
+        let text = serde_json::to_string(&vec![part.clone()]).unwrap();
+        let back: Vec<ObjectPart> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, vec![part]);
+    }
 }

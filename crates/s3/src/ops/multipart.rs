@@ -2,8 +2,8 @@
 //! ListParts, ListMultipartUploads.
 
 use strongbox_store::{
-    combine_crcs, ChecksumAlgorithm, ListQuery, Listed, NewObject, Part, Segment, StoredChecksum,
-    Upload, Versioning,
+    combine_crcs, ChecksumAlgorithm, ListQuery, Listed, NewObject, ObjectPart, Part, Segment,
+    StoredChecksum, Upload,
 };
 
 use super::object::{
@@ -487,7 +487,13 @@ impl S3Service {
                 .iter()
                 .map(|p| Segment::file(p.file_id.clone(), p.size))
                 .collect(),
-            parts: chosen.iter().map(|p| p.size).collect(),
+            parts: chosen
+                .iter()
+                .map(|p| ObjectPart {
+                    size: p.size,
+                    checksum: p.checksum.clone(),
+                })
+                .collect(),
             encryption: encryption.as_ref().map(StoredEncryption::to_json),
             lock,
         };

@@ -10,7 +10,8 @@ use super::{
 };
 use crate::acl::{acl_from_headers, Acl};
 use crate::authorization::{
-    authorize, block_public_access_denied, check, context, BucketInfo, Ids, ObjectInfo, Op,
+    access_denied, authorize, block_public_access_denied, check, context, decide,
+    is_explicit_deny, BucketInfo, Ids, ObjectInfo, Op,
 };
 use crate::body::S3Body;
 use crate::conditional::{Conditions, Verdict};
@@ -161,6 +162,56 @@ fn reject_write_encryption_headers(req: &S3Request) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Who learns that a key does not exist. GetObject and HeadObject API reference
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html): "If you
+/// have the s3:ListBucket permission on the bucket, Amazon S3 returns an HTTP
+/// status code 404 Not Found error. If you don't have the s3:ListBucket
+/// permission, Amazon S3 returns an HTTP status code 403 Access Denied error."
+/// A caller who may list the bucket learns nothing new from the 404, so
+/// s3:ListBucket decides; only an explicit Deny of the read action still
+/// answers 403. Both decisions are recorded (explain shows the pair).
+fn missing_key_access(
+    req: &S3Request,
+    bucket: &BucketInfo,
+    key: &str,
+    op: Op,
+    versioned: bool,
+) -> Result<(), S3Error> {
+    let action = crate::authorization::action(op, versioned);
+    let read = decide(req, action, Some(bucket), Some(key), None, context(op, req, None));
+    if let Err(d) = &read {
+        if is_explicit_deny(d) {
+            return read.map_err(access_denied);
+        }
+    }
+    let list = context(Op::ListObjects, req, None);
+    if check(req, "s3:ListBucket", Some(bucket), None, None, list).is_err() {
+        return Err(match read {
+            Err(d) => access_denied(d),
+            Ok(()) => S3Error::AccessDenied("Access Denied".into()),
+        });
+    }
+    Ok(())
+}
+
+/// The checksum a read answers with `x-amz-checksum-mode: ENABLED`, and its
+/// `x-amz-checksum-type`: the object's for a whole read, the part's own stored
+/// checksum for `?partNumber=N` of a multipart object (with the object's
+/// checksum type), none for a byte range.
+fn checksum_of_read<'a>(
+    o: &'a ObjectVersion,
+    status: u16,
+    part_number: Option<&str>,
+) -> Option<(&'a StoredChecksum, &'a str)> {
+    let object = o.checksum.as_ref()?;
+    if status == 200 {
+        return Some((object, &object.kind));
+    }
+    let n: usize = part_number?.parse().ok()?;
+    let part = o.parts.get(n.checked_sub(1)?)?.checksum.as_ref()?;
+    (part.algorithm == object.algorithm).then_some((part, object.kind.as_str()))
+}
+
 /// The version id header of a write (PutObject, CopyObject,
 /// CompleteMultipartUpload): only when versioning is Enabled. A write to a
 /// Suspended bucket stores the null version and S3 sends no `x-amz-version-id`.
@@ -298,14 +349,12 @@ impl S3Service {
             .as_ref()
             .filter(|o| !o.delete_marker)
             .map(|o| object_info(req, o));
-        authorize(req, op, Some(bucket), Some(key), info.as_ref())?;
+        if found.is_some() {
+            authorize(req, op, Some(bucket), Some(key), info.as_ref())?;
+        }
         match found {
             None => {
-                // GetObject API reference: without s3:ListBucket the caller gets 403, not 404.
-                let ctx = context(Op::ListObjects, req, None);
-                if check(req, "s3:ListBucket", Some(bucket), None, None, ctx).is_err() {
-                    return Err(S3Error::AccessDenied("Access Denied".into()).into());
-                }
+                missing_key_access(req, bucket, key, op, version_id.is_some())?;
                 match version_id {
                     Some(v) => Err(Failure::from(S3Error::NoSuchVersion)
                         .with("Key", key)
@@ -402,7 +451,7 @@ impl S3Service {
             let sizes: Vec<u64> = if o.parts.is_empty() {
                 vec![o.size]
             } else {
-                o.parts.clone()
+                o.parts.iter().map(|p| p.size).collect()
             };
             if n > sizes.len() {
                 // GetObject API reference: a part number past the last part is 416 InvalidPartNumber.
@@ -469,12 +518,11 @@ impl S3Service {
         if req
             .header("x-amz-checksum-mode")
             .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"))
-            && status == 200
         {
-            if let Some(c) = &o.checksum {
+            if let Some((c, kind)) = checksum_of_read(&o, status, part_number.as_deref()) {
                 reply = reply
                     .header(c.algorithm.header(), &c.value)
-                    .header("x-amz-checksum-type", &c.kind);
+                    .header("x-amz-checksum-type", kind);
             }
         }
         reply = reply.opt_header(

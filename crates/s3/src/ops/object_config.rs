@@ -8,6 +8,74 @@ use crate::tags::{self, OBJECT_TAGS};
 use crate::xml;
 use crate::{S3Request, S3Service};
 
+/// The page of parts GetObjectAttributes answers: `x-amz-max-parts` (default
+/// and at most 1000) after `x-amz-part-number-marker`.
+struct PartsPage {
+    max: usize,
+    marker: usize,
+}
+
+impl PartsPage {
+    fn from_headers(req: &S3Request) -> Result<PartsPage, S3Error> {
+        let number = |name: &str| -> Result<Option<usize>, S3Error> {
+            req.header(name)
+                .map(|v| {
+                    v.trim().parse::<usize>().map_err(|_| {
+                        S3Error::InvalidArgument(format!(
+                            "Provided {name} not an integer or within integer range"
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        Ok(PartsPage {
+            max: number("x-amz-max-parts")?.unwrap_or(1000).min(1000),
+            marker: number("x-amz-part-number-marker")?.unwrap_or(0),
+        })
+    }
+}
+
+/// `<ObjectParts>` of GetObjectAttributes (API reference,
+/// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAttributes.html):
+/// PartsCount, the page markers, and the `<Part>` elements, which S3 lists only
+/// for an object uploaded with an additional checksum.
+fn write_object_parts(
+    w: &mut crate::xml::XmlWriter,
+    o: &strongbox_store::ObjectVersion,
+    page: &PartsPage,
+) {
+    let listed: Vec<(usize, &strongbox_store::ObjectPart)> = if o.checksum.is_some() {
+        o.parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i + 1, p))
+            .filter(|(n, _)| *n > page.marker)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let truncated = listed.len() > page.max;
+    let shown = &listed[..listed.len().min(page.max)];
+    w.open("ObjectParts")
+        .elem("PartsCount", &o.parts.len().to_string())
+        .elem("PartNumberMarker", &page.marker.to_string());
+    if let Some((last, _)) = shown.last() {
+        w.elem("NextPartNumberMarker", &last.to_string());
+    }
+    w.elem("MaxParts", &page.max.to_string())
+        .elem("IsTruncated", if truncated { "true" } else { "false" });
+    for (n, part) in shown {
+        w.open("Part");
+        if let Some(c) = &part.checksum {
+            w.elem(c.algorithm.xml_name(), &c.value);
+        }
+        w.elem("PartNumber", &n.to_string())
+            .elem("Size", &part.size.to_string())
+            .close("Part");
+    }
+    w.close("ObjectParts");
+}
+
 impl S3Service {
     /// GetObjectAttributes (`x-amz-object-attributes`: ETag, Checksum, ObjectParts, StorageClass, ObjectSize).
     pub(crate) fn get_object_attributes(
@@ -38,6 +106,7 @@ impl S3Service {
                 S3Error::InvalidArgument("Invalid attribute name specified.".into()).into(),
             );
         }
+        let page = PartsPage::from_headers(req)?;
         let version = req.query_value("versionId");
         let (o, _) = self.object_for_read(
             req,
@@ -60,9 +129,7 @@ impl S3Service {
             }
         }
         if has("ObjectParts") && !o.parts.is_empty() {
-            w.open("ObjectParts")
-                .elem("PartsCount", &o.parts.len().to_string())
-                .close("ObjectParts");
+            write_object_parts(&mut w, &o, &page);
         }
         if has("StorageClass") {
             w.elem("StorageClass", super::storage_class(&o.headers));
