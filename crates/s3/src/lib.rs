@@ -9,6 +9,7 @@
 pub mod acl;
 pub mod authorization;
 pub mod body;
+mod completed;
 pub mod conditional;
 pub mod config;
 pub mod dates;
@@ -82,6 +83,8 @@ pub struct S3Service {
     sse_keys: Option<Arc<dyn SseKeys>>,
     /// Benchmark baseline: SSE-S3 (requested or by default) stores plaintext.
     plaintext_sse_s3: bool,
+    /// Recently completed multipart uploads, for retried completions.
+    completed: completed::CompletedUploads,
 }
 
 impl S3Service {
@@ -93,6 +96,7 @@ impl S3Service {
             region: region.to_string(),
             sse_keys: None,
             plaintext_sse_s3: false,
+            completed: completed::CompletedUploads::default(),
         })
     }
 

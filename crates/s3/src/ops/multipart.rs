@@ -14,7 +14,8 @@ use super::{
     check_key, checksum_request, owner_of, parse_max, quoted, receive_body, stored_headers,
     url_encode, user_metadata, Destination,
 };
-use crate::authorization::{authorize, Op};
+use crate::authorization::{authorize, BucketInfo, Op};
+use crate::completed::CompletedUpload;
 use crate::dates::iso8601;
 use crate::error::{Failure, S3Error, S3Result};
 use crate::range::{parse_range, ByteRange};
@@ -77,6 +78,113 @@ fn upload_checksum_type(
         }
     };
     Ok(Some(t.to_string()))
+}
+
+/// The parts a CompleteMultipartUpload body names, in the order given.
+async fn requested_parts(req: &mut S3Request) -> Result<Vec<RequestedPart>, S3Error> {
+    let body = req
+        .body
+        .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
+        .await?;
+    let doc = xml::parse(&body)?;
+    if doc.name != "CompleteMultipartUpload" {
+        return Err(S3Error::MalformedXml);
+    }
+    let mut requested: Vec<RequestedPart> = Vec::new();
+    for p in doc.children_named("Part") {
+        let n = p
+            .text_of("PartNumber")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .ok_or(S3Error::MalformedXml)?;
+        let etag = p.text_of("ETag").ok_or(S3Error::MalformedXml)?;
+        let sums = ChecksumAlgorithm::ALL
+            .into_iter()
+            .filter_map(|a| p.text_of(a.xml_name()).map(|v| (a, v.trim().to_string())))
+            .collect();
+        requested.push((n, etag.trim().trim_matches('"').to_string(), sums));
+    }
+    if requested.is_empty() {
+        return Err(S3Error::MalformedXml);
+    }
+    Ok(requested)
+}
+
+/// The object checksum a CompleteMultipartUpload declares in `x-amz-checksum-*`:
+/// the base64 digest of the algorithm, with `-N` for a composite checksum.
+/// A malformed value is 400 InvalidRequest, as on PutObject.
+fn declared_object_checksum(
+    req: &S3Request,
+) -> Result<Option<(ChecksumAlgorithm, String)>, S3Error> {
+    use base64::Engine as _;
+    for a in ChecksumAlgorithm::ALL {
+        let Some(value) = req.header(a.header()).map(str::trim) else {
+            continue;
+        };
+        let digest = match value.rsplit_once('-') {
+            Some((d, n)) if n.parse::<u32>().is_ok() => d,
+            _ => value,
+        };
+        let well_formed = base64::engine::general_purpose::STANDARD
+            .decode(digest)
+            .is_ok_and(|raw| raw.len() == a.digest_len());
+        if !well_formed {
+            return Err(S3Error::InvalidRequest(format!(
+                "Value for {} header is invalid.",
+                a.header()
+            )));
+        }
+        return Ok(Some((a, digest.to_string())));
+    }
+    Ok(None)
+}
+
+/// A declared object checksum must be the upload's algorithm and match the
+/// checksum computed from the parts (400 BadDigest otherwise).
+fn check_declared_checksum(
+    declared: Option<(ChecksumAlgorithm, String)>,
+    computed: Option<&StoredChecksum>,
+) -> Result<(), S3Error> {
+    let Some((algorithm, digest)) = declared else {
+        return Ok(());
+    };
+    match computed {
+        Some(c) if c.algorithm == algorithm => {
+            let value = c.value.split('-').next().unwrap_or_default();
+            if value != digest {
+                return Err(S3Error::BadChecksum(algorithm.as_str()));
+            }
+            Ok(())
+        }
+        _ => Err(S3Error::InvalidRequest(format!(
+            "The upload was created using {} checksum. The complete request must use the same checksum algorithm.",
+            computed.map_or("no", |c| c.algorithm.as_str())
+        ))),
+    }
+}
+
+/// The answer of a completed upload (the first time and on a retry).
+fn completion_reply(req: &S3Request, result: &CompletedUpload) -> Reply {
+    let host = req.header("host").unwrap_or("localhost").to_string();
+    let mut w = XmlWriter::new("CompleteMultipartUploadResult");
+    w.elem(
+        "Location",
+        &format!(
+            "http://{host}/{}/{}",
+            result.bucket,
+            url_encode(&result.key)
+        ),
+    )
+    .elem("Bucket", &result.bucket)
+    .elem("Key", &result.key)
+    .elem("ETag", &quoted(&result.etag));
+    if let Some(c) = &result.checksum {
+        w.elem(c.algorithm.xml_name(), &c.value)
+            .elem("ChecksumType", &c.kind);
+    }
+    let encryption = StoredEncryption::from_json(result.encryption.as_deref());
+    encryption_headers(encryption.as_ref(), Reply::ok(), false)
+        .opt_header("x-amz-version-id", result.version_id.as_deref())
+        .xml(w.finish("CompleteMultipartUploadResult"))
 }
 
 /// A new part's stored encryption details (JSON), its cipher, and the upload's encryption.
@@ -359,7 +467,11 @@ impl S3Service {
         key: &str,
     ) -> S3Result<Reply> {
         let bucket = self.load_bucket(req, bucket_name)?;
-        let upload = self.upload_of(req, bucket_name, key)?;
+        let upload = match self.upload_of(req, bucket_name, key) {
+            Ok(u) => u,
+            Err(f) => return self.repeat_completion(req, &bucket, key, f).await,
+        };
+        let declared = declared_object_checksum(req)?;
         authorize(
             req,
             Op::CompleteMultipartUpload,
@@ -367,30 +479,7 @@ impl S3Service {
             Some(key),
             None,
         )?;
-        let body = req
-            .body
-            .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
-            .await?;
-        let doc = xml::parse(&body)?;
-        if doc.name != "CompleteMultipartUpload" {
-            return Err(S3Error::MalformedXml.into());
-        }
-        let mut requested: Vec<RequestedPart> = Vec::new();
-        for p in doc.children_named("Part") {
-            let n = p
-                .text_of("PartNumber")
-                .and_then(|n| n.trim().parse::<u32>().ok())
-                .ok_or(S3Error::MalformedXml)?;
-            let etag = p.text_of("ETag").ok_or(S3Error::MalformedXml)?;
-            let sums = ChecksumAlgorithm::ALL
-                .into_iter()
-                .filter_map(|a| p.text_of(a.xml_name()).map(|v| (a, v.trim().to_string())))
-                .collect();
-            requested.push((n, etag.trim().trim_matches('"').to_string(), sums));
-        }
-        if requested.is_empty() {
-            return Err(S3Error::MalformedXml.into());
-        }
+        let requested = requested_parts(req).await?;
         if requested.windows(2).any(|w| w[0].0 >= w[1].0) {
             return Err(S3Error::InvalidPartOrder.into());
         }
@@ -451,6 +540,7 @@ impl S3Service {
                 })
             }
         });
+        check_declared_checksum(declared, checksum.as_ref())?;
         let size: u64 = chosen.iter().map(|p| p.size).sum();
         // The object's encryption: the upload's data key and each part's nonce and binding.
         let mut encryption = StoredEncryption::from_json(upload.encryption.as_deref());
@@ -499,24 +589,50 @@ impl S3Service {
         };
         let outcome = self.store.meta.complete_upload(&upload.upload_id, object)?;
         self.store.discard_files(&outcome.obsolete_files);
-        let host = req.header("host").unwrap_or("localhost").to_string();
-        let mut w = XmlWriter::new("CompleteMultipartUploadResult");
-        w.elem(
-            "Location",
-            &format!("http://{host}/{bucket_name}/{}", url_encode(key)),
-        )
-        .elem("Bucket", bucket_name)
-        .elem("Key", key)
-        .elem("ETag", &quoted(&etag));
-        if let Some(c) = &checksum {
-            w.elem(c.algorithm.xml_name(), &c.value)
-                .elem("ChecksumType", &c.kind);
+        let result = CompletedUpload {
+            bucket: bucket_name.to_string(),
+            key: key.to_string(),
+            etag,
+            checksum,
+            version_id: written_version_header(&outcome).map(str::to_string),
+            encryption: encryption.as_ref().map(StoredEncryption::to_json),
+        };
+        let reply = completion_reply(req, &result);
+        self.completed.remember(&upload.upload_id, result);
+        Ok(reply)
+    }
+
+    /// A CompleteMultipartUpload whose upload is gone: a retry of a completion
+    /// that succeeded answers the same result again (authorized as the first
+    /// was, and only for the same parts); anything else is `missing`.
+    async fn repeat_completion(
+        &self,
+        req: &mut S3Request,
+        bucket: &BucketInfo,
+        key: &str,
+        missing: Failure,
+    ) -> S3Result<Reply> {
+        let id = req.query_value("uploadId").unwrap_or_default();
+        let Some(result) = self
+            .completed
+            .get(&id)
+            .filter(|r| r.bucket == bucket.name && r.key == key)
+        else {
+            return Err(missing);
+        };
+        authorize(
+            req,
+            Op::CompleteMultipartUpload,
+            Some(bucket),
+            Some(key),
+            None,
+        )?;
+        let requested = requested_parts(req).await?;
+        let etags: Vec<String> = requested.iter().map(|(_, e, _)| e.clone()).collect();
+        if multipart_etag(&etags) != result.etag {
+            return Err(missing);
         }
-        let version = written_version_header(&outcome);
-        let reply = encryption_headers(encryption.as_ref(), Reply::ok(), false);
-        Ok(reply
-            .opt_header("x-amz-version-id", version)
-            .xml(w.finish("CompleteMultipartUploadResult")))
+        Ok(completion_reply(req, &result))
     }
 
     /// AbortMultipartUpload.
