@@ -111,6 +111,7 @@ fn authorize(c: &mut Criterion) {
         key: Some("auth/object-000017"),
         object: None,
         context: Vec::new(),
+        upload_initiator: None,
     };
     let user_check = check(&with_policy);
     assert!(authz.authorize(&user, &meta, &user_check).is_ok());

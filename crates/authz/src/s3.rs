@@ -162,6 +162,40 @@ fn acl_document(
     Some(json!({ "Version": "2012-10-17", "Statement": statements }).to_string())
 }
 
+/// How the initiator's default grant is named in decision records and `explain`.
+const INITIATOR_GRANT: &str = "multipart upload initiator (default grant: the initiator of an upload, and the account of an IAM user initiator, may abort it and list its parts)";
+
+/// The default permissions of a multipart upload's initiator, as a
+/// resource-based policy. S3 User Guide, "Multipart upload API and permissions"
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions):
+/// for AbortMultipartUpload "by default, the bucket owner and the initiator of
+/// the multipart upload are allowed to perform this action. If the initiator is
+/// an IAM User, that User's AWS account is also allowed"; for ListParts "the
+/// initiator of the multipart upload has the permission to list parts of the
+/// specific multipart upload". The bucket owner needs no grant of its own.
+fn initiator_document(authz: &Authz, initiator: &str, bucket: &str, key: &str) -> Option<String> {
+    let mut principals = Vec::new();
+    if initiator.starts_with("arn:") {
+        let account = initiator.split(':').nth(4).filter(|a| !a.is_empty())?;
+        principals.push(initiator.to_string());
+        if initiator.starts_with("arn:aws:iam::") && initiator.contains(":user/") {
+            principals.push(format!("arn:aws:iam::{account}:root"));
+        }
+    } else {
+        // A root initiator is stored by its canonical user id.
+        let account = authz.identity().account_for_canonical_id(initiator)?;
+        principals.push(format!("arn:aws:iam::{account}:root"));
+    }
+    let statement = json!({
+        "Sid": "MultipartUploadInitiator",
+        "Effect": "Allow",
+        "Principal": { "AWS": principals },
+        "Action": ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        "Resource": format!("arn:aws:s3:::{bucket}/{key}"),
+    });
+    Some(json!({ "Version": "2012-10-17", "Statement": [statement] }).to_string())
+}
+
 /// The Deny statements of a policy document (what still applies when its
 /// Allow statements cannot grant).
 fn deny_statements_only(text: &str) -> Option<String> {
@@ -249,6 +283,13 @@ impl Authz {
                     if let Some(c) = self.compile(&kind, "object ACL", &doc) {
                         policies.push(c);
                     }
+                }
+            }
+        }
+        if let (Some(initiator), Some(key)) = (check.upload_initiator, check.key) {
+            if let Some(doc) = initiator_document(self, initiator, &bucket.name, key) {
+                if let Some(c) = self.compile(&kind, INITIATOR_GRANT, &doc) {
+                    policies.push(c);
                 }
             }
         }

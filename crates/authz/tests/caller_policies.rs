@@ -19,6 +19,7 @@ fn may_put(authz: &Authz, caller: &Caller, bucket: &BucketInfo) -> bool {
         key: Some("k"),
         object: None,
         context: Vec::new(),
+        upload_initiator: None,
     };
     let meta = RequestMeta::local("REQ", "us-east-1");
     authz.authorize(caller, &meta, &check).is_ok()

@@ -77,6 +77,10 @@ pub struct S3Check<'a> {
     pub key: Option<&'a str>,
     pub object: Option<&'a ObjectInfo>,
     pub context: Vec<ContextEntry>,
+    /// The initiator of the multipart upload the check is about
+    /// (AbortMultipartUpload, ListParts): a principal ARN, or the canonical
+    /// user id of an account (root initiators), as stored with the upload.
+    pub upload_initiator: Option<&'a str>,
 }
 
 /// Implemented by the lead (strongbox-authz).
@@ -479,9 +483,34 @@ pub fn decide(
         key,
         object,
         context,
+        upload_initiator: None,
     };
+    ask(req, &check)
+}
+
+/// Authorizes `op` on a multipart upload, where the upload's initiator has
+/// default permissions of its own (see [`S3Check::upload_initiator`]).
+pub fn authorize_upload(
+    req: &S3Request,
+    op: Op,
+    bucket: &BucketInfo,
+    key: &str,
+    initiator: &str,
+) -> Result<(), S3Error> {
+    let check = S3Check {
+        action: action(op, false),
+        bucket: Some(bucket),
+        key: Some(key),
+        object: None,
+        context: context(op, req, None),
+        upload_initiator: Some(initiator),
+    };
+    ask(req, &check).map_err(access_denied)
+}
+
+fn ask(req: &S3Request, check: &S3Check<'_>) -> Result<(), Denied> {
     strongbox_core::timing::time(strongbox_core::timing::Stage::Authorize, || {
-        req.access.authorize(&req.caller, &req.meta, &check)
+        req.access.authorize(&req.caller, &req.meta, check)
     })
 }
 

@@ -14,7 +14,7 @@ use super::{
     check_key, checksum_request, owner_of, parse_max, quoted, receive_body, stored_headers,
     url_encode, user_metadata, Destination,
 };
-use crate::authorization::{authorize, BucketInfo, Op};
+use crate::authorization::{authorize, authorize_upload, BucketInfo, Op};
 use crate::completed::CompletedUpload;
 use crate::dates::iso8601;
 use crate::error::{Failure, S3Error, S3Result};
@@ -644,12 +644,12 @@ impl S3Service {
     ) -> S3Result<Reply> {
         let bucket = self.load_bucket(req, bucket_name)?;
         let upload = self.upload_of(req, bucket_name, key)?;
-        authorize(
+        authorize_upload(
             req,
             Op::AbortMultipartUpload,
-            Some(&bucket),
-            Some(key),
-            None,
+            &bucket,
+            key,
+            &upload.initiator_arn,
         )?;
         let files = self.store.meta.abort_upload(&upload.upload_id)?;
         self.store.discard_files(&files);
@@ -665,7 +665,7 @@ impl S3Service {
     ) -> S3Result<Reply> {
         let bucket = self.load_bucket(req, bucket_name)?;
         let upload = self.upload_of(req, bucket_name, key)?;
-        authorize(req, Op::ListParts, Some(&bucket), Some(key), None)?;
+        authorize_upload(req, Op::ListParts, &bucket, key, &upload.initiator_arn)?;
         let max = parse_max(req, "max-parts")?;
         let marker: u32 = match req.query_value("part-number-marker") {
             None => 0,
