@@ -82,7 +82,8 @@ async fn list_v2_delimiter_and_pages() {
         .assert_err(400, "InvalidArgument");
     let zero = v2().q("max-keys", "0").send(&h).await;
     assert!(zero.all("Key").is_empty());
-    assert_eq!(zero.first("IsTruncated").as_deref(), Some("true"));
+    // S3 answers max-keys=0 with an empty page that is not truncated.
+    assert_eq!(zero.first("IsTruncated").as_deref(), Some("false"));
     req("GET", Some("bkt"), None)
         .q("list-type", "2")
         .by(OTHER)
