@@ -287,3 +287,29 @@ def test_part_number_past_the_end_is_invalid_part_number(s3, bucket):
         assert (code, status) == ("InvalidPartNumber", 416)
         assert r["Error"]["Message"] == "The requested partnumber is not satisfiable"
         assert error_of(s3.head_object, Bucket=bucket, Key=key, PartNumber=n)[1] == 416
+
+
+@pytest.mark.parametrize("name", [
+    "IAMFullAccess", "IAMReadOnlyAccess", "IAMUserChangePassword", "AWSKeyManagementServicePowerUser",
+    "AWSOrganizationsFullAccess", "AWSOrganizationsReadOnlyAccess",
+])
+def test_common_aws_managed_policies_exist(iam, name):
+    """The AWS managed policies IAM users attach routinely exist, with AWS's documents
+    (AWS Managed Policy Reference, https://docs.aws.amazon.com/aws-managed-policy/latest/reference/)."""
+    arn = f"arn:aws:iam::aws:policy/{name}"
+    got = iam.get_policy(PolicyArn=arn)["Policy"]
+    assert got["PolicyName"] == name and got["Arn"] == arn
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId=got["DefaultVersionId"])["PolicyVersion"]["Document"]
+    assert doc["Version"] == "2012-10-17" and doc["Statement"]
+
+
+def test_iam_read_only_access_reads_but_does_not_write(srv, iam):
+    """IAMReadOnlyAccess attached to a user lets it list IAM users and nothing more."""
+    name = f"ro-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    reader = client(srv, "iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert name in [u["UserName"] for u in reader.list_users()["Users"]]
+    code, status, _ = error_of(reader.create_user, UserName=f"x-{uuid.uuid4().hex[:8]}")
+    assert (code, status) == ("AccessDenied", 403)

@@ -3,7 +3,11 @@
 //! Documents from the AWS Managed Policy Reference
 //! (<https://docs.aws.amazon.com/aws-managed-policy/latest/reference/policy-list.html>):
 //! AdministratorAccess, AmazonS3FullAccess (v2), AmazonS3ReadOnlyAccess (v3),
-//! PowerUserAccess (v12). ReadOnlyAccess is abbreviated to its IAM, KMS,
+//! PowerUserAccess (v12), IAMFullAccess (v2), IAMReadOnlyAccess (v4),
+//! IAMUserChangePassword (v3), AWSKeyManagementServicePowerUser (v2),
+//! AWSOrganizationsFullAccess (v6), AWSOrganizationsReadOnlyAccess (v6), each
+//! from its page `…/reference/NAME.html`. The policy ids are AWS's as listed by
+//! `aws iam list-policies`. ReadOnlyAccess is abbreviated to its IAM, KMS,
 //! Organizations and S3 parts (the real document lists every service).
 //! The root-task policies (<https://docs.aws.amazon.com/IAM/latest/UserGuide/security-iam-awsmanpol.html>)
 //! are used only as AssumeRoot task policies. Their action sets (and those of
@@ -237,6 +241,159 @@ const IAM_DELETE_ROOT_USER_CREDENTIALS: &str = r#"{
   ]
 }"#;
 
+const IAM_FULL_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "iam:*",
+        "organizations:DescribeAccount",
+        "organizations:DescribeOrganization",
+        "organizations:DescribeOrganizationalUnit",
+        "organizations:DescribePolicy",
+        "organizations:ListChildren",
+        "organizations:ListParents",
+        "organizations:ListPoliciesForTarget",
+        "organizations:ListRoots",
+        "organizations:ListPolicies",
+        "organizations:ListTargetsForPolicy"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const IAM_READ_ONLY_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "iam:GenerateCredentialReport",
+        "iam:GenerateServiceLastAccessedDetails",
+        "iam:Get*",
+        "iam:List*",
+        "iam:SimulateCustomPolicy",
+        "iam:SimulatePrincipalPolicy"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const IAM_USER_CHANGE_PASSWORD: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "iam:ChangePassword"
+      ],
+      "Resource": [
+        "arn:aws:iam::*:user/${aws:username}",
+        "arn:aws:iam::*:user/*/${aws:username}"
+      ]
+    },
+    {
+      "Effect": "Allow",
+      "Action": [
+        "iam:GetAccountPasswordPolicy"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const KMS_POWER_USER: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "kms:CreateAlias",
+        "kms:CreateKey",
+        "kms:DeleteAlias",
+        "kms:Describe*",
+        "kms:GenerateRandom",
+        "kms:Get*",
+        "kms:List*",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "iam:ListGroups",
+        "iam:ListRoles",
+        "iam:ListUsers"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+const ORGANIZATIONS_FULL_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AWSOrganizationsFullAccess",
+      "Effect": "Allow",
+      "Action": "organizations:*",
+      "Resource": "*"
+    },
+    {
+      "Sid": "AWSOrganizationsFullAccessAccount",
+      "Effect": "Allow",
+      "Action": [
+        "account:PutAlternateContact",
+        "account:DeleteAlternateContact",
+        "account:GetAlternateContact",
+        "account:GetContactInformation",
+        "account:PutContactInformation",
+        "account:ListRegions",
+        "account:EnableRegion",
+        "account:DisableRegion"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "AWSOrganizationsFullAccessCreateSLR",
+      "Effect": "Allow",
+      "Action": "iam:CreateServiceLinkedRole",
+      "Resource": "*",
+      "Condition": {
+        "StringEquals": {
+          "iam:AWSServiceName": "organizations.amazonaws.com"
+        }
+      }
+    }
+  ]
+}"#;
+
+const ORGANIZATIONS_READ_ONLY_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "AWSOrganizationsReadOnly",
+      "Effect": "Allow",
+      "Action": [
+        "organizations:Describe*",
+        "organizations:List*"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "AWSOrganizationsReadOnlyAccount",
+      "Effect": "Allow",
+      "Action": [
+        "account:GetAlternateContact",
+        "account:GetContactInformation",
+        "account:ListRegions",
+        "account:GetRegionOptStatus",
+        "account:GetPrimaryEmail"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
 /// Every AWS managed policy Strongbox knows.
 pub const AWS_MANAGED: &[AwsManagedPolicy] = &[
     AwsManagedPolicy {
@@ -278,6 +435,54 @@ pub const AWS_MANAGED: &[AwsManagedPolicy] = &[
         description: "Provides full access to AWS services and resources, but does not allow management of Users and groups.",
         version: "v12",
         document: POWER_USER_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "IAMFullAccess",
+        path: "/",
+        id: "ANPAI7XKCFMBPM3QQRRVQ",
+        description: "Provides full access to IAM via the AWS Management Console.",
+        version: "v2",
+        document: IAM_FULL_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "IAMReadOnlyAccess",
+        path: "/",
+        id: "ANPAJKSO7NDY4T57MWDSQ",
+        description: "Provides read only access to IAM via the AWS Management Console.",
+        version: "v4",
+        document: IAM_READ_ONLY_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "IAMUserChangePassword",
+        path: "/",
+        id: "ANPAJ4L4MM2A7QIEB56MS",
+        description: "Provides the ability for an IAM user to change their own password.",
+        version: "v3",
+        document: IAM_USER_CHANGE_PASSWORD,
+    },
+    AwsManagedPolicy {
+        name: "AWSKeyManagementServicePowerUser",
+        path: "/",
+        id: "ANPAJNPP7PPPPMJRV2SA4",
+        description: "Provides access to AWS Key Management Service (KMS).",
+        version: "v2",
+        document: KMS_POWER_USER,
+    },
+    AwsManagedPolicy {
+        name: "AWSOrganizationsFullAccess",
+        path: "/",
+        id: "ANPAJZXBNRCJKNLQHSB5M",
+        description: "Provides full access to AWS Organizations.",
+        version: "v6",
+        document: ORGANIZATIONS_FULL_ACCESS,
+    },
+    AwsManagedPolicy {
+        name: "AWSOrganizationsReadOnlyAccess",
+        path: "/",
+        id: "ANPAJY5RQATUV77PEPVOM",
+        description: "Provides read-only access to AWS Organizations.",
+        version: "v6",
+        document: ORGANIZATIONS_READ_ONLY_ACCESS,
     },
     AwsManagedPolicy {
         name: "S3UnlockBucketPolicy",

@@ -298,7 +298,13 @@ mod tests {
     #[test]
     fn parts_read_old_and_new_rows() {
         let old: Vec<ObjectPart> = serde_json::from_str("[5242880,3]").unwrap();
-        assert_eq!(old[1], ObjectPart { size: 3, checksum: None });
+        assert_eq!(
+            old[1],
+            ObjectPart {
+                size: 3,
+                checksum: None
+            }
+        );
         let part = ObjectPart {
             size: 7,
             checksum: Some(StoredChecksum {

@@ -572,7 +572,10 @@ mod tests {
         h.insert("content-encoding", "gzip, aws-chunked".parse().unwrap());
         let stored = stored_headers(&h).unwrap();
         assert!(stored.contains(&("content-encoding".to_string(), "gzip".to_string())));
-        h.insert("content-encoding", "aws-chunked, deflate, gzip".parse().unwrap());
+        h.insert(
+            "content-encoding",
+            "aws-chunked, deflate, gzip".parse().unwrap(),
+        );
         let stored = stored_headers(&h).unwrap();
         assert!(stored.contains(&("content-encoding".to_string(), "deflate, gzip".to_string())));
         h.insert("content-encoding", "deflate, gzip".parse().unwrap());

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::acl::{acl_from_headers, Acl};
 use crate::authorization::{
-    access_denied, authorize, block_public_access_denied, check, context, decide,
-    is_explicit_deny, BucketInfo, Ids, ObjectInfo, Op,
+    access_denied, authorize, block_public_access_denied, check, context, decide, is_explicit_deny,
+    BucketInfo, Ids, ObjectInfo, Op,
 };
 use crate::body::S3Body;
 use crate::conditional::{Conditions, Verdict};
@@ -178,7 +178,14 @@ fn missing_key_access(
     versioned: bool,
 ) -> Result<(), S3Error> {
     let action = crate::authorization::action(op, versioned);
-    let read = decide(req, action, Some(bucket), Some(key), None, context(op, req, None));
+    let read = decide(
+        req,
+        action,
+        Some(bucket),
+        Some(key),
+        None,
+        context(op, req, None),
+    );
     if let Err(d) = &read {
         if is_explicit_deny(d) {
             return read.map_err(access_denied);
