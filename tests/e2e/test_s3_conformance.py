@@ -4,15 +4,14 @@ against the real binary. Every test here failed before its fix."""
 import base64
 import hashlib
 import json
-import subprocess
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client
-from server import binary, running_server
+from server import running_server
+from test_authorization import explain
 
 MIB = 1024 * 1024
 
@@ -61,14 +60,6 @@ def error_of(fn, **kwargs):
         fn(**kwargs)
     r = e.value.response
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r
-
-
-def explain(srv, request_id):
-    time.sleep(0.3)  # the decision log is written in the background
-    out = subprocess.run([binary(), "explain", request_id, "--data-dir", srv.data_dir],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def two_part_upload(s3, bucket, key, algorithm="SHA256", complete=True):
