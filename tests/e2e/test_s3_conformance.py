@@ -253,17 +253,23 @@ def test_upload_initiator_may_abort_and_list_parts(srv, s3, iam, bucket):
 
 
 def test_missing_key_is_404_for_a_caller_who_may_list(srv, s3, iam, bucket):
-    """Bug 13: a missing key answers 404 NoSuchKey to a caller with s3:ListBucket, 403 without
-    it, and 403 when the read is explicitly denied."""
+    """Bug 13 (GetObject API reference): the read permission is needed first; a caller
+    allowed the read who also has s3:ListBucket gets 404 NoSuchKey for a missing key, one
+    without s3:ListBucket gets 403, and a caller denied the read gets 403 either way."""
     s3.put_object(Bucket=bucket, Key="present", Body=b"x")
-    lister = policy({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"})
-    _, list_only, _ = new_user(srv, iam, lister)
+    list_stmt = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}
+    read_stmt = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    _, read_and_list, _ = new_user(srv, iam, policy(list_stmt, read_stmt))
+    _, read_only, _ = new_user(srv, iam, policy(read_stmt))
+    _, list_only, _ = new_user(srv, iam, policy(list_stmt))
     _, nothing, _ = new_user(srv, iam)
-    denied = json.loads(lister)
-    denied["Statement"].append({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"})
-    _, list_but_deny, _ = new_user(srv, iam, json.dumps(denied))
-    assert error_of(list_only.get_object, Bucket=bucket, Key="missing")[:2] == ("NoSuchKey", 404)
-    assert error_of(list_only.head_object, Bucket=bucket, Key="missing")[1] == 404
+    _, list_but_deny, _ = new_user(srv, iam, policy(
+        list_stmt, read_stmt, {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}))
+    assert error_of(read_and_list.get_object, Bucket=bucket, Key="missing")[:2] == ("NoSuchKey", 404)
+    assert error_of(read_and_list.head_object, Bucket=bucket, Key="missing")[1] == 404
+    assert read_and_list.get_object(Bucket=bucket, Key="present")["Body"].read() == b"x"
+    assert error_of(read_only.get_object, Bucket=bucket, Key="missing")[:2] == ("AccessDenied", 403)
+    assert error_of(list_only.get_object, Bucket=bucket, Key="missing")[:2] == ("AccessDenied", 403)
     assert error_of(list_only.get_object, Bucket=bucket, Key="present")[:2] == ("AccessDenied", 403)
     assert error_of(nothing.get_object, Bucket=bucket, Key="missing")[:2] == ("AccessDenied", 403)
     assert error_of(list_but_deny.get_object, Bucket=bucket, Key="missing")[:2] == ("AccessDenied", 403)

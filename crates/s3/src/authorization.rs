@@ -524,20 +524,6 @@ pub fn access_denied(d: Denied) -> S3Error {
     S3Error::AccessDenied(message)
 }
 
-/// Whether a denial comes from an explicit Deny statement (not a missing Allow).
-pub fn is_explicit_deny(d: &Denied) -> bool {
-    use strongbox_core::DenialKind as K;
-    matches!(
-        d.kind,
-        K::ExplicitDenyScp
-            | K::ExplicitDenyResourcePolicy
-            | K::ExplicitDenyIdentityPolicy
-            | K::ExplicitDenyPermissionsBoundary
-            | K::ExplicitDenySessionPolicy
-            | K::Other
-    )
-}
-
 /// Authorizes `op` (and the extra actions some requests need: s3:PutObjectAcl
 /// for ACL headers on writes, s3:PutObjectTagging for x-amz-tagging,
 /// s3:PutBucketAcl / s3:PutBucketOwnershipControls on CreateBucket).

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::acl::{acl_from_headers, Acl};
 use crate::authorization::{
-    access_denied, authorize, block_public_access_denied, check, context, decide, is_explicit_deny,
-    BucketInfo, Ids, ObjectInfo, Op,
+    access_denied, authorize, block_public_access_denied, check, context, decide, BucketInfo, Ids,
+    ObjectInfo, Op,
 };
 use crate::body::S3Body;
 use crate::conditional::{Conditions, Verdict};
@@ -167,9 +167,11 @@ fn reject_write_encryption_headers(req: &S3Request) -> Result<(), Failure> {
 /// have the s3:ListBucket permission on the bucket, Amazon S3 returns an HTTP
 /// status code 404 Not Found error. If you don't have the s3:ListBucket
 /// permission, Amazon S3 returns an HTTP status code 403 Access Denied error."
-/// A caller who may list the bucket learns nothing new from the 404, so
-/// s3:ListBucket decides; only an explicit Deny of the read action still
-/// answers 403. Both decisions are recorded (explain shows the pair).
+/// The read permission comes first ("You need the relevant read object (or
+/// version) permission for this operation"): a caller the read is denied to
+/// gets 403 whether the key exists or not; a caller allowed the read who
+/// "also" has s3:ListBucket learns that the key is missing (404), others get
+/// 403. Both decisions are recorded (explain shows the pair).
 fn missing_key_access(
     req: &S3Request,
     bucket: &BucketInfo,
@@ -186,17 +188,10 @@ fn missing_key_access(
         None,
         context(op, req, None),
     );
-    if let Err(d) = &read {
-        if is_explicit_deny(d) {
-            return read.map_err(access_denied);
-        }
-    }
+    read.map_err(access_denied)?;
     let list = context(Op::ListObjects, req, None);
     if check(req, "s3:ListBucket", Some(bucket), None, None, list).is_err() {
-        return Err(match read {
-            Err(d) => access_denied(d),
-            Ok(()) => S3Error::AccessDenied("Access Denied".into()),
-        });
+        return Err(S3Error::AccessDenied("Access Denied".into()));
     }
     Ok(())
 }
