@@ -31,6 +31,7 @@ mod arn;
 pub mod case;
 mod condition;
 mod context;
+mod context_keys;
 mod error;
 mod evaluate;
 mod glob;
@@ -40,10 +41,12 @@ mod policy;
 mod principal;
 mod public;
 mod s3_actions;
+mod source_map;
 mod trace;
 mod variables;
 
 pub use context::Context;
+pub use context_keys::has_context_value;
 pub use error::PolicyError;
 pub use evaluate::{
     evaluate, DecidingStatement, Decision, Evaluation, PolicyRef, PolicySet, PolicyType, Reason,
@@ -53,4 +56,5 @@ pub use message::MessageStyle;
 pub use policy::{Effect, Policy, PolicyKind};
 pub use principal::{Grant, Principal};
 pub use public::is_public_policy;
+pub use source_map::{statement_positions, Position};
 pub use trace::{PolicyTrace, StatementTrace, Trace};
