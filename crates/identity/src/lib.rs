@@ -15,7 +15,9 @@
 //!   Create/Get/List/Delete PolicyVersion, SetDefaultPolicyVersion, ListEntitiesForPolicy,
 //!   Tag/Untag/ListPolicyTags, GetAccountSummary, ListAccountAliases, ListMFADevices,
 //!   Enable/Disable OrganizationsRootCredentialsManagement and OrganizationsRootSessions,
-//!   ListOrganizationsFeatures.
+//!   ListOrganizationsFeatures, SimulatePrincipalPolicy, SimulateCustomPolicy,
+//!   GetContextKeysForPrincipalPolicy, GetContextKeysForCustomPolicy,
+//!   GetAccountAuthorizationDetails.
 //! - STS: GetCallerIdentity, AssumeRole, GetSessionToken, GetFederationToken, AssumeRoot, GetAccessKeyInfo.
 //! - Organizations: Create/Describe/Delete Organization, ListRoots,
 //!   Create/Describe/Delete OrganizationalUnit, ListOrganizationalUnitsForParent,
@@ -36,6 +38,7 @@ mod model;
 mod orgs;
 mod query;
 mod resolve;
+pub mod simulation;
 mod store;
 mod sts;
 mod validate;

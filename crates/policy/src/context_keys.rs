@@ -117,7 +117,10 @@ mod tests {
         ] {
             assert!(keys.iter().any(|x| x == k), "{k} in {keys:?}");
         }
-        assert_eq!(p.statement_context_keys(1), ["aws:userid", "AWS:securetransport"]);
+        assert_eq!(
+            p.statement_context_keys(1),
+            ["aws:userid", "AWS:securetransport"]
+        );
         assert!(p.statement_context_keys(2).is_empty());
         assert!(p.statement_context_keys(9).is_empty());
     }

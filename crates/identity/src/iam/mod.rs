@@ -3,12 +3,14 @@
 //! API reference: <https://docs.aws.amazon.com/IAM/latest/APIReference/API_Operations.html>.
 
 mod account;
+mod authorization_details;
 mod entities;
 mod groups;
 mod keys;
 mod org_features;
 mod policies;
 mod roles;
+mod simulate;
 mod users;
 
 use strongbox_core::{AccessCheck, Authorizer, Caller, ContextEntry, RequestMeta};
@@ -222,6 +224,13 @@ fn dispatch(ctx: &Ctx<'_>, action: &str) -> OpResult {
             org_features::set(ctx, org_features::Feature::Sessions, false)
         }
         "ListOrganizationsFeatures" => org_features::list(ctx),
+        "GetAccountAuthorizationDetails" => {
+            authorization_details::get_account_authorization_details(ctx)
+        }
+        "SimulatePrincipalPolicy" => simulate::simulate_principal_policy(ctx),
+        "SimulateCustomPolicy" => simulate::simulate_custom_policy(ctx),
+        "GetContextKeysForPrincipalPolicy" => simulate::get_context_keys_for_principal_policy(ctx),
+        "GetContextKeysForCustomPolicy" => simulate::get_context_keys_for_custom_policy(ctx),
         "" => Err(IdentityError::MissingParameter(
             "The request must contain the parameter Action".to_string(),
         )),
@@ -338,13 +347,7 @@ pub fn paged<T>(
     items: impl IntoIterator<Item = T>,
     mut render: impl FnMut(&mut Xml, T),
 ) -> Result<()> {
-    let max = ctx.p.int("MaxItems", 1, 1000)?.unwrap_or(100) as usize;
-    let start = match ctx.p.get("Marker") {
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| IdentityError::InvalidInput(format!("Invalid Marker: {m}")))?,
-        None => 0,
-    };
+    let (start, max) = page_window(ctx)?;
     let items: Vec<T> = items.into_iter().collect();
     let total = items.len();
     x.open(container);
@@ -352,6 +355,25 @@ pub fn paged<T>(
         render(x, item);
     }
     x.close(container);
+    truncation_xml(x, start, max, total);
+    Ok(())
+}
+
+/// The page a request asks for: `(first item, MaxItems)` from `Marker` and
+/// `MaxItems` (default 100).
+pub fn page_window(ctx: &Ctx<'_>) -> Result<(usize, usize)> {
+    let max = ctx.p.int("MaxItems", 1, 1000)?.unwrap_or(100) as usize;
+    let start = match ctx.p.get("Marker") {
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| IdentityError::InvalidInput(format!("Invalid Marker: {m}")))?,
+        None => 0,
+    };
+    Ok((start, max))
+}
+
+/// `IsTruncated`, and the next `Marker` when items remain after this page.
+pub fn truncation_xml(x: &mut Xml, start: usize, max: usize, total: usize) {
     let end = start.saturating_add(max);
     if end < total {
         x.text("IsTruncated", "true")
@@ -359,7 +381,6 @@ pub fn paged<T>(
     } else {
         not_truncated(x);
     }
-    Ok(())
 }
 
 /// `IsTruncated=false` (a complete result).
