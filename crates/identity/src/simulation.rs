@@ -315,13 +315,14 @@ fn matched_statements(
     out
 }
 
-/// Context keys of the statements that match the request's principal,
-/// action and resource, for which the request has no value.
+/// Context keys of the statements that match the request's principal and
+/// action, for which the request has no value. The resource is not required
+/// to match: a `Resource` with a variable that has no value matches nothing.
 fn missing_context_values(trace: &Trace, scenario: &Scenario) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in trace.policies() {
         for st in p.statements {
-            if st.principal == Some(false) || !st.action || !st.resource {
+            if st.principal == Some(false) || !st.action {
                 continue;
             }
             for key in p.policy.statement_context_keys(st.index) {
