@@ -442,3 +442,137 @@ fn aggregate(action: &str, named: bool, per_resource: Vec<ResourceResult>) -> Ac
         per_resource: if named { per_resource } else { Vec::new() },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strongbox_policy::{Policy, PolicyKind};
+
+    const ACCOUNT: &str = "111122223333";
+
+    fn sim(id: &str, source_type: &'static str, kind: &PolicyKind, text: &str) -> SimPolicy {
+        SimPolicy {
+            id: id.to_string(),
+            source_type,
+            policy: Policy::parse(kind, text).unwrap(),
+        }
+    }
+
+    fn alice() -> Principal {
+        Principal::User {
+            arn: format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+            account: ACCOUNT.to_string(),
+        }
+    }
+
+    fn scenario(actions: &[&str], resources: Option<&[&str]>) -> Scenario {
+        Scenario {
+            principal: alice(),
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            resources: resources.map(|r| r.iter().map(|s| s.to_string()).collect()),
+            resource_owner: None,
+            context: Context::new(),
+        }
+    }
+
+    const IDENTITY: &str = "{\"Version\":\"2012-10-17\",\"Statement\":[\n{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},\n{\"Effect\":\"Deny\",\"Action\":\"s3:DeleteObject\",\"Resource\":\"arn:aws:s3:::b/locked/*\"}]}";
+
+    #[test]
+    fn explicit_deny_names_the_deny_statement_and_where_it_is() {
+        let inputs = PolicyInputs {
+            identity: vec![sim("p", "user", &PolicyKind::Identity, IDENTITY)],
+            ..PolicyInputs::default()
+        };
+        let resources = ["arn:aws:s3:::b/locked/k", "arn:aws:s3:::b/open/k"];
+        let [r] = simulate(&inputs, &scenario(&["s3:DeleteObject"], Some(&resources)))
+            .try_into()
+            .unwrap();
+        assert_eq!(r.decision, SimDecision::ExplicitDeny);
+        assert_eq!(r.resource_name, "*");
+        assert_eq!(
+            r.matched,
+            vec![MatchedStatement {
+                source_policy_id: "p".into(),
+                source_policy_type: "user",
+                start: Position { line: 3, column: 2 },
+                end: Position {
+                    line: 3,
+                    column: 82
+                },
+            }]
+        );
+        let decisions: Vec<SimDecision> = r.per_resource.iter().map(|x| x.decision).collect();
+        assert_eq!(decisions, [SimDecision::ExplicitDeny, SimDecision::Allowed]);
+        assert_eq!(r.per_resource[1].matched[0].start.line, 2);
+        // Same account with resources: details present but empty.
+        assert_eq!(r.details, Some(Vec::new()));
+        assert_eq!(r.allowed_by_organizations, None);
+        assert_eq!(r.allowed_by_boundary, None);
+    }
+
+    #[test]
+    fn scps_and_boundary_details() {
+        let allow_all = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let allow_s3_get = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:Get*","Resource":"*"}}"#;
+        let inputs = PolicyInputs {
+            identity: vec![sim("p", "user", &PolicyKind::Identity, IDENTITY)],
+            boundary: Some(sim("b", "user-managed", &PolicyKind::Boundary, allow_all)),
+            resource: None,
+            scps: Some(vec![
+                vec![sim("p-full", "none", &PolicyKind::Scp, allow_all)],
+                vec![sim("p-get", "none", &PolicyKind::Scp, allow_s3_get)],
+            ]),
+        };
+        let results = simulate(&inputs, &scenario(&["s3:GetObject", "s3:PutObject"], None));
+        assert_eq!(results[0].decision, SimDecision::Allowed);
+        assert_eq!(results[0].allowed_by_organizations, Some(true));
+        assert_eq!(results[0].allowed_by_boundary, Some(true));
+        assert_eq!(results[0].details, None);
+        assert!(results[0].per_resource.is_empty());
+        // No SCP at the account level allows PutObject.
+        assert_eq!(results[1].decision, SimDecision::ImplicitDeny);
+        assert_eq!(results[1].allowed_by_organizations, Some(false));
+        assert!(results[1].matched.is_empty());
+    }
+
+    #[test]
+    fn cross_account_details_and_missing_context_values() {
+        let identity = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:PrincipalTag/team}/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}}"#;
+        let inputs = PolicyInputs {
+            identity: vec![sim(
+                "PolicyInputList.1",
+                "none",
+                &PolicyKind::Identity,
+                identity,
+            )],
+            ..PolicyInputs::default()
+        };
+        let mut s = scenario(&["s3:GetObject"], Some(&["arn:aws:s3:::b/red/k"]));
+        s.resource_owner = Some("444455556666".into());
+        let [r] = simulate(&inputs, &s).try_into().unwrap();
+        assert_eq!(r.decision, SimDecision::ImplicitDeny);
+        assert_eq!(r.missing, ["aws:PrincipalTag/team", "aws:SecureTransport"]);
+        assert_eq!(
+            r.details,
+            Some(vec![
+                (IDENTITY_SIDE, SimDecision::ImplicitDeny),
+                (RESOURCE_SIDE, SimDecision::ImplicitDeny)
+            ])
+        );
+        s.context = Context::new()
+            .with("aws:PrincipalTag/team", "red")
+            .with("aws:SecureTransport", "true");
+        let [r] = simulate(&inputs, &s).try_into().unwrap();
+        assert!(r.missing.is_empty());
+        // Allowed on the identity side only: the other account's side must allow too.
+        assert_eq!(r.decision, SimDecision::ImplicitDeny);
+        assert_eq!(
+            r.details.as_deref().map(|d| d[0].1),
+            Some(SimDecision::Allowed)
+        );
+        s.resource_owner = None;
+        let [r] = simulate(&inputs, &s).try_into().unwrap();
+        assert_eq!(r.decision, SimDecision::Allowed);
+        assert_eq!(r.resource_name, "arn:aws:s3:::b/red/k");
+    }
+}
