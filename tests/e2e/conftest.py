@@ -131,3 +131,17 @@ def aws(server, tmp_path_factory):
         return result
 
     return run
+
+
+def enable_scps(server):
+    """Turns on service control policies in the organization (idempotent); returns
+    the Organizations client."""
+    from botocore.exceptions import ClientError
+
+    org = client(server, "organizations")
+    root_id = org.list_roots()["Roots"][0]["Id"]
+    try:
+        org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "PolicyTypeAlreadyEnabledException"
+    return org

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import client, enable_scps
 from server import binary
 
 
@@ -116,12 +116,7 @@ def test_anonymous_gets_plain_access_denied(server, s3, bucket):
 def test_scp_denies_member_account_upload(server, s3, iam, aws, member, tmp_path):
     """The fifth cause: an Organizations SCP. A member account's administrator role
     is denied s3:PutObject by an SCP; the message and `explain` name the SCP."""
-    org = client(server, "organizations")
-    root_id = org.list_roots()["Roots"][0]["Id"]
-    try:
-        org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
-    except ClientError as exc:
-        assert exc.response["Error"]["Code"] == "PolicyTypeAlreadyEnabledException"
+    org = enable_scps(server)
     kw = member.kw
     bucket = f"scp-{uuid.uuid4().hex[:8]}"
     client(server, "s3", **kw).create_bucket(Bucket=bucket)

@@ -15,7 +15,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import client, enable_scps
 
 CASES = os.path.join(os.path.dirname(__file__), "..", "policy-eval", "cases")
 
@@ -373,12 +373,7 @@ def test_account_authorization_details(aws, iam, user):
 def test_organizations_decision_detail(server, member):
     """A user of a member account under an SCP that denies: explicitDeny and
     AllowedByOrganizations false; other actions allowed by the SCPs."""
-    org = client(server, "organizations")
-    root_id = org.list_roots()["Roots"][0]["Id"]
-    try:
-        org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
-    except ClientError as exc:
-        assert exc.response["Error"]["Code"] == "PolicyTypeAlreadyEnabledException"
+    org = enable_scps(server)
     scp = org.create_policy(Name=f"sim-{uuid.uuid4().hex[:8]}", Description="d",
                             Type="SERVICE_CONTROL_POLICY",
                             Content=doc(deny("s3:DeleteBucket")))["Policy"]["PolicySummary"]["Id"]

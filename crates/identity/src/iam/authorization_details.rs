@@ -8,7 +8,7 @@
 //! boundary. `MaxItems` counts entities of all types together; policy
 //! documents are URL-encoded (RFC 3986) as in the rest of IAM.
 
-use super::{Ctx, OpResult};
+use super::{boundary_xml, role_head_xml, Ctx, OpResult};
 use crate::arns;
 use crate::error::{constraint, Result};
 use crate::managed::{self, AwsManagedPolicy};
@@ -162,15 +162,6 @@ fn perms_xml(x: &mut Xml, st: &State, inline_tag: &str, perms: &Perms) {
     x.close("AttachedManagedPolicies");
 }
 
-fn boundary_xml(x: &mut Xml, boundary: Option<&String>) {
-    if let Some(arn) = boundary {
-        x.open("PermissionsBoundary")
-            .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
-            .text("PermissionsBoundaryArn", arn)
-            .close("PermissionsBoundary");
-    }
-}
-
 fn user_xml(x: &mut Xml, st: &State, u: &User) {
     x.open("member")
         .text("Path", &u.path)
@@ -204,14 +195,8 @@ fn group_xml(x: &mut Xml, st: &State, g: &Group) {
 }
 
 fn role_xml(x: &mut Xml, st: &State, r: &Role) {
-    x.open("member")
-        .text("Path", &r.path)
-        .text("RoleName", &r.name)
-        .text("RoleId", &r.id)
-        .text("Arn", &arns::role(&r.account_id, &r.path, &r.name))
-        .time("CreateDate", r.created)
-        .text("AssumeRolePolicyDocument", &url_encode(&r.trust_policy))
-        .raw("<InstanceProfileList/>");
+    x.open("member");
+    role_head_xml(x, r).raw("<InstanceProfileList/>");
     perms_xml(x, st, "RolePolicyList", &r.perms);
     boundary_xml(x, r.boundary.as_ref());
     x.tags("Tags", &r.tags, false);

@@ -241,7 +241,7 @@ fn dispatch(ctx: &Ctx<'_>, action: &str) -> OpResult {
 }
 
 /// `<PermissionsBoundary>` when set.
-fn boundary_xml(x: &mut Xml, boundary: Option<&String>) {
+pub(super) fn boundary_xml(x: &mut Xml, boundary: Option<&String>) {
     if let Some(arn) = boundary {
         x.open("PermissionsBoundary")
             .text("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
@@ -275,14 +275,19 @@ pub fn group_xml(x: &mut Xml, tag: &str, g: &Group) {
         .close(tag);
 }
 
-pub fn role_xml(x: &mut Xml, tag: &str, r: &Role, full: bool) {
-    x.open(tag)
-        .text("Path", &r.path)
+/// The fields the `Role` and `RoleDetail` shapes begin with (inside an open element).
+pub(super) fn role_head_xml<'x>(x: &'x mut Xml, r: &Role) -> &'x mut Xml {
+    x.text("Path", &r.path)
         .text("RoleName", &r.name)
         .text("RoleId", &r.id)
         .text("Arn", &arns::role(&r.account_id, &r.path, &r.name))
         .time("CreateDate", r.created)
         .text("AssumeRolePolicyDocument", &url_encode(&r.trust_policy))
+}
+
+pub fn role_xml(x: &mut Xml, tag: &str, r: &Role, full: bool) {
+    x.open(tag);
+    role_head_xml(x, r)
         .opt("Description", r.description.as_deref())
         .text("MaxSessionDuration", &r.max_session_duration.to_string());
     boundary_xml(x, r.boundary.as_ref());

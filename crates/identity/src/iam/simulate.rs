@@ -136,6 +136,19 @@ fn input_policies(
         .collect()
 }
 
+/// `PolicyInputList`: identity-based policies (required for the custom operations).
+fn policy_input_list(ctx: &Ctx<'_>, required: bool) -> Result<Vec<SimPolicy>> {
+    if required {
+        required_list(ctx, "PolicyInputList", "policyInputList")?;
+    }
+    input_policies(
+        ctx,
+        "PolicyInputList",
+        "policyInputList",
+        &PolicyKind::Identity,
+    )
+}
+
 /// Parses one input document; a malformed one is InvalidInput (the error
 /// SimulateCustomPolicy and SimulatePrincipalPolicy document for bad input).
 fn parse_input(doc: &str, field: &str, kind: &PolicyKind) -> Result<Policy> {
@@ -354,13 +367,7 @@ fn boundary_input(ctx: &Ctx<'_>) -> Result<Option<SimPolicy>> {
 /// SimulateCustomPolicy.
 pub fn simulate_custom_policy(ctx: &Ctx<'_>) -> OpResult {
     ctx.authorize("iam:SimulateCustomPolicy", "*", &[])?;
-    required_list(ctx, "PolicyInputList", "policyInputList")?;
-    let identity = input_policies(
-        ctx,
-        "PolicyInputList",
-        "policyInputList",
-        &PolicyKind::Identity,
-    )?;
+    let identity = policy_input_list(ctx, true)?;
     let (actions, resources) = actions_and_resources(ctx, false)?;
     let resource = resource_policy(ctx, resources.as_deref())?;
     let mut context = context_entries(ctx)?;
@@ -382,14 +389,7 @@ pub fn simulate_custom_policy(ctx: &Ctx<'_>) -> OpResult {
         resource,
         scps: None,
     };
-    let scenario = Scenario {
-        principal,
-        actions,
-        resources,
-        resource_owner: resource_owner(ctx)?,
-        context,
-    };
-    render_results(ctx, &simulate(&inputs, &scenario))
+    run(ctx, &inputs, principal, (actions, resources), context)
 }
 
 /// A caller with no identity of its own, in `account`.
@@ -566,12 +566,7 @@ pub fn simulate_principal_policy(ctx: &Ctx<'_>) -> OpResult {
     let source = policy_source(ctx, &st, source_arn)?;
     let (actions, resources) = actions_and_resources(ctx, true)?;
     let mut inputs = entity_inputs(&st, &source);
-    inputs.identity.extend(input_policies(
-        ctx,
-        "PolicyInputList",
-        "policyInputList",
-        &PolicyKind::Identity,
-    )?);
+    inputs.identity.extend(policy_input_list(ctx, false)?);
     // A boundary passed in replaces the entity's (SimulatePrincipalPolicy reference).
     if let Some(b) = boundary_input(ctx)? {
         inputs.boundary = Some(b);
@@ -579,6 +574,17 @@ pub fn simulate_principal_policy(ctx: &Ctx<'_>) -> OpResult {
     inputs.resource = resource_policy(ctx, resources.as_deref())?;
     let mut context = context_entries(ctx)?;
     let principal = principal_caller(ctx, &source, inputs.resource.is_some(), &mut context)?;
+    run(ctx, &inputs, principal, (actions, resources), context)
+}
+
+/// Simulates the scenario the request describes and renders one page of results.
+fn run(
+    ctx: &Ctx<'_>,
+    inputs: &PolicyInputs,
+    principal: Principal,
+    (actions, resources): (Vec<String>, Option<Vec<String>>),
+    context: Context,
+) -> OpResult {
     let scenario = Scenario {
         principal,
         actions,
@@ -586,7 +592,7 @@ pub fn simulate_principal_policy(ctx: &Ctx<'_>) -> OpResult {
         resource_owner: resource_owner(ctx)?,
         context,
     };
-    render_results(ctx, &simulate(&inputs, &scenario))
+    render_results(ctx, &simulate(inputs, &scenario))
 }
 
 /// The context keys of a list of policies, each once, in order.
@@ -615,13 +621,7 @@ fn render_context_keys(keys: &[String]) -> OpResult {
 /// GetContextKeysForCustomPolicy.
 pub fn get_context_keys_for_custom_policy(ctx: &Ctx<'_>) -> OpResult {
     ctx.authorize("iam:GetContextKeysForCustomPolicy", "*", &[])?;
-    required_list(ctx, "PolicyInputList", "policyInputList")?;
-    let policies = input_policies(
-        ctx,
-        "PolicyInputList",
-        "policyInputList",
-        &PolicyKind::Identity,
-    )?;
+    let policies = policy_input_list(ctx, true)?;
     render_context_keys(&context_keys(&policies))
 }
 
@@ -633,12 +633,7 @@ pub fn get_context_keys_for_principal_policy(ctx: &Ctx<'_>) -> OpResult {
     let st = ctx.id.store.snapshot();
     let source = policy_source(ctx, &st, source_arn)?;
     let inputs = entity_inputs(&st, &source);
-    let extra = input_policies(
-        ctx,
-        "PolicyInputList",
-        "policyInputList",
-        &PolicyKind::Identity,
-    )?;
+    let extra = policy_input_list(ctx, false)?;
     let all = inputs.identity.iter().chain(&inputs.boundary).chain(&extra);
     render_context_keys(&context_keys(all))
 }
