@@ -286,13 +286,7 @@ def test_authorized_as_aws_authorizes(server, iam, user):
     iam.put_user_policy(UserName=name, PolicyName="sim", PolicyDocument=doc(
         allow(["iam:SimulatePrincipalPolicy", "iam:GetContextKeysForPrincipalPolicy"], arn)))
     mine = client(server, "iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
-    import time
-    for attempt in range(50):
-        try:
-            mine.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["s3:GetObject"])
-            break
-        except ClientError:
-            time.sleep(0.1)
+    mine.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["s3:GetObject"])
     mine.get_context_keys_for_principal_policy(PolicySourceArn=arn)
     calls = [
         lambda: mine.simulate_principal_policy(PolicySourceArn=other, ActionNames=["s3:GetObject"]),
@@ -355,8 +349,10 @@ def test_account_authorization_details(aws, iam, user):
     assert versions["v2"]["IsDefaultVersion"] and not versions["v1"]["IsDefaultVersion"]
     assert versions["v1"]["Document"]["Statement"][0]["Action"] == "s3:GetObject"
     assert "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" in policies
-    assert "arn:aws:iam::aws:policy/AdministratorAccess" not in policies or \
-        policies["arn:aws:iam::aws:policy/AdministratorAccess"]["AttachmentCount"] > 0
+    # AWS managed policies are listed only when the account uses them.
+    for arn_, p in policies.items():
+        if arn_.startswith("arn:aws:iam::aws:"):
+            assert p["AttachmentCount"] + p["PermissionsBoundaryUsageCount"] > 0, arn_
     # Filter, and boto3 pagination across the four lists.
     only = iam.get_account_authorization_details(Filter=["Role"])
     assert only["UserDetailList"] == [] and only["Policies"] == [] and only["RoleDetailList"]

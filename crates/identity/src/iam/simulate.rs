@@ -6,6 +6,10 @@
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulateCustomPolicy.html>,
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetContextKeysForPrincipalPolicy.html>,
 //! <https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetContextKeysForCustomPolicy.html>.
+//! Each operation is authorized as the Service Authorization Reference lists it
+//! (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html>):
+//! `iam:SimulatePrincipalPolicy` and `iam:GetContextKeysForPrincipalPolicy` on
+//! the user, group or role; the custom-policy operations on `*`.
 //! The decisions come from [`crate::simulation::simulate`], which runs the
 //! live authorizer's engine.
 //!
