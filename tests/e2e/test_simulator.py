@@ -129,6 +129,14 @@ def test_custom_policy_resources_resource_policy_and_boundary(iam, user):
     [res] = r["EvaluationResults"]
     assert res["EvalDecision"] == "implicitDeny"
     assert res["EvalDecisionDetails"] == {"IAM Policy": "allowed", "Resource Policy": "implicitDeny"}
+    # A resource policy of another service (an SQS queue policy).
+    queue = f"arn:aws:sqs:us-east-1:{account}:q"
+    r = iam.simulate_custom_policy(
+        PolicyInputList=[doc(allow("s3:ListBucket"))], ActionNames=["sqs:SendMessage"], CallerArn=arn,
+        ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sqs:SendMessage", "Resource": queue}]}),
+        ResourceArns=[queue])
+    assert r["EvaluationResults"][0]["EvalDecision"] == "allowed"
     # A boundary that does not allow.
     r = iam.simulate_custom_policy(PolicyInputList=[doc(allow("s3:*"))],
                                    PermissionsBoundaryPolicyInputList=[doc(allow("sqs:*"))],
@@ -160,6 +168,20 @@ def test_custom_policy_validation_errors(iam, user):
     with pytest.raises(ClientError) as e:
         iam.simulate_custom_policy(PolicyInputList=[doc(allow("s3:*"))], ActionNames=["s3:GetObject"],
                                    PermissionsBoundaryPolicyInputList=[doc(allow("s3:*"))] * 2)
+    assert code(e) == "InvalidInput"
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=[doc(allow("ec2:*"))], ActionNames=["ec2:RunInstances"],
+                                   ResourceHandlingOption="EC2-Classic")
+    assert code(e) == "InvalidInput"
+    with pytest.raises(ClientError) as e:  # the EC2 scenario needs its resources
+        iam.simulate_custom_policy(PolicyInputList=[doc(allow("ec2:*"))], ActionNames=["ec2:RunInstances"],
+                                   ResourceHandlingOption="EC2-VPC-InstanceStore",
+                                   ResourceArns=["arn:aws:ec2:us-east-1:123456789012:instance/i-1"])
+    assert code(e) == "InvalidInput"
+    with pytest.raises(ClientError) as e:
+        iam.simulate_custom_policy(PolicyInputList=[doc(allow("s3:*"))], ActionNames=["s3:GetObject"],
+                                   ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyType": "ip",
+                                                    "ContextKeyValues": ["10.0.0.1", "10.0.0.2"]}])
     assert code(e) == "InvalidInput"
     with pytest.raises(ClientError) as e:
         iam.simulate_principal_policy(PolicySourceArn=arn + "-missing", ActionNames=["s3:GetObject"])
