@@ -266,3 +266,19 @@ def test_organization_member_account_and_scp(server, iam, sts, aws):
     assert member in accounts
     out = aws("organizations", "list-accounts")
     assert member in out.stdout
+
+
+def test_aws_managed_policy_counts_only_the_callers_account(server, iam, member):
+    """An AWS managed policy is shared by every account; GetPolicy and ListPolicies
+    count its attachments in the caller's account only (AttachmentCount, IAM API
+    Reference, ManagedPolicy), so another account's use of it stays private."""
+    arn = "arn:aws:iam::aws:policy/AWSOrganizationsReadOnlyAccess"
+    before = iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"]
+    member_iam = client(server, "iam", **member.kw)
+    name = f"counted-{uuid.uuid4().hex[:8]}"
+    member_iam.create_user(UserName=name)
+    member_iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    assert member_iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] >= 1
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == before
+    listed = iam.list_policies(Scope="AWS", OnlyAttached=True)["Policies"]
+    assert (arn in [p["Arn"] for p in listed]) == (before > 0)

@@ -8,7 +8,7 @@
 //! boundary. `MaxItems` counts entities of all types together; policy
 //! documents are URL-encoded (RFC 3986) as in the rest of IAM.
 
-use super::{boundary_xml, role_head_xml, Ctx, OpResult};
+use super::{attachment_counts, boundary_xml, role_head_xml, Ctx, OpResult};
 use crate::arns;
 use crate::error::{constraint, Result};
 use crate::managed::{self, AwsManagedPolicy};
@@ -56,38 +56,6 @@ fn filter(ctx: &Ctx<'_>) -> Result<Vec<String>> {
 }
 
 /// Every perms block of the account (users, groups, roles) with the entity's boundary.
-fn account_perms<'a>(
-    st: &'a State,
-    account: &'a str,
-) -> impl Iterator<Item = (&'a Perms, Option<&'a str>)> {
-    let users = st
-        .users
-        .values()
-        .filter(move |u| u.account_id == account)
-        .map(|u| (&u.perms, u.boundary.as_deref()));
-    let groups = st
-        .groups
-        .values()
-        .filter(move |g| g.account_id == account)
-        .map(|g| (&g.perms, None));
-    let roles = st
-        .roles
-        .values()
-        .filter(move |r| r.account_id == account)
-        .map(|r| (&r.perms, r.boundary.as_deref()));
-    users.chain(groups).chain(roles)
-}
-
-/// How many entities of `account` attach `arn`, and use it as a boundary.
-fn usage_in_account(st: &State, account: &str, arn: &str) -> (usize, usize) {
-    account_perms(st, account).fold((0, 0), |(a, b), (perms, boundary)| {
-        (
-            a + usize::from(perms.attached.iter().any(|x| x == arn)),
-            b + usize::from(boundary == Some(arn)),
-        )
-    })
-}
-
 fn items<'a>(st: &'a State, account: &str, types: &[String]) -> Vec<Item<'a>> {
     let wants = |t: &str| types.iter().any(|x| x == t);
     let mut out: Vec<Item<'a>> = Vec::new();
@@ -127,7 +95,7 @@ fn items<'a>(st: &'a State, account: &str, types: &[String]) -> Vec<Item<'a>> {
         out.extend(
             managed::AWS_MANAGED
                 .iter()
-                .filter(|p| usage_in_account(st, account, &p.arn()) != (0, 0))
+                .filter(|p| attachment_counts(st, account, &p.arn()) != (0, 0))
                 .map(Item::Aws),
         );
     }
@@ -227,7 +195,7 @@ struct PolicyHead<'a> {
 }
 
 fn policy_head_xml(x: &mut Xml, st: &State, account: &str, h: &PolicyHead<'_>) {
-    let (attached, boundaries) = usage_in_account(st, account, h.arn);
+    let (attached, boundaries) = attachment_counts(st, account, h.arn);
     x.open("member")
         .text("PolicyName", h.name)
         .text("PolicyId", h.id)

@@ -16,7 +16,7 @@ mod users;
 use strongbox_core::{AccessCheck, Authorizer, Caller, ContextEntry, RequestMeta};
 
 use crate::error::{IdentityError, Result};
-use crate::model::{Group, ManagedPolicy, Role, Tag, User};
+use crate::model::{Group, ManagedPolicy, Perms, Role, Tag, User};
 use crate::query::{envelope, url_encode, Params, Xml};
 use crate::store::State;
 use crate::{arns, query_error_reply, IamReply, Identity, IAM_NAMESPACE};
@@ -299,34 +299,43 @@ pub fn role_xml(x: &mut Xml, tag: &str, r: &Role, full: bool) {
 }
 
 /// How many users, groups and roles attach `arn`, and how many use it as a boundary.
-pub fn attachment_counts(st: &State, arn: &str) -> (usize, usize) {
-    let attached = st
+/// The permissions and boundary of every user, group and role of `account`.
+pub fn account_perms<'a>(
+    st: &'a State,
+    account: &'a str,
+) -> impl Iterator<Item = (&'a Perms, Option<&'a str>)> {
+    let users = st
         .users
         .values()
-        .filter(|u| u.perms.attached.iter().any(|a| a == arn))
-        .count()
-        + st.groups
-            .values()
-            .filter(|g| g.perms.attached.iter().any(|a| a == arn))
-            .count()
-        + st.roles
-            .values()
-            .filter(|r| r.perms.attached.iter().any(|a| a == arn))
-            .count();
-    let boundaries = st
-        .users
+        .filter(move |u| u.account_id == account)
+        .map(|u| (&u.perms, u.boundary.as_deref()));
+    let groups = st
+        .groups
         .values()
-        .filter(|u| u.boundary.as_deref() == Some(arn))
-        .count()
-        + st.roles
-            .values()
-            .filter(|r| r.boundary.as_deref() == Some(arn))
-            .count();
-    (attached, boundaries)
+        .filter(move |g| g.account_id == account)
+        .map(|g| (&g.perms, None));
+    let roles = st
+        .roles
+        .values()
+        .filter(move |r| r.account_id == account)
+        .map(|r| (&r.perms, r.boundary.as_deref()));
+    users.chain(groups).chain(roles)
+}
+
+/// How many entities of `account` attach the managed policy `arn`, and use it as a
+/// boundary. Only the caller's account counts: an AWS managed policy is shared by
+/// every account, and its use elsewhere is none of the caller's business.
+pub fn attachment_counts(st: &State, account: &str, arn: &str) -> (usize, usize) {
+    account_perms(st, account).fold((0, 0), |(a, b), (perms, boundary)| {
+        (
+            a + usize::from(perms.attached.iter().any(|x| x == arn)),
+            b + usize::from(boundary == Some(arn)),
+        )
+    })
 }
 
 pub fn policy_xml(x: &mut Xml, tag: &str, st: &State, p: &ManagedPolicy) {
-    let (attached, boundaries) = attachment_counts(st, &p.arn);
+    let (attached, boundaries) = attachment_counts(st, &p.account_id, &p.arn);
     x.open(tag)
         .text("PolicyName", &p.name)
         .text("PolicyId", &p.id)

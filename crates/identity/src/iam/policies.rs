@@ -29,9 +29,9 @@ fn not_found(arn: &str) -> IdentityError {
     IdentityError::NoSuchEntity(format!("Policy {arn} was not found."))
 }
 
-fn aws_policy_xml(x: &mut Xml, tag: &str, st: &State, p: &AwsManagedPolicy) {
+fn aws_policy_xml(x: &mut Xml, tag: &str, st: &State, account: &str, p: &AwsManagedPolicy) {
     let arn = p.arn();
-    let (attached, boundaries) = attachment_counts(st, &arn);
+    let (attached, boundaries) = attachment_counts(st, account, &arn);
     let created = managed::aws_managed_created();
     x.open(tag)
         .text("PolicyName", p.name)
@@ -137,7 +137,7 @@ pub fn get_policy(ctx: &Ctx<'_>) -> OpResult {
     let st = ctx.id.store.snapshot();
     let mut x = Xml::new();
     if let Some(p) = managed::aws_managed(arn) {
-        aws_policy_xml(&mut x, "Policy", &st, p);
+        aws_policy_xml(&mut x, "Policy", &st, &ctx.account, p);
     } else {
         policy_xml(&mut x, "Policy", &st, own_policy(ctx, &st, arn)?);
     }
@@ -172,7 +172,7 @@ pub fn list_policies(ctx: &Ctx<'_>) -> OpResult {
             managed::AWS_MANAGED
                 .iter()
                 .filter(|p| p.path.starts_with(prefix))
-                .filter(|p| !only_attached || attachment_counts(&st, &p.arn()).0 > 0)
+                .filter(|p| !only_attached || attachment_counts(&st, &ctx.account, &p.arn()).0 > 0)
                 .map(Listed::Aws),
         );
     }
@@ -181,13 +181,13 @@ pub fn list_policies(ctx: &Ctx<'_>) -> OpResult {
             st.policies
                 .values()
                 .filter(|p| p.account_id == ctx.account && p.path.starts_with(prefix))
-                .filter(|p| !only_attached || attachment_counts(&st, &p.arn).0 > 0)
+                .filter(|p| !only_attached || attachment_counts(&st, &ctx.account, &p.arn).0 > 0)
                 .map(Listed::Customer),
         );
     }
     let mut x = Xml::new();
     paged(ctx, &mut x, "Policies", listed, |x, item| match item {
-        Listed::Aws(p) => aws_policy_xml(x, "member", &st, p),
+        Listed::Aws(p) => aws_policy_xml(x, "member", &st, &ctx.account, p),
         Listed::Customer(p) => policy_xml(x, "member", &st, p),
     })?;
     Ok(Some(x))
@@ -197,7 +197,7 @@ pub fn delete_policy(ctx: &Ctx<'_>) -> OpResult {
     let arn = policy_arn(ctx, "iam:DeletePolicy")?;
     ctx.id.store.write(|txn| {
         let p = own_policy(ctx, &txn.state, arn)?;
-        let (attached, boundaries) = attachment_counts(&txn.state, arn);
+        let (attached, boundaries) = attachment_counts(&txn.state, &ctx.account, arn);
         if attached > 0 || boundaries > 0 {
             return Err(IdentityError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
         }
