@@ -34,6 +34,7 @@ use strongbox_store::Store;
 pub use authorization::{BucketInfo, ObjectInfo, RuleDenial, S3Access, S3Check};
 pub use body::{BodyError, RequestBody, S3Body};
 pub use error::S3Error;
+pub use ops::MAX_XML_BODY;
 pub use response::host_id;
 pub use sse::SseKeys;
 

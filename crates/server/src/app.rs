@@ -10,17 +10,23 @@ use http::{header, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use strongbox_core::timing::{self, Stage};
 use strongbox_core::{ids, Caller, RequestMeta};
-use strongbox_sigv4::{AuthError, ParsedAuth, Query, RequestParts, Verified, VerifyOptions};
+use strongbox_identity::KeyLookup;
+use strongbox_sigv4::{
+    AuthError, ParsedAuth, PayloadMode, Query, RequestParts, Verified, VerifyOptions,
+};
 
 use crate::addressing::{self, Domains};
 use crate::body::ResponseBody;
 use crate::errors::{self, Protocol};
 use crate::forms;
+use crate::limits::{self, BodyReadError, Gates, Limits, RequestIncoming};
 use crate::services::Services;
 
 /// The running server's shared state.
 pub struct App {
     pub region: String,
+    pub limits: Limits,
+    pub gates: Gates,
     pub domains: Domains,
     pub services: Services,
     /// Answer a `Server-Timing` header (`serve --server-timing`).
@@ -76,13 +82,16 @@ fn route(auth: &ParsedAuth, path: &str) -> Option<Service> {
 }
 
 impl App {
-    /// Serves one HTTP request. Every response carries `x-amz-request-id` and `x-amz-id-2`.
+    /// Serves one HTTP request. Every response carries `x-amz-request-id` and `x-amz-id-2`;
+    /// a response sent before the request body was read to its end closes the connection.
     pub async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
         connection: Connection,
     ) -> Response<ResponseBody> {
         let request_id = ids::request_id();
+        let req = req.map(|body| RequestIncoming::new(body, self.limits.body_idle_timeout));
+        let body_end = req.body().end();
         let mut resp = if self.server_timing {
             let started = Instant::now();
             let (mut resp, timings) =
@@ -102,12 +111,17 @@ impl App {
             headers.insert("x-amz-id-2", v);
         }
         headers.insert(header::SERVER, HeaderValue::from_static("Strongbox"));
+        if !body_end.reached() {
+            // hyper would otherwise keep the connection and read on where this body
+            // stopped: after an unanswered `Expect: 100-continue`, into the next request.
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         resp
     }
 
     async fn dispatch(
         &self,
-        req: Request<Incoming>,
+        req: Request<RequestIncoming>,
         connection: Connection,
         request_id: &str,
     ) -> Response<ResponseBody> {
@@ -146,42 +160,110 @@ impl App {
             );
         };
         let protocol = service.protocol();
-        if matches!(service, Service::S3 | Service::S3Control) {
-            let auth =
-                match self.authenticate(&parsed, &request_parts, service, connection, request_id) {
-                    Ok(a) => a,
-                    Err(err) => {
-                        return auth_error_for(service, protocol, &err, &parsed, request_id, head)
-                    }
-                };
+        let origin = Origin {
+            connection,
+            request_id,
+        };
+        let fail =
+            |err: AuthFailure| auth_error_for(service, protocol, &err, &parsed, request_id, head);
+        if !matches!(service, Service::S3 | Service::S3Control) {
             return self
-                .services
-                .s3_request(service == Service::S3Control, auth, parts, body, address)
-                .await;
+                .api_request(service, &parsed, request_parts, &parts, body, origin)
+                .await
+                .unwrap_or_else(fail);
         }
-        // The other APIs take small bodies, read whole before the signature check
-        // (their clients sign the body hash without sending x-amz-content-sha256).
-        let bytes = match forms::read_limited(body, forms::MAX_API_BODY).await {
-            Ok(b) => b,
-            Err(err) => {
-                return errors::render(
-                    protocol,
-                    &errors::ErrorSpec::new(400, "ValidationError", &err.to_string()),
-                    request_id,
-                    head,
-                )
-            }
-        };
-        let request_parts = RequestParts {
-            body: Some(&bytes),
-            ..request_parts
-        };
-        let auth = match self.authenticate(&parsed, &request_parts, service, connection, request_id)
+        // S3 signatures cover the head (the payload hash is a header, or UNSIGNED):
+        // verified in full before any byte of the body is read.
+        let auth = match self
+            .identify(&parsed, &request_parts, service, origin)
+            .and_then(|identified| self.verify(identified, &parsed, &request_parts))
         {
             Ok(a) => a,
-            Err(err) => return auth_error_for(service, protocol, &err, &parsed, request_id, head),
+            Err(err) => return fail(err),
         };
-        match service {
+        // Anonymous requests read their bodies (XML up to 4 MiB) before any policy decides.
+        let _permit = if auth.verified.is_none() && !body.is_finished() {
+            let weight = limits::body_weight(&parts.headers, strongbox_s3::MAX_XML_BODY);
+            match self.gates.unauthenticated(weight) {
+                Some(permit) => Some(permit),
+                None => return fail(AuthFailure::Busy),
+            }
+        } else {
+            None
+        };
+        self.services
+            .s3_request(service == Service::S3Control, auth, parts, body, address)
+            .await
+    }
+
+    /// IAM, STS, KMS and Organizations. Their SDKs sign the body's SHA-256 without sending
+    /// it, so only the key, the session token, the credential scope, the clock and the
+    /// signed headers are checked before the (bounded) body is read under an
+    /// unauthenticated permit; the signature after. A client that sends the body's hash in
+    /// `x-amz-content-sha256` is verified in full first, and the body checked against it.
+    async fn api_request(
+        &self,
+        service: Service,
+        parsed: &ParsedAuth,
+        request_parts: RequestParts<'_>,
+        parts: &http::request::Parts,
+        body: RequestIncoming,
+        origin: Origin<'_>,
+    ) -> Result<Response<ResponseBody>, AuthFailure> {
+        let protocol = service.protocol();
+        let head = parts.method == http::Method::HEAD;
+        let request_id = origin.request_id;
+        let identified = self.identify(parsed, &request_parts, service, origin)?;
+        // Only a hash in x-amz-content-sha256 lets the signature be checked before the
+        // body: these services sign the body's own hash whatever else the header says.
+        let hash_sent = request_parts
+            .header("x-amz-content-sha256")
+            .is_some_and(|v| {
+                matches!(
+                    PayloadMode::from_header_value(v.trim()),
+                    Ok(PayloadMode::SignedSha256(_))
+                )
+            });
+        let checked = if hash_sent {
+            HeadCheck::Verified(self.verify(identified, parsed, &request_parts)?)
+        } else {
+            strongbox_sigv4::check_scope_and_time(
+                parsed,
+                identified.meta.received_at,
+                &self.verify_options(),
+            )
+            .map_err(AuthFailure::Signature)?;
+            HeadCheck::NeedsBody(identified)
+        };
+        let read = {
+            let _permit = match checked {
+                HeadCheck::Verified(_) => None,
+                HeadCheck::NeedsBody(_) => {
+                    let weight = limits::body_weight(&parts.headers, forms::MAX_API_BODY);
+                    Some(
+                        self.gates
+                            .unauthenticated(weight)
+                            .ok_or(AuthFailure::Busy)?,
+                    )
+                }
+            };
+            forms::read_limited(body, forms::MAX_API_BODY).await
+        };
+        let bytes = match read {
+            Ok(b) => b,
+            Err(err) => return Ok(api_body_error(protocol, &err, request_id, head)),
+        };
+        let auth = match checked {
+            HeadCheck::Verified(auth) => auth,
+            HeadCheck::NeedsBody(identified) => {
+                let request_parts = RequestParts {
+                    body: Some(&bytes),
+                    ..request_parts
+                };
+                self.verify(identified, parsed, &request_parts)?
+            }
+        };
+        Ok(match service {
             Service::Iam | Service::Sts => {
                 self.services
                     .query_request(service == Service::Iam, auth, bytes)
@@ -189,10 +271,10 @@ impl App {
             }
             _ => {
                 self.services
-                    .json_request(service == Service::Kms, auth, &parts, bytes)
+                    .json_request(service == Service::Kms, auth, parts, bytes)
                     .await
             }
-        }
+        })
     }
 
     /// What a signature must satisfy on this endpoint.
@@ -203,15 +285,19 @@ impl App {
         }
     }
 
-    /// Looks up the credentials and verifies the signature (timed as `authn`).
-    fn authenticate(
+    /// The request's metadata and the caller its access key (and session token) names,
+    /// from the head alone: unknown keys are refused here, before any body is read.
+    fn identify(
         &self,
         parsed: &ParsedAuth,
         parts: &RequestParts<'_>,
         service: Service,
-        connection: Connection,
-        request_id: &str,
-    ) -> Result<Authenticated, AuthFailure> {
+        origin: Origin<'_>,
+    ) -> Result<Identified, AuthFailure> {
+        let Origin {
+            connection,
+            request_id,
+        } = origin;
         let _timer = timing::Timer::start(Stage::Authenticate);
         let now = jiff::Timestamp::now();
         let header = |name: &str| {
@@ -221,7 +307,7 @@ impl App {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let mut meta = RequestMeta {
+        let meta = RequestMeta {
             request_id: request_id.to_string(),
             region: self.region.clone(),
             source_ip: Some(connection.peer.ip()),
@@ -235,13 +321,35 @@ impl App {
             signature_age_ms: None,
             content_sha256: header("x-amz-content-sha256"),
         };
-        let options = self.verify_options();
-        strongbox_sigv4::verify::check_before_lookup(parsed, parts.query, &options)
+        strongbox_sigv4::verify::check_before_lookup(parsed, parts.query, &self.verify_options())
             .map_err(AuthFailure::Signature)?;
         let Some(access_key_id) = parsed.access_key_id() else {
             if service != Service::S3 {
                 return Err(AuthFailure::MissingAuthentication);
             }
+            return Ok(Identified { meta, key: None });
+        };
+        let key = self
+            .services
+            .identity
+            .lookup_key(access_key_id, parsed.session_token(), now)
+            .map_err(AuthFailure::Identity)?;
+        Ok(Identified {
+            meta,
+            key: Some(key),
+        })
+    }
+
+    /// Verifies the signature of an identified request (timed as `authn`).
+    fn verify(
+        &self,
+        identified: Identified,
+        parsed: &ParsedAuth,
+        parts: &RequestParts<'_>,
+    ) -> Result<Authenticated, AuthFailure> {
+        let _timer = timing::Timer::start(Stage::Authenticate);
+        let Identified { mut meta, key } = identified;
+        let Some(found) = key else {
             return Ok(Authenticated {
                 caller: Caller::anonymous(),
                 meta,
@@ -249,13 +357,14 @@ impl App {
                 query: parts.query.clone(),
             });
         };
-        let found = self
-            .services
-            .identity
-            .lookup_key(access_key_id, parsed.session_token(), now)
-            .map_err(AuthFailure::Identity)?;
-        let verified = strongbox_sigv4::verify(parsed, parts, &found.secret, now, &options)
-            .map_err(AuthFailure::Signature)?;
+        let verified = strongbox_sigv4::verify(
+            parsed,
+            parts,
+            &found.secret,
+            meta.received_at,
+            &self.verify_options(),
+        )
+        .map_err(AuthFailure::Signature)?;
         meta.signature_version = Some(verified.signature_version.to_string());
         meta.auth_type = Some(verified.auth_type.to_string());
         meta.signature_age_ms = Some(verified.signature_age_ms);
@@ -268,6 +377,47 @@ impl App {
     }
 }
 
+/// Where a request came from, and the id it is answered under.
+#[derive(Clone, Copy)]
+struct Origin<'a> {
+    connection: Connection,
+    request_id: &'a str,
+}
+
+/// A request whose access key was looked up, before its signature is verified.
+struct Identified {
+    meta: RequestMeta,
+    /// `None` for anonymous S3 requests.
+    key: Option<KeyLookup>,
+}
+
+/// How far an API request got from its head alone.
+enum HeadCheck {
+    /// Verified in full (the client sent the payload hash as `x-amz-content-sha256`).
+    Verified(Authenticated),
+    /// Key, scope and clock accepted; the signature needs the body's hash.
+    NeedsBody(Identified),
+}
+
+/// A body that could not be read, in the API's protocol.
+fn api_body_error(
+    protocol: Protocol,
+    err: &forms::ReadError,
+    request_id: &str,
+    head: bool,
+) -> Response<ResponseBody> {
+    let code = match err {
+        forms::ReadError::Body(BodyReadError::Idle) => "RequestTimeout",
+        _ => "ValidationError",
+    };
+    errors::render(
+        protocol,
+        &errors::ErrorSpec::new(400, code, &err.to_string()),
+        request_id,
+        head,
+    )
+}
+
 /// Why authentication failed.
 #[derive(Debug)]
 pub enum AuthFailure {
@@ -277,6 +427,8 @@ pub enum AuthFailure {
     Identity(strongbox_identity::IdentityError),
     /// The signature (or its timing) was not accepted.
     Signature(AuthError),
+    /// Too many requests are reading bodies before their signature is verified.
+    Busy,
 }
 
 fn auth_error(
@@ -359,6 +511,23 @@ fn auth_error_for(
                     extra: &extra,
                     ..errors::ErrorSpec::new(status, &code, &message)
                 },
+                request_id,
+                head,
+            )
+        }
+        AuthFailure::Busy => {
+            // S3: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (SlowDown);
+            // the other APIs: the common error ServiceUnavailable (503), which SDKs retry.
+            let (code, message) = match protocol {
+                Protocol::RestXml => ("SlowDown", "Please reduce your request rate."),
+                _ => (
+                    "ServiceUnavailable",
+                    "The request has failed due to a temporary failure of the server.",
+                ),
+            };
+            errors::render(
+                protocol,
+                &errors::ErrorSpec::new(503, code, message),
                 request_id,
                 head,
             )

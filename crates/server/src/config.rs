@@ -81,6 +81,29 @@ pub struct ServeFlags {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Accept SigV2 signatures (`--sigv2 on|off`, `STRONGBOX_SIGV2`).
     pub sigv2: bool,
+    pub limits: crate::limits::Limits,
+}
+
+/// A duration flag: `20s`, `500ms`, `2m`, or whole seconds (`20`); at least 1 ms.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (digits, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1_000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        (text, 1_000)
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a duration: {text:?} (e.g. 20s, 500ms, 2m)"))?;
+    match n.checked_mul(unit_ms) {
+        Some(ms) if ms > 0 => Ok(std::time::Duration::from_millis(ms)),
+        _ => Err(format!("duration out of range: {text:?}")),
+    }
 }
 
 /// Resolved settings of `strongbox serve`.
@@ -94,4 +117,53 @@ pub struct ServeConfig {
     /// Benchmark baseline: SSE-S3 objects stored in plaintext (the hidden
     /// `serve --benchmark-plaintext-baseline`).
     pub plaintext_sse_s3: bool,
+}
+
+/// A byte size flag: `64MiB`, `512KiB`, `1GiB` or bytes; at least the largest body an
+/// unauthenticated request may hold (4 MiB, S3's XML cap), so that one always fits.
+pub fn parse_budget(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        .iter()
+        .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, *unit)))
+        .unwrap_or((text, 1));
+    let bytes = digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("not a size: {text:?} (e.g. 64MiB)"))?;
+    let least = strongbox_s3::MAX_XML_BODY as u64;
+    if bytes < least {
+        return Err(format!("at least 4MiB ({least} bytes)"));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(
+            parse_duration("20s"),
+            Ok(std::time::Duration::from_secs(20))
+        );
+        assert_eq!(
+            parse_duration("500ms"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_duration("2m"),
+            Ok(std::time::Duration::from_secs(120))
+        );
+        assert_eq!(parse_duration("7"), Ok(std::time::Duration::from_secs(7)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_budget("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_budget("1GiB"), Ok(1 << 30));
+        assert!(parse_budget("1MiB").is_err());
+        assert!(parse_budget("lots").is_err());
+    }
 }

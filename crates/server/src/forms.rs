@@ -1,8 +1,8 @@
 //! Reading small request bodies and Query-protocol parameters.
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+
+use crate::limits::{BodyReadError, RequestIncoming};
 
 /// The largest body accepted by the IAM, STS, KMS and Organizations APIs.
 pub const MAX_API_BODY: usize = 1 << 20;
@@ -12,15 +12,15 @@ pub const MAX_API_BODY: usize = 1 << 20;
 pub enum ReadError {
     #[error("The request body is larger than this API accepts.")]
     TooLarge,
-    #[error("The request body ended early or could not be read.")]
-    Incomplete,
+    #[error("{0}")]
+    Body(#[from] BodyReadError),
 }
 
 /// Reads the whole body, refusing more than `limit` bytes.
-pub async fn read_limited(mut body: Incoming, limit: usize) -> Result<Bytes, ReadError> {
+pub async fn read_limited(mut body: RequestIncoming, limit: usize) -> Result<Bytes, ReadError> {
     let mut buf = BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| ReadError::Incomplete)?;
+        let frame = frame?;
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
                 return Err(ReadError::TooLarge);

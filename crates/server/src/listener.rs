@@ -1,10 +1,11 @@
-//! Accepting connections: TCP_NODELAY, HTTP/1.1 (optionally over TLS), graceful shutdown.
+//! Accepting connections: TCP_NODELAY, HTTP/1.1 (optionally over TLS), a cap on open
+//! connections, graceful shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -12,9 +13,11 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
 use crate::body::ResponseBody;
+use crate::limits::Limits;
 
 /// How long in-flight requests may run after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,11 +33,21 @@ pub struct Connection {
     pub tls_version: Option<&'static str>,
 }
 
+/// How often at most the server warns that it closes connections past the cap.
+const CAP_WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Serves HTTP/1.1 (over TLS when `tls` is given) on `listener` until SIGINT
 /// or SIGTERM, then lets in-flight requests finish (bounded by [`DRAIN_TIMEOUT`]).
+///
+/// At most `limits.max_connections` connections are open at once. Past the cap a new
+/// connection is accepted and closed at once rather than left in the listen backlog:
+/// the client learns immediately (SDKs retry a closed connection with backoff) instead
+/// of waiting out its connect timeout, and the backlog never fills with connections
+/// the server will not serve for a long time.
 pub async fn serve<H, F>(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
+    limits: Limits,
     handler: Arc<H>,
 ) -> std::io::Result<()>
 where
@@ -42,6 +55,8 @@ where
     F: Future<Output = Response<ResponseBody>> + Send + 'static,
 {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut last_cap_warning: Option<Instant> = None;
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -55,6 +70,14 @@ where
                         continue;
                     }
                 };
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    drop(stream);
+                    if last_cap_warning.is_none_or(|t| t.elapsed() >= CAP_WARNING_INTERVAL) {
+                        last_cap_warning = Some(Instant::now());
+                        tracing::warn!(max_connections = limits.max_connections, %peer, "connection cap reached: closing new connections");
+                    }
+                    continue;
+                };
                 // Small responses must not wait for Nagle + delayed ACK (~40 ms stalls).
                 if let Err(err) = stream.set_nodelay(true) {
                     tracing::debug!(%err, "set_nodelay failed");
@@ -62,7 +85,7 @@ where
                 match &tls {
                     None => {
                         let connection = Connection { peer, tls_version: None };
-                        serve_connection(graceful.watcher(), TokioIo::new(stream), connection, handler.clone());
+                        serve_connection(graceful.watcher(), TokioIo::new(stream), connection, (limits, permit), handler.clone());
                     }
                     Some(acceptor) => {
                         // The watcher is taken now, so a shutdown waits for handshakes in progress too.
@@ -85,7 +108,7 @@ where
                                 .protocol_version()
                                 .and_then(crate::tls::version_label);
                             let connection = Connection { peer, tls_version };
-                            serve_connection(watcher, TokioIo::new(stream), connection, handler);
+                            serve_connection(watcher, TokioIo::new(stream), connection, (limits, permit), handler);
                         });
                     }
                 }
@@ -104,11 +127,13 @@ where
     Ok(())
 }
 
-/// Serves HTTP/1.1 on one accepted (and, over TLS, handshaken) connection.
+/// Serves HTTP/1.1 on one accepted (and, over TLS, handshaken) connection, holding
+/// its connection permit until it ends.
 fn serve_connection<IO, H, F>(
     watcher: hyper_util::server::graceful::Watcher,
     io: TokioIo<IO>,
     connection: Connection,
+    (limits, permit): (Limits, OwnedSemaphorePermit),
     handler: Arc<H>,
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -121,7 +146,9 @@ fn serve_connection<IO, H, F>(
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        // Also bounds an idle keep-alive connection: hyper starts this timer as soon as
+        // the connection waits for its next request.
+        .header_read_timeout(limits.header_timeout)
         .max_buf_size(1 << 20)
         .serve_connection(io, service);
     let conn = watcher.watch(conn);
@@ -130,6 +157,7 @@ fn serve_connection<IO, H, F>(
         if let Err(err) = conn.await {
             tracing::debug!(%err, %peer, "connection ended with an error");
         }
+        drop(permit);
     });
 }
 

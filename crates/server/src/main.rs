@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod errors;
 mod forms;
+mod limits;
 mod listener;
 mod s3_body;
 mod services;
@@ -97,6 +98,26 @@ enum Command {
         /// ("The authorization mechanism you have provided is not supported").
         #[arg(long, env = "STRONGBOX_SIGV2", value_enum, default_value_t = OnOff::On)]
         sigv2: OnOff,
+        /// Open connections at most; past it a new connection is accepted and closed at once.
+        #[arg(long, env = "STRONGBOX_MAX_CONNECTIONS", default_value_t = limits::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..))]
+        max_connections: u32,
+        /// Requests reading a body before their signature is verified (IAM, STS, KMS and
+        /// Organizations bodies; anonymous S3 requests with a body), at most; past it they
+        /// are answered 503 (`SlowDown` on S3).
+        #[arg(long, env = "STRONGBOX_MAX_UNAUTHENTICATED", default_value_t = limits::DEFAULT_MAX_UNAUTHENTICATED, value_parser = clap::value_parser!(u32).range(1..))]
+        max_unauthenticated: u32,
+        /// Bytes the bodies of those requests may take in all, each counted as its
+        /// Content-Length up to its API's cap (1 MiB; 4 MiB for S3 XML); at least 4MiB.
+        #[arg(long, env = "STRONGBOX_UNAUTHENTICATED_BODY_BUDGET", default_value = limits::DEFAULT_UNAUTHENTICATED_BODY_BUDGET, value_parser = config::parse_budget)]
+        unauthenticated_body_budget: u64,
+        /// A request body that sends nothing for this long is answered `400 RequestTimeout`
+        /// and its connection closed (e.g. 20s, 500ms).
+        #[arg(long, env = "STRONGBOX_BODY_IDLE_TIMEOUT", default_value = "20s", value_parser = config::parse_duration)]
+        body_idle_timeout: std::time::Duration,
+        /// How long a client may take to send a request's headers, and how long an idle
+        /// keep-alive connection is kept (e.g. 30s).
+        #[arg(long, env = "STRONGBOX_HEADER_TIMEOUT", default_value = "30s", value_parser = config::parse_duration)]
+        header_timeout: std::time::Duration,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -150,6 +171,11 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
             sigv2,
+            max_connections,
+            max_unauthenticated,
+            unauthenticated_body_budget,
+            body_idle_timeout,
+            header_timeout,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -159,6 +185,13 @@ fn main() -> ExitCode {
             server_timing,
             tls: tls_cert.zip(tls_key),
             sigv2: sigv2 == OnOff::On,
+            limits: limits::Limits {
+                max_connections: max_connections as usize,
+                max_unauthenticated: max_unauthenticated as usize,
+                unauthenticated_body_budget,
+                body_idle_timeout,
+                header_timeout,
+            },
         }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
@@ -184,6 +217,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         server_timing,
         tls,
         sigv2,
+        limits,
     } = flags;
     let tls = match tls
         .map(|(cert, key)| tls::acceptor(&cert, &key))
@@ -229,8 +263,11 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         }
     };
     let authz = services.authz.clone();
+    limits::ensure_file_limit(limits.max_connections);
     let app = Arc::new(app::App {
         region: config.region.clone(),
+        limits,
+        gates: limits::Gates::new(&limits),
         domains: addressing::Domains::new(&config.region, &config.domains),
         services,
         server_timing,
@@ -256,7 +293,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         };
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), tls = tls.is_some(), "strongbox serving");
         let handler = Arc::new(move |req, connection| app.clone().handle(req, connection));
-        let served = listener::serve(listener, tls, handler).await;
+        let served = listener::serve(listener, tls, limits, handler).await;
         authz.flush_decisions(std::time::Duration::from_secs(2));
         match served {
             Ok(()) => ExitCode::SUCCESS,

@@ -5,11 +5,11 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use strongbox_core::AwsError;
 use strongbox_s3::{BodyError, RequestBody};
 use strongbox_sigv4::{AuthError, ChunkedDecoder, PayloadMode, PayloadVerifier, Verified};
+
+use crate::limits::{BodyReadError, RequestIncoming, REQUEST_TIMEOUT_MESSAGE};
 
 enum Decoder {
     /// Unsigned payloads and anonymous requests: bytes as they come.
@@ -24,7 +24,7 @@ enum Decoder {
 type TrailerSlot = Arc<Mutex<Option<Vec<(String, String)>>>>;
 
 struct State {
-    incoming: Incoming,
+    incoming: RequestIncoming,
     decoder: Option<Decoder>,
     trailers: TrailerSlot,
 }
@@ -40,9 +40,20 @@ fn body_error(err: AuthError) -> BodyError {
     }
 }
 
+fn read_error(err: BodyReadError) -> BodyError {
+    match err {
+        BodyReadError::Idle => BodyError::Other {
+            code: "RequestTimeout".to_string(),
+            status: 400,
+            message: REQUEST_TIMEOUT_MESSAGE.to_string(),
+        },
+        BodyReadError::Broken => BodyError::IncompleteBody,
+    }
+}
+
 /// Wraps the hyper body of an authenticated (or anonymous) request.
 pub fn request_body(
-    incoming: Incoming,
+    incoming: RequestIncoming,
     verified: Option<&Verified>,
     headers: &http::HeaderMap,
     content_length: Option<u64>,
@@ -115,9 +126,9 @@ pub fn request_body(
                         }
                     }
                 }
-                Some(Err(_)) => {
+                Some(Err(err)) => {
                     state.decoder = None;
-                    return Some((Err(BodyError::IncompleteBody), state));
+                    return Some((Err(read_error(err)), state));
                 }
                 None => {
                     let finished = match state.decoder.take()? {

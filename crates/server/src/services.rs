@@ -5,7 +5,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::request::Parts;
 use http::{header, HeaderValue, Response, StatusCode};
-use hyper::body::Incoming;
 use strongbox_authz::Authz;
 use strongbox_core::Authorizer;
 use strongbox_identity::Identity;
@@ -18,6 +17,7 @@ use crate::app::Authenticated;
 use crate::body::{self, ResponseBody};
 use crate::errors::{self, Protocol};
 use crate::forms;
+use crate::limits::RequestIncoming;
 use crate::s3_body;
 
 /// The service objects, opened once at start-up.
@@ -71,7 +71,7 @@ impl Services {
         control: bool,
         auth: Authenticated,
         parts: Parts,
-        incoming: Incoming,
+        incoming: RequestIncoming,
         address: S3Address,
     ) -> Response<ResponseBody> {
         let head = parts.method == http::Method::HEAD;

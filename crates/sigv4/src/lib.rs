@@ -61,4 +61,6 @@ pub use error::{AuthError, SignatureMismatch};
 pub use parse::{parse, ParsedAuth, RequestParts, V2Auth, V4Auth};
 pub use payload::{PayloadMode, PayloadVerifier};
 pub use query::Query;
-pub use verify::{verify, ChunkSigningContext, PathRules, Verified, VerifyOptions};
+pub use verify::{
+    check_scope_and_time, verify, ChunkSigningContext, PathRules, Verified, VerifyOptions,
+};

@@ -180,22 +180,7 @@ fn verify_v4(
     now: Timestamp,
     opts: &VerifyOptions,
 ) -> Result<Verified, AuthError> {
-    if let Some(expected) = opts.regions.first() {
-        if !opts.regions.iter().any(|r| r == &a.region) {
-            let detail = format!("the region '{}' is wrong; expecting '{expected}'", a.region);
-            return Err(if a.presigned {
-                AuthError::AuthorizationQueryParametersError {
-                    message: format!("Error parsing the X-Amz-Credential parameter; {detail}"),
-                    region: Some(expected.clone()),
-                }
-            } else {
-                AuthError::AuthorizationHeaderMalformed {
-                    message: format!("The authorization header is malformed; {detail}"),
-                    region: Some(expected.clone()),
-                }
-            });
-        }
-    }
+    check_region(a, opts)?;
     check_v4_time(a, now, opts)?;
     require_signed_host(a)?;
 
@@ -314,6 +299,46 @@ fn require_signed_host(a: &V4Auth) -> Result<(), AuthError> {
             "'Host' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
         )
     })
+}
+
+/// The checks that need neither the secret nor the body: the credential scope's region,
+/// the request time (clock skew, presigned expiry) and a signed `host`. The server runs them before it
+/// reads a body whose hash it cannot know yet (IAM, STS, KMS and Organizations clients
+/// sign the body's hash without sending `x-amz-content-sha256`); [`verify`] repeats them.
+pub fn check_scope_and_time(
+    auth: &ParsedAuth,
+    now: Timestamp,
+    opts: &VerifyOptions,
+) -> Result<(), AuthError> {
+    match auth {
+        ParsedAuth::V4(a) => {
+            check_region(a, opts)?;
+            check_v4_time(a, now, opts)?;
+            require_signed_host(a)
+        }
+        ParsedAuth::V2(_) | ParsedAuth::Anonymous => Ok(()),
+    }
+}
+
+/// The credential scope must name one of the accepted regions.
+fn check_region(a: &V4Auth, opts: &VerifyOptions) -> Result<(), AuthError> {
+    if let Some(expected) = opts.regions.first() {
+        if !opts.regions.iter().any(|r| r == &a.region) {
+            let detail = format!("the region '{}' is wrong; expecting '{expected}'", a.region);
+            return Err(if a.presigned {
+                AuthError::AuthorizationQueryParametersError {
+                    message: format!("Error parsing the X-Amz-Credential parameter; {detail}"),
+                    region: Some(expected.clone()),
+                }
+            } else {
+                AuthError::AuthorizationHeaderMalformed {
+                    message: format!("The authorization header is malformed; {detail}"),
+                    region: Some(expected.clone()),
+                }
+            });
+        }
+    }
+    Ok(())
 }
 
 /// S3 refuses `x-amz-*` headers the signature does not cover.

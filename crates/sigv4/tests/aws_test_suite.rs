@@ -2,7 +2,8 @@
 //! the normalized (non-S3) path rules.
 
 use strongbox_sigv4::{
-    parse, verify, AuthError, ParsedAuth, PathRules, RequestParts, VerifyOptions,
+    check_scope_and_time, parse, verify, AuthError, ParsedAuth, PathRules, Query, RequestParts,
+    VerifyOptions,
 };
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -54,6 +55,22 @@ fn load() -> Vec<Case> {
         cases.push(case);
     }
     cases
+}
+
+/// The named case and its request without a body (the head alone).
+fn head_of(name: &str) -> Case {
+    load().into_iter().find(|c| c.name == name).unwrap()
+}
+
+fn parts_without_body<'a>(case: &'a Case, query: &'a Query) -> RequestParts<'a> {
+    RequestParts {
+        method: &case.method,
+        raw_path: &case.path,
+        query,
+        headers: &case.headers,
+        virtual_host_bucket: None,
+        body: None,
+    }
 }
 
 fn now() -> jiff::Timestamp {
@@ -128,18 +145,9 @@ fn suite_session_token_is_reported() {
 
 #[test]
 fn suite_time_and_region_checks() {
-    let case = load()
-        .into_iter()
-        .find(|c| c.name == "get-vanilla")
-        .unwrap();
-    let parts = RequestParts {
-        method: &case.method,
-        raw_path: &case.path,
-        query: &strongbox_sigv4::Query::parse(&case.query),
-        headers: &case.headers,
-        virtual_host_bucket: None,
-        body: None,
-    };
+    let case = head_of("get-vanilla");
+    let query = Query::parse(&case.query);
+    let parts = parts_without_body(&case, &query);
     let auth = parse(&parts).unwrap();
     let later = now() + jiff::SignedDuration::from_mins(16);
     let err = verify(&auth, &parts, SECRET, later, &opts()).unwrap_err();
@@ -171,4 +179,26 @@ fn suite_time_and_region_checks() {
         "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'us-west-2'"
     );
     assert_eq!(err.details(), vec![("Region", "us-west-2".to_string())]);
+}
+
+/// The checks the server runs from the head alone, before a body whose hash is signed
+/// (IAM, STS, KMS, Organizations): the same time and region errors as `verify`.
+#[test]
+fn scope_and_time_checked_without_the_secret_or_body() {
+    let case = head_of("post-x-www-form-urlencoded");
+    let query = Query::parse(&case.query);
+    let parts = parts_without_body(&case, &query);
+    let auth = parse(&parts).unwrap();
+    assert!(check_scope_and_time(&auth, now(), &opts()).is_ok());
+    let later = now() + jiff::SignedDuration::from_mins(16);
+    assert!(matches!(
+        check_scope_and_time(&auth, later, &opts()),
+        Err(AuthError::RequestTimeTooSkewed { .. })
+    ));
+    let west = VerifyOptions::for_region("us-west-2");
+    assert!(matches!(
+        check_scope_and_time(&auth, now(), &west),
+        Err(AuthError::AuthorizationHeaderMalformed { .. })
+    ));
+    assert!(check_scope_and_time(&ParsedAuth::Anonymous, later, &west).is_ok());
 }
