@@ -11,6 +11,7 @@ mod report;
 mod server;
 mod server_timing;
 mod setup;
+mod stall;
 mod stats;
 mod units;
 mod workload;
@@ -33,14 +34,17 @@ use crate::workload::{Operation, Payload, PhaseConfig};
 #[derive(Parser, Debug)]
 #[command(name = "strongbox-bench", version, about)]
 struct Cli {
+    #[command(subcommand)]
+    mode: Option<Mode>,
     /// Endpoint of a running server (loopback only), e.g. http://127.0.0.1:9000.
-    #[arg(long, required_unless_present = "start_server")]
+    #[arg(long, global = true)]
     endpoint: Option<String>,
     /// Root access key id (for --start-server: the one the server is given).
     #[arg(
         long,
         env = "STRONGBOX_ROOT_ACCESS_KEY_ID",
-        default_value = "AKIABENCHROOT0000001"
+        default_value = "AKIABENCHROOT0000001",
+        global = true
     )]
     access_key: String,
     /// Root secret access key.
@@ -48,17 +52,18 @@ struct Cli {
         long,
         env = "STRONGBOX_ROOT_SECRET_ACCESS_KEY",
         default_value = "benchSecretKey0000000000000000000000000",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     secret_key: String,
     /// Start this `strongbox` binary on a free port with a fresh data dir, stop it at the end.
-    #[arg(long, value_name = "PATH_TO_BINARY")]
+    #[arg(long, value_name = "PATH_TO_BINARY", global = true)]
     start_server: Option<PathBuf>,
     /// Parent of the temporary data dir (--start-server), and where dd measures.
-    #[arg(long)]
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     /// Keep the temporary data dir of --start-server.
-    #[arg(long)]
+    #[arg(long, global = true)]
     keep_data: bool,
     /// Client counts (concurrent keep-alive connections), comma-separated.
     #[arg(long, default_value = "1,8,16", value_parser = |s: &str| units::parse_list(s, units::parse_count).map(List))]
@@ -103,7 +108,7 @@ struct Cli {
     #[arg(long, default_value = "2GiB", value_parser = units::parse_size)]
     dd_size: u64,
     /// Region to sign for.
-    #[arg(long, default_value = "us-east-1")]
+    #[arg(long, default_value = "us-east-1", global = true)]
     region: String,
     /// Also write the Markdown report to this file.
     #[arg(long)]
@@ -113,12 +118,45 @@ struct Cli {
     json: Option<PathBuf>,
 }
 
+/// Workloads other than the throughput run.
+#[derive(clap::Subcommand, Debug)]
+enum Mode {
+    /// Hold N stalled, unauthenticated requests (head and all but the last byte of the
+    /// body sent: half IAM with a made-up access key, half anonymous S3 XML), report the
+    /// server's resident memory and whether a signed PUT+GET still succeeds meanwhile.
+    Stall {
+        /// Stalled connections to open.
+        #[arg(long, default_value_t = 256)]
+        connections: usize,
+        /// How long to hold them (10s, 1m).
+        #[arg(long, default_value = "10s", value_parser = units::parse_duration)]
+        hold: Duration,
+        /// The pid of the server at --endpoint, to read its memory (--start-server knows it).
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+}
+
 /// A comma-separated list flag.
 #[derive(Clone, Debug)]
 struct List<T>(Vec<T>);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Mode::Stall {
+        connections,
+        hold,
+        server_pid,
+    }) = &cli.mode
+    {
+        let config = stall::StallConfig {
+            connections: *connections,
+            hold: *hold,
+            region: cli.region.clone(),
+            bucket: BUCKET.to_string(),
+        };
+        return run_stall(&cli, &config, *server_pid);
+    }
     let modes = &cli.encryption.0;
     if cli.start_server.is_none() && modes.contains(&Encryption::None) {
         eprintln!(
@@ -126,15 +164,8 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     // The authorization cost is measured once, on the server of the first encrypted mode.
     let auth_mode = modes
@@ -159,7 +190,12 @@ fn main() -> ExitCode {
         })
         .collect();
     for (i, &(round, mode)) in schedule.iter().enumerate() {
-        let (endpoint, mut server) = match open_endpoint(&cli, mode) {
+        // Server-Timing lets the report say where a request's time goes.
+        let extra: &[&str] = match mode {
+            Encryption::None => &["--server-timing", "--benchmark-plaintext-baseline"],
+            _ => &["--server-timing"],
+        };
+        let (endpoint, mut server) = match open_endpoint(&cli, extra, mode.name()) {
             Ok(opened) => opened,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -213,23 +249,64 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The multi-threaded runtime the workloads run on (`None` after reporting why not).
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("error: starting the runtime: {e}"))
+        .ok()
+}
+
+/// `strongbox-bench stall`: on a server of its own (--start-server) or the given one.
+fn run_stall(cli: &Cli, config: &stall::StallConfig, server_pid: Option<u32>) -> ExitCode {
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let (endpoint, mut server) = match open_endpoint(cli, &[], "stall") {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let pid = server.as_ref().map(ServerProcess::pid).or(server_pid);
+    let signer = Signer {
+        credentials: Credentials::new(&cli.access_key, &cli.secret_key),
+        region: cli.region.clone(),
+    };
+    let result = runtime.block_on(stall::run(&endpoint, &signer, pid, config));
+    if let Some(s) = server.as_mut() {
+        s.stop(cli.keep_data);
+    }
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The endpoint for `mode`'s phases: a new server when --start-server (each mode its
 /// own, with the plaintext baseline for `none`), else the given endpoint.
-fn open_endpoint(cli: &Cli, mode: Encryption) -> Result<(Endpoint, Option<ServerProcess>), String> {
+fn open_endpoint(
+    cli: &Cli,
+    extra: &[&str],
+    label: &str,
+) -> Result<(Endpoint, Option<ServerProcess>), String> {
     match (&cli.start_server, &cli.endpoint) {
         (Some(binary), _) => {
             let parent = cli.data_dir.clone().unwrap_or_else(std::env::temp_dir);
-            // Server-Timing lets the report say where a request's time goes.
-            let extra: &[&str] = match mode {
-                Encryption::None => &["--server-timing", "--benchmark-plaintext-baseline"],
-                _ => &["--server-timing"],
-            };
             let s = ServerProcess::start(binary, &parent, &cli.access_key, &cli.secret_key, extra)?;
             eprintln!(
                 "started {} on {} for {} (data dir {})",
                 binary.display(),
                 s.addr,
-                mode.name(),
+                label,
                 s.data_dir.display()
             );
             let endpoint = Endpoint {

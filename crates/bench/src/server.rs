@@ -77,6 +77,11 @@ impl ServerProcess {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL after 10 s) and removes the run
     /// directory unless `keep`.
     pub fn stop(&mut self, keep: bool) {
