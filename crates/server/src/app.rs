@@ -225,7 +225,7 @@ impl App {
                 )
             });
         let checked = if hash_sent {
-            HeadCheck::Verified(self.verify(identified, parsed, &request_parts)?)
+            HeadCheck::Verified(Box::new(self.verify(identified, parsed, &request_parts)?))
         } else {
             strongbox_sigv4::check_scope_and_time(
                 parsed,
@@ -233,7 +233,7 @@ impl App {
                 &self.verify_options(),
             )
             .map_err(AuthFailure::Signature)?;
-            HeadCheck::NeedsBody(identified)
+            HeadCheck::NeedsBody(Box::new(identified))
         };
         let read = {
             let _permit = match checked {
@@ -254,13 +254,13 @@ impl App {
             Err(err) => return Ok(api_body_error(protocol, &err, request_id, head)),
         };
         let auth = match checked {
-            HeadCheck::Verified(auth) => auth,
+            HeadCheck::Verified(auth) => *auth,
             HeadCheck::NeedsBody(identified) => {
                 let request_parts = RequestParts {
                     body: Some(&bytes),
                     ..request_parts
                 };
-                self.verify(identified, parsed, &request_parts)?
+                self.verify(*identified, parsed, &request_parts)?
             }
         };
         Ok(match service {
@@ -394,9 +394,9 @@ struct Identified {
 /// How far an API request got from its head alone.
 enum HeadCheck {
     /// Verified in full (the client sent the payload hash as `x-amz-content-sha256`).
-    Verified(Authenticated),
+    Verified(Box<Authenticated>),
     /// Key, scope and clock accepted; the signature needs the body's hash.
-    NeedsBody(Identified),
+    NeedsBody(Box<Identified>),
 }
 
 /// A body that could not be read, in the API's protocol.
