@@ -15,7 +15,8 @@
 //!   S3 requests with a body) hold one of [`Limits::max_unauthenticated`] permits, and
 //!   as much of [`Limits::unauthenticated_body_budget`] as their body may take in memory
 //!   (its Content-Length, at most the API's cap: 1 MiB, or 4 MiB for S3 XML), while they
-//!   read; past either they get `503 SlowDown`.
+//!   read; past either they are answered 503 (`SlowDown` on S3, `ServiceUnavailable` on
+//!   the other APIs), which SDKs retry.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
