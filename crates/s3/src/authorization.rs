@@ -350,8 +350,9 @@ pub fn context(op: Op, req: &S3Request, object: Option<&ObjectInfo>) -> Vec<Cont
         if let Some(v) = header("x-amz-acl") {
             ctx.push(ContextEntry::new("s3:x-amz-acl", v));
         }
+        // Every value of a repeated grant header, as the ACL is built from all of them.
         for (h, _) in GRANT_HEADERS {
-            if let Some(v) = header(h) {
+            if let Some(v) = crate::headers::joined(&req.headers, h) {
                 ctx.push(ContextEntry::new(format!("s3:{h}"), v));
             }
         }
@@ -455,6 +456,32 @@ pub fn push_request_tags(ctx: &mut Vec<ContextEntry>, tags: &[(String, String)])
     }
 }
 
+/// Get/Put/DeleteBucketPolicy by an identity outside the bucket owner's account,
+/// once the policies allowed it: 405 MethodNotAllowed. API Reference, PutBucketPolicy
+/// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html): "If you
+/// have the correct permissions, but you're not using an identity that belongs to the
+/// bucket owner's account, Amazon S3 returns a 405 Method Not Allowed error." (the same
+/// in GetBucketPolicy and DeleteBucketPolicy).
+fn refuse_bucket_policy_ops_of_other_accounts(
+    req: &S3Request,
+    op: Op,
+    bucket: Option<&BucketInfo>,
+) -> Result<(), S3Error> {
+    let policy_op = matches!(
+        op,
+        Op::GetBucketPolicy | Op::PutBucketPolicy | Op::DeleteBucketPolicy
+    );
+    match bucket {
+        Some(b)
+            if policy_op
+                && (req.caller.is_anonymous() || req.caller.account_id != b.owner_account) =>
+        {
+            Err(S3Error::MethodNotAllowed)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Asks the authorizer; a denial becomes 403 AccessDenied with its message.
 pub fn check(
     req: &S3Request,
@@ -537,6 +564,7 @@ pub fn authorize(
     let versioned = req.query_value("versionId").is_some();
     let ctx = context(op, req, object);
     check(req, action(op, versioned), bucket, key, object, ctx.clone())?;
+    refuse_bucket_policy_ops_of_other_accounts(req, op, bucket)?;
     let acl_headers = crate::acl::has_acl_headers(&req.headers);
     if writes_object(op) {
         if acl_headers {

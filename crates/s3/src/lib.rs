@@ -14,6 +14,7 @@ pub mod conditional;
 pub mod config;
 pub mod dates;
 pub mod error;
+pub mod headers;
 pub mod names;
 pub mod object_lock;
 mod ops;
@@ -124,7 +125,10 @@ impl S3Service {
             req.key = None;
         }
         let resource = response::resource_of(&req);
-        let result = self.dispatch(&mut req).await;
+        let result = match headers::refuse_repeated(&req.headers) {
+            Ok(()) => self.dispatch(&mut req).await,
+            Err(f) => Err(f),
+        };
         let resp = match result {
             Ok(r) => r,
             Err(f) => {
@@ -142,7 +146,10 @@ impl S3Service {
     pub async fn handle_control(&self, mut req: S3Request) -> http::Response<S3Body> {
         let head = req.method == http::Method::HEAD;
         let resource = req.key.clone().unwrap_or_default();
-        let result = self.control(&mut req).await;
+        let result = match headers::refuse_repeated(&req.headers) {
+            Ok(()) => self.control(&mut req).await,
+            Err(f) => Err(f),
+        };
         let resp = match result {
             Ok(r) => r,
             Err(f) => response::error(&f, &resource, &req.meta.request_id, head),

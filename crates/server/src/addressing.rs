@@ -68,41 +68,57 @@ fn strip_port(host: &str) -> &str {
     }
 }
 
-fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+/// A path whose percent-decoded bytes are not UTF-8. Keys are UTF-8 (User Guide,
+/// "Naming Amazon S3 objects"); decoding such a path lossily would map distinct
+/// keys (`x%FF`, `x%FE`) to one. S3 answers 400 InvalidURI "Couldn't parse the
+/// specified URI." (as reported in larrabee/s3sync#45 and apache/ozone#10860).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Couldn't parse the specified URI.")]
+pub struct InvalidUri;
+
+/// Percent-decodes one path or query component; bytes that are not UTF-8 are refused.
+pub fn decode(s: &str) -> Result<String, InvalidUri> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| InvalidUri)
 }
 
 /// Splits an S3 request into bucket and key.
-pub fn resolve(domains: &Domains, host: Option<&str>, raw_path: &str) -> S3Address {
+pub fn resolve(
+    domains: &Domains,
+    host: Option<&str>,
+    raw_path: &str,
+) -> Result<S3Address, InvalidUri> {
     let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
     if let Some(bucket) = host.and_then(|h| domains.bucket_from_host(h)) {
         let key = if path.is_empty() {
             None
         } else {
-            Some(decode(path))
+            Some(decode(path)?)
         };
-        return S3Address {
+        return Ok(S3Address {
             bucket: Some(bucket.clone()),
             key,
             virtual_host_bucket: Some(bucket),
-        };
+        });
     }
     if path.is_empty() {
-        return S3Address {
+        return Ok(S3Address {
             bucket: None,
             key: None,
             virtual_host_bucket: None,
-        };
+        });
     }
     let (bucket, key) = match path.split_once('/') {
-        Some((b, k)) => (b, if k.is_empty() { None } else { Some(decode(k)) }),
+        Some((b, k)) => (b, if k.is_empty() { None } else { Some(decode(k)?) }),
         None => (path, None),
     };
-    S3Address {
-        bucket: Some(decode(bucket)),
+    Ok(S3Address {
+        bucket: Some(decode(bucket)?),
         key,
         virtual_host_bucket: None,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -115,32 +131,47 @@ mod tests {
 
     #[test]
     fn path_style() {
-        let a = resolve(&d(), Some("127.0.0.1:9000"), "/bkt/a/b%20c//d");
+        let a = resolve(&d(), Some("127.0.0.1:9000"), "/bkt/a/b%20c//d").unwrap();
         assert_eq!(a.bucket.as_deref(), Some("bkt"));
         assert_eq!(a.key.as_deref(), Some("a/b c//d"));
         assert_eq!(a.virtual_host_bucket, None);
-        let a = resolve(&d(), Some("localhost:9000"), "/bkt");
+        let a = resolve(&d(), Some("localhost:9000"), "/bkt").unwrap();
         assert_eq!(a.bucket.as_deref(), Some("bkt"));
         assert_eq!(a.key, None);
-        let a = resolve(&d(), Some("localhost"), "/");
+        let a = resolve(&d(), Some("localhost"), "/").unwrap();
         assert_eq!(a.bucket, None);
     }
 
     #[test]
     fn virtual_hosted() {
-        let a = resolve(&d(), Some("my.bucket.s3.us-east-1.amazonaws.com"), "/k%2Fx");
+        let a = resolve(&d(), Some("my.bucket.s3.us-east-1.amazonaws.com"), "/k%2Fx").unwrap();
         assert_eq!(a.bucket.as_deref(), Some("my.bucket"));
         assert_eq!(a.key.as_deref(), Some("k/x"));
-        let a = resolve(&d(), Some("bkt.localhost:9000"), "/");
+        let a = resolve(&d(), Some("bkt.localhost:9000"), "/").unwrap();
         assert_eq!(a.bucket.as_deref(), Some("bkt"));
         assert_eq!(a.key, None);
-        let a = resolve(&d(), Some("[::1]:9000"), "/b/k");
+        let a = resolve(&d(), Some("[::1]:9000"), "/b/k").unwrap();
         assert_eq!(a.bucket.as_deref(), Some("b"));
     }
 
     #[test]
     fn keys_with_dot_segments_are_kept() {
-        let a = resolve(&d(), Some("localhost"), "/b/../x/./y");
+        let a = resolve(&d(), Some("localhost"), "/b/../x/./y").unwrap();
         assert_eq!(a.key.as_deref(), Some("../x/./y"));
+    }
+
+    #[test]
+    fn keys_that_are_not_utf8_are_refused_not_merged() {
+        for path in ["/b/x%FF", "/b/x%FE", "/b%FF/k", "/%C3"] {
+            assert_eq!(
+                resolve(&d(), Some("localhost"), path),
+                Err(InvalidUri),
+                "{path}"
+            );
+        }
+        let vhost = resolve(&d(), Some("bkt.localhost"), "/x%FF");
+        assert_eq!(vhost, Err(InvalidUri));
+        let ok = resolve(&d(), Some("localhost"), "/b/%C3%A9").unwrap();
+        assert_eq!(ok.key.as_deref(), Some("\u{e9}"));
     }
 }

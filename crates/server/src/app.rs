@@ -134,7 +134,9 @@ impl App {
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .map(str::to_string);
-        let address = addressing::resolve(&self.domains, host.as_deref(), &raw_path);
+        let Ok(address) = addressing::resolve(&self.domains, host.as_deref(), &raw_path) else {
+            return crate::services::invalid_uri(request_id, head);
+        };
         let request_parts = RequestParts {
             method: parts.method.as_str(),
             raw_path: &raw_path,

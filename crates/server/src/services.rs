@@ -37,6 +37,17 @@ fn reply(status: u16, content_type: &str, text: String) -> Response<ResponseBody
     resp
 }
 
+/// 400 InvalidURI: a path or query whose decoded bytes are not UTF-8.
+pub fn invalid_uri(request_id: &str, head: bool) -> Response<ResponseBody> {
+    let message = crate::addressing::InvalidUri.to_string();
+    errors::render(
+        Protocol::RestXml,
+        &errors::ErrorSpec::new(400, "InvalidURI", &message),
+        request_id,
+        head,
+    )
+}
+
 /// Checks a small API body against its signed SHA-256 (if any).
 fn check_api_body(
     bytes: &Bytes,
@@ -97,6 +108,9 @@ impl Services {
                 );
             }
         };
+        let Some(query) = auth.query.utf8_pairs() else {
+            return invalid_uri(&auth.meta.request_id, head);
+        };
         let canonical_user_id = if auth.caller.is_anonymous() {
             String::new()
         } else {
@@ -111,7 +125,7 @@ impl Services {
             method: parts.method,
             bucket: if control { None } else { address.bucket },
             key: if control { None } else { address.key },
-            query: auth.query.pairs(),
+            query,
             headers: parts.headers,
             body: request_body,
             access: self.authz.clone(),

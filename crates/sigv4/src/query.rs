@@ -97,6 +97,20 @@ impl Query {
             .collect()
     }
 
+    /// [`Query::pairs`] when every decoded name and value is UTF-8, else `None`: S3
+    /// answers InvalidURI rather than let distinct values (`prefix=x%FF`, `x%FE`)
+    /// merge into one lossily decoded text.
+    pub fn utf8_pairs(&self) -> Option<Vec<(String, String)>> {
+        self.params
+            .iter()
+            .map(|p| {
+                let name = std::str::from_utf8(&p.name_bytes).ok()?;
+                let value = std::str::from_utf8(&p.value_bytes).ok()?;
+                Some((name.to_string(), value.to_string()))
+            })
+            .collect()
+    }
+
     /// `(name, value)` of every parameter whose name is `name`-like per `select`; a bare
     /// `name` has no value.
     pub(crate) fn named<'q>(
@@ -153,6 +167,17 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_pairs_refuse_bytes_that_are_not_utf8() {
+        assert_eq!(Query::parse("prefix=x%FF").utf8_pairs(), None);
+        assert_eq!(Query::parse("x%FE=1").utf8_pairs(), None);
+        let ok = Query::parse("prefix=a%20b&list-type=2&acl").utf8_pairs();
+        assert_eq!(
+            ok,
+            Some(Query::parse("prefix=a%20b&list-type=2&acl").pairs())
+        );
+    }
 
     #[test]
     fn names_and_values_are_decoded_once() {
