@@ -17,7 +17,10 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="session")
 def server():
-    with running_server() as srv:
+    # test_sse.py's SSE-C tests run over plain HTTP, which Strongbox refuses by default
+    # as S3 does; the shared server allows it (`serve --allow-sse-c-over-http`, set here
+    # through its environment variable). test_s3_hardening.py checks the default.
+    with running_server(extra_env={"STRONGBOX_ALLOW_SSE_C_OVER_HTTP": "true"}) as srv:
         yield srv
 
 

@@ -21,6 +21,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import REGION, client
+from server import running_server
+from test_tls import s3_of, tls_server  # noqa: F401 (the module's HTTPS server fixture)
 
 
 def policy(*statements):
@@ -195,3 +197,85 @@ def test_bucket_policy_operations_of_another_account_answer_405(server, s3, memb
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(allow_all)
     s3.delete_bucket_policy(Bucket=bucket)
     s3.delete_bucket(Bucket=bucket)
+
+
+# --- 8. SSE-C only over HTTPS ----------------------------------------------------
+
+SSE_C_OVER_HTTP = ("Requests specifying Server Side Encryption with Customer provided keys must be made "
+                   "over a secure connection.")
+
+
+def sse_c(key_bytes, prefix="SSECustomer"):
+    return {
+        f"{prefix}Algorithm": "AES256",
+        f"{prefix}Key": base64.b64encode(key_bytes).decode(),
+        f"{prefix}KeyMD5": base64.b64encode(hashlib.md5(key_bytes).digest()).decode(),
+    }
+
+
+@pytest.fixture(scope="module")
+def default_server():
+    """A server with default settings (no --allow-sse-c-over-http), over plain HTTP."""
+    with running_server() as srv:
+        yield srv
+
+
+def test_sse_c_over_plain_http_is_refused_by_default(default_server):
+    """User Guide, "Using server-side encryption with customer-provided keys (SSE-C)":
+    Amazon S3 rejects any request made over HTTP when using SSE-C
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html):
+    400 InvalidRequest, for writes, reads, copy sources and multipart uploads alike."""
+    s3 = client(default_server, "s3")
+    bucket = f"hard-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    customer = sse_c(os.urandom(32))
+
+    def refused(fn, **kwargs):
+        status, code, message = error_of(fn, Bucket=bucket, **kwargs)
+        assert (status, code, message) == (400, "InvalidRequest", SSE_C_OVER_HTTP)
+
+    refused(s3.put_object, Key="c", Body=b"secret", **customer)
+    status, _, _ = error_of(s3.head_object, Bucket=bucket, Key="c")
+    assert status == 404  # nothing was stored
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"plain")
+    refused(s3.get_object, Key="plain", **customer)
+    status, _, _ = error_of(s3.head_object, Bucket=bucket, Key="plain", **customer)
+    assert status == 400
+    refused(s3.get_object_attributes, Key="plain", ObjectAttributes=["ETag"], **customer)
+    refused(s3.copy_object, Key="copy", CopySource={"Bucket": bucket, "Key": "plain"},
+            **sse_c(os.urandom(32), "CopySourceSSECustomer"))
+    refused(s3.create_multipart_upload, Key="mp", **customer)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")
+    refused(s3.upload_part, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"x", **customer)
+
+
+def test_allow_sse_c_over_http_flag_is_for_local_development():
+    with running_server(extra_args=["--allow-sse-c-over-http"]) as srv:
+        s3 = client(srv, "s3")
+        bucket = f"hard-{uuid.uuid4().hex[:10]}"
+        s3.create_bucket(Bucket=bucket)
+        customer = sse_c(os.urandom(32))
+        s3.put_object(Bucket=bucket, Key="c", Body=b"dev", **customer)
+        assert s3.get_object(Bucket=bucket, Key="c", **customer)["Body"].read() == b"dev"
+
+
+def test_sse_c_over_https(tls_server):
+    """With TLS, SSE-C works without any flag: put, get, head, copy, multipart, attributes."""
+    s3 = s3_of(tls_server)
+    bucket = f"hard-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    customer = sse_c(os.urandom(32))
+    put = s3.put_object(Bucket=bucket, Key="c", Body=b"over tls", **customer)
+    assert put["SSECustomerKeyMD5"] == customer["SSECustomerKeyMD5"]
+    assert s3.get_object(Bucket=bucket, Key="c", **customer)["Body"].read() == b"over tls"
+    assert s3.head_object(Bucket=bucket, Key="c", **customer)["ContentLength"] == 8
+    source = {k.replace("SSECustomer", "CopySourceSSECustomer"): v for k, v in customer.items()}
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "c"}, **source, **customer)
+    assert s3.get_object(Bucket=bucket, Key="copy", **customer)["Body"].read() == b"over tls"
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", **customer)
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=b"part", **customer)
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert s3.get_object(Bucket=bucket, Key="mp", **customer)["Body"].read() == b"part"
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="c", ObjectAttributes=["ETag", "ObjectSize"], **customer)
+    assert attrs["ObjectSize"] == 8

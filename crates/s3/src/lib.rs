@@ -87,6 +87,8 @@ pub struct S3Service {
     plaintext_sse_s3: bool,
     /// Recently completed multipart uploads, for retried completions.
     completed: completed::CompletedUploads,
+    /// Local development only: accept SSE-C headers on plain HTTP.
+    sse_c_over_http: bool,
 }
 
 impl S3Service {
@@ -99,6 +101,7 @@ impl S3Service {
             sse_keys: None,
             plaintext_sse_s3: false,
             completed: completed::CompletedUploads::default(),
+            sse_c_over_http: false,
         })
     }
 
@@ -116,6 +119,14 @@ impl S3Service {
         self
     }
 
+    /// Accepts SSE-C headers on plain HTTP, which S3 refuses (customer keys
+    /// would travel in clear): for local development only
+    /// (`serve --allow-sse-c-over-http`).
+    pub fn with_sse_c_over_http_allowed(mut self) -> S3Service {
+        self.sse_c_over_http = true;
+        self
+    }
+
     /// Handles an S3 API request. Never panics on bad input; every response
     /// carries `x-amz-request-id` and `x-amz-id-2`.
     pub async fn handle(&self, mut req: S3Request) -> http::Response<S3Body> {
@@ -125,7 +136,10 @@ impl S3Service {
             req.key = None;
         }
         let resource = response::resource_of(&req);
-        let result = match headers::refuse_repeated(&req.headers) {
+        let refused = headers::refuse_repeated(&req.headers).and_then(|()| {
+            sse::refuse_customer_keys_in_clear(&req, self.sse_c_over_http).map_err(Into::into)
+        });
+        let result = match refused {
             Ok(()) => self.dispatch(&mut req).await,
             Err(f) => Err(f),
         };

@@ -201,6 +201,28 @@ pub fn customer_key(req: &S3Request, prefix: &str) -> Result<Option<CustomerKey>
     }))
 }
 
+/// SSE-C (for the object or a copy source) on a connection without TLS: 400
+/// InvalidRequest, before anything else is done. User Guide, "Using server-side
+/// encryption with customer-provided keys (SSE-C)": "Amazon S3 rejects any requests
+/// made over HTTP when using SSE-C"
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html).
+/// `allowed` is `serve --allow-sse-c-over-http` (local development).
+pub fn refuse_customer_keys_in_clear(req: &S3Request, allowed: bool) -> Result<(), S3Error> {
+    if allowed || req.meta.secure_transport {
+        return Ok(());
+    }
+    let names_customer_key = req.headers.keys().any(|name| {
+        let name = name.as_str();
+        name.starts_with(CUSTOMER_HEADERS) || name.starts_with(COPY_SOURCE_CUSTOMER_HEADERS)
+    });
+    if names_customer_key {
+        return Err(S3Error::InvalidRequest(
+            "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn requested(req: &S3Request) -> Result<Requested, S3Error> {
     let customer = customer_key(req, CUSTOMER_HEADERS)?;
     let sse = header(req, "x-amz-server-side-encryption");

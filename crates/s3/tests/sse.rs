@@ -124,7 +124,9 @@ fn data_files(h: &Harness) -> Vec<std::path::PathBuf> {
 
 fn customer_headers(r: Req, prefix: &str, key: &[u8; 32]) -> Req {
     let b64 = base64::engine::general_purpose::STANDARD;
-    r.h(&format!("{prefix}algorithm"), "AES256")
+    // S3 takes customer keys over TLS only.
+    r.over_tls()
+        .h(&format!("{prefix}algorithm"), "AES256")
         .h(&format!("{prefix}key"), &b64.encode(key))
         .h(&format!("{prefix}key-MD5"), &md5_b64(key))
 }
@@ -370,6 +372,7 @@ async fn sse_c_rules_and_round_trip() {
         .assert(200);
     // The MD5 must match the key; the key must be 32 bytes; the algorithm AES256.
     req("PUT", Some("bkt"), Some("x"))
+        .over_tls()
         .h("x-amz-server-side-encryption-customer-algorithm", "AES256")
         .h(
             "x-amz-server-side-encryption-customer-key",
@@ -383,11 +386,13 @@ async fn sse_c_rules_and_round_trip() {
         .await
         .assert_err(400, "InvalidArgument");
     req("PUT", Some("bkt"), Some("x"))
+        .over_tls()
         .h("x-amz-server-side-encryption-customer-algorithm", "AES256")
         .send(&h)
         .await
         .assert_err(400, "InvalidArgument");
     req("PUT", Some("bkt"), Some("x"))
+        .over_tls()
         .h("x-amz-server-side-encryption-customer-algorithm", "AES128")
         .h(
             "x-amz-server-side-encryption-customer-key",
@@ -427,6 +432,82 @@ async fn sse_c_rules_and_round_trip() {
     assert_eq!(copy.header("x-amz-server-side-encryption"), Some("aws:kms"));
     let got = req("GET", Some("bkt"), Some("copy")).send(&h).await;
     assert_eq!(&got.body[..], b"customer data");
+}
+
+/// User Guide, "Using server-side encryption with customer-provided keys (SSE-C)":
+/// "Amazon S3 rejects any requests made over HTTP when using SSE-C". Every request
+/// naming a customer key (for the object or a copy source) is refused without TLS,
+/// before anything is stored, unless the service allows it (local development).
+#[tokio::test]
+async fn sse_c_without_tls_is_refused_unless_allowed() {
+    let (h, _) = harness("sse-c-http").await;
+    let key = [3u8; 32];
+    let clear = |r: Req| Req {
+        secure: false,
+        ..sse_c(r, &key)
+    };
+    let refused = |resp: &common::Resp| {
+        resp.assert_err(400, "InvalidRequest");
+        assert!(resp.text().contains(
+            "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
+        ));
+    };
+    refused(
+        &clear(req("PUT", Some("bkt"), Some("c")))
+            .body("x")
+            .send(&h)
+            .await,
+    );
+    req("GET", Some("bkt"), Some("c"))
+        .send(&h)
+        .await
+        .assert_err(404, "NoSuchKey");
+    sse_c(req("PUT", Some("bkt"), Some("c")), &key)
+        .body("x")
+        .send(&h)
+        .await
+        .assert(200);
+    refused(&clear(req("GET", Some("bkt"), Some("c"))).send(&h).await);
+    let head = clear(req("HEAD", Some("bkt"), Some("c"))).send(&h).await;
+    assert_eq!(head.status, 400);
+    refused(
+        &clear(req("GET", Some("bkt"), Some("c")).q("attributes", ""))
+            .h("x-amz-object-attributes", "ETag")
+            .send(&h)
+            .await,
+    );
+    refused(
+        &clear(req("POST", Some("bkt"), Some("mp")).q("uploads", ""))
+            .send(&h)
+            .await,
+    );
+    let copy = customer_headers(
+        req("PUT", Some("bkt"), Some("copy")).h("x-amz-copy-source", "/bkt/c"),
+        "x-amz-copy-source-server-side-encryption-customer-",
+        &key,
+    );
+    refused(
+        &Req {
+            secure: false,
+            ..copy
+        }
+        .send(&h)
+        .await,
+    );
+    let allowed = harness("sse-c-http-allowed")
+        .await
+        .0
+        .with_sse_c_over_http_allowed();
+    clear(req("PUT", Some("bkt"), Some("c")))
+        .body("x")
+        .send(&allowed)
+        .await
+        .assert(200);
+    let got = clear(req("GET", Some("bkt"), Some("c")))
+        .send(&allowed)
+        .await;
+    got.assert(200);
+    assert_eq!(&got.body[..], b"x");
 }
 
 async fn multipart_object(h: &Harness, key: &str, parts: &[&[u8]], sse: impl Fn(Req) -> Req) {

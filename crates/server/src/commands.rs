@@ -50,6 +50,12 @@ pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
         );
         s3 = s3.with_plaintext_sse_s3_for_benchmarks();
     }
+    if config.allow_sse_c_over_http {
+        tracing::warn!(
+            "--allow-sse-c-over-http: SSE-C customer keys are accepted on plain HTTP, in clear; for local development only"
+        );
+        s3 = s3.with_sse_c_over_http_allowed();
+    }
     let s3 = Arc::new(s3);
     Ok(Services {
         identity,

@@ -82,6 +82,8 @@ pub struct ServeFlags {
     /// Accept SigV2 signatures (`--sigv2 on|off`, `STRONGBOX_SIGV2`).
     pub sigv2: bool,
     pub limits: crate::limits::Limits,
+    /// Accept SSE-C on plain HTTP (local development only).
+    pub allow_sse_c_over_http: bool,
 }
 
 /// A duration flag: `20s`, `500ms`, `2m`, or whole seconds (`20`); at least 1 ms.
@@ -117,6 +119,9 @@ pub struct ServeConfig {
     /// Benchmark baseline: SSE-S3 objects stored in plaintext (the hidden
     /// `serve --benchmark-plaintext-baseline`).
     pub plaintext_sse_s3: bool,
+    /// Accept SSE-C headers on plain HTTP (`serve --allow-sse-c-over-http`); S3
+    /// refuses them, as the customer key would travel in clear.
+    pub allow_sse_c_over_http: bool,
 }
 
 /// A byte size flag: `64MiB`, `512KiB`, `1GiB` or bytes; at least the largest body an

@@ -118,6 +118,11 @@ enum Command {
         /// keep-alive connection is kept (e.g. 30s).
         #[arg(long, env = "STRONGBOX_HEADER_TIMEOUT", default_value = "30s", value_parser = config::parse_duration)]
         header_timeout: std::time::Duration,
+        /// Local development only: accept SSE-C (customer-provided keys) over plain
+        /// HTTP. S3 refuses SSE-C without TLS (400 InvalidRequest), since the key
+        /// travels in every request; so does Strongbox unless this is set.
+        #[arg(long, env = "STRONGBOX_ALLOW_SSE_C_OVER_HTTP")]
+        allow_sse_c_over_http: bool,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -176,6 +181,7 @@ fn main() -> ExitCode {
             unauthenticated_body_budget,
             body_idle_timeout,
             header_timeout,
+            allow_sse_c_over_http,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -192,6 +198,7 @@ fn main() -> ExitCode {
                 body_idle_timeout,
                 header_timeout,
             },
+            allow_sse_c_over_http,
         }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
@@ -218,6 +225,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         tls,
         sigv2,
         limits,
+        allow_sse_c_over_http,
     } = flags;
     let tls = match tls
         .map(|(cert, key)| tls::acceptor(&cert, &key))
@@ -251,6 +259,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         domains,
         root,
         plaintext_sse_s3,
+        allow_sse_c_over_http,
     };
     let services = match commands::open_services(&config) {
         Ok(s) => s,

@@ -118,6 +118,14 @@ impl Harness {
         }
     }
 
+    /// The same harness accepting SSE-C on requests without TLS (`serve --allow-sse-c-over-http`).
+    pub fn with_sse_c_over_http_allowed(self) -> Harness {
+        Harness {
+            svc: self.svc.with_sse_c_over_http_allowed(),
+            ..self
+        }
+    }
+
     /// The same harness with data keys for SSE-S3 and SSE-KMS.
     pub fn with_sse_keys(self, keys: Arc<dyn strongbox_s3::SseKeys>) -> Harness {
         let Harness {
@@ -165,6 +173,8 @@ pub struct Req {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
     pub account: Option<String>,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure: bool,
 }
 
 pub fn req(method: &str, bucket: Option<&str>, key: Option<&str>) -> Req {
@@ -176,6 +186,7 @@ pub fn req(method: &str, bucket: Option<&str>, key: Option<&str>) -> Req {
         headers: HeaderMap::new(),
         body: Vec::new(),
         account: Some(OWNER.to_string()),
+        secure: false,
     }
 }
 
@@ -200,6 +211,12 @@ impl Req {
 
     pub fn by(mut self, a: &str) -> Req {
         self.account = Some(a.to_string());
+        self
+    }
+
+    /// Marks the request as received over TLS.
+    pub fn over_tls(mut self) -> Req {
+        self.secure = true;
         self
     }
 
@@ -230,8 +247,10 @@ impl Req {
             trailers: Default::default(),
             decoded_length: Some(len),
         };
+        let mut meta = RequestMeta::local(&strongbox_core::ids::request_id(), h.svc.region());
+        meta.secure_transport = self.secure;
         let request = S3Request {
-            meta: RequestMeta::local(&strongbox_core::ids::request_id(), h.svc.region()),
+            meta,
             caller,
             canonical_user_id: canonical,
             method: self.method,
