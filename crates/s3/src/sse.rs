@@ -356,6 +356,23 @@ impl StoredEncryption {
     }
 }
 
+/// The ETag of data written under `enc` whose plaintext MD5 is `md5`.
+///
+/// API Reference, "Object" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html):
+/// objects "encrypted by SSE-S3 or plaintext, have ETags that are an MD5 digest of their
+/// object data"; those "encrypted by SSE-C or SSE-KMS, have ETags that are not an MD5
+/// digest of their object data". The MD5 of the plaintext would let anyone who may list
+/// or head the object confirm a guess of its content, so SSE-KMS and SSE-C data gets a
+/// random 128-bit ETag drawn per write (object, copy or part; a multipart ETag is the
+/// MD5 of its parts' ETags, so it is random too). Content-MD5 is still checked against
+/// the plaintext before this, and conditional requests compare with the stored ETag.
+pub fn etag(enc: Option<&StoredEncryption>, md5: &[u8; 16]) -> String {
+    match enc {
+        Some(e) if e.algorithm != AES256 => strongbox_core::ids::random_hex(16),
+        _ => strongbox_core::ids::hex(md5),
+    }
+}
+
 /// Response headers of an optional encryption.
 pub fn encryption_headers(
     enc: Option<&StoredEncryption>,

@@ -486,11 +486,6 @@ pub(crate) fn quoted(etag: &str) -> String {
     format!("\"{etag}\"")
 }
 
-/// Hex of bytes.
-pub(crate) fn hex(b: &[u8]) -> String {
-    strongbox_core::ids::hex(b)
-}
-
 /// Parses `max-keys`/`max-uploads`/`max-parts`: default 1000, capped at 1000.
 pub(crate) fn parse_max(req: &S3Request, name: &str) -> Result<usize, S3Error> {
     match req.query_value(name) {

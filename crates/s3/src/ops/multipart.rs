@@ -339,7 +339,7 @@ impl S3Service {
             Destination::File,
         )
         .await?;
-        let etag = super::hex(&written.md5);
+        let etag = crate::sse::etag(encryption.as_ref(), &written.md5);
         self.record_part(
             &upload,
             number,
@@ -435,7 +435,7 @@ impl S3Service {
                 Destination::File,
             )
             .await?;
-        let etag = super::hex(&written.md5);
+        let etag = crate::sse::etag(encryption.as_ref(), &written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
             algorithm: *a,
             value: v.clone(),

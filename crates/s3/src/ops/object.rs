@@ -300,7 +300,7 @@ impl S3Service {
             Destination::InlineWhenSmall,
         )
         .await?;
-        let etag = super::hex(&written.md5);
+        let etag = crate::sse::etag(encryption.as_ref(), &written.md5);
         let object = NewObject {
             bucket: bucket_name.to_string(),
             key: key.to_string(),
@@ -910,7 +910,7 @@ impl S3Service {
                 Destination::InlineWhenSmall,
             )
             .await?;
-        let etag = super::hex(&written.md5);
+        let etag = crate::sse::etag(encryption.as_ref(), &written.md5);
         let checksum = written.checksums.first().map(|(a, v)| StoredChecksum {
             algorithm: *a,
             value: v.clone(),

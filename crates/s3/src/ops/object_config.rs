@@ -115,6 +115,10 @@ impl S3Service {
             version.as_deref(),
             Op::GetObjectAttributes,
         )?;
+        // API Reference, GetObjectAttributes: an SSE-C object's attributes (its ETag,
+        // checksums of the plaintext) need the customer key headers, as GetObject does.
+        let encryption = crate::sse::StoredEncryption::from_json(o.encryption.as_deref());
+        self.check_customer_key(req, encryption.as_ref(), crate::sse::CUSTOMER_HEADERS)?;
         let has = |n: &str| wanted.iter().any(|w| w == n);
         let mut w = crate::xml::XmlWriter::new("GetObjectAttributesResponse");
         if has("ETag") {
