@@ -279,3 +279,108 @@ def test_sse_c_over_https(tls_server):
     assert s3.get_object(Bucket=bucket, Key="mp", **customer)["Body"].read() == b"part"
     attrs = s3.get_object_attributes(Bucket=bucket, Key="c", ObjectAttributes=["ETag", "ObjectSize"], **customer)
     assert attrs["ObjectSize"] == 8
+
+
+# --- 7. no plaintext fingerprints of encrypted objects ----------------------------
+
+
+def md5_etag(data):
+    return '"%s"' % hashlib.md5(data).hexdigest()
+
+
+def test_encrypted_objects_do_not_answer_the_plaintext_md5_as_etag(s3, kms, bucket):
+    """API Reference, "Object" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html):
+    objects encrypted by SSE-C or SSE-KMS "have ETags that are not an MD5 digest of their
+    object data"; plaintext and SSE-S3 objects have the MD5. Content-MD5 is still checked,
+    and conditional requests work with the ETag the object has."""
+    data = b"a guessable secret " + uuid.uuid4().hex.encode()
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    customer = sse_c(os.urandom(32))
+    md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
+    assert s3.put_object(Bucket=bucket, Key="s3", Body=data, ContentMD5=md5)["ETag"] == md5_etag(data)
+    kms_put = s3.put_object(Bucket=bucket, Key="kms", Body=data, ContentMD5=md5,
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    c_put = s3.put_object(Bucket=bucket, Key="c", Body=data, ContentMD5=md5, **customer)
+    for put in (kms_put, c_put):
+        assert put["ETag"] != md5_etag(data) and len(put["ETag"]) == 34
+    assert kms_put["ETag"] != c_put["ETag"]
+    listed = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert listed == {"s3": md5_etag(data), "kms": kms_put["ETag"], "c": c_put["ETag"]}
+    assert s3.head_object(Bucket=bucket, Key="kms")["ETag"] == kms_put["ETag"]
+    # Content-MD5 of the plaintext is still checked.
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    status, code, _ = error_of(s3.put_object, Bucket=bucket, Key="kms2", Body=data, ContentMD5=wrong,
+                               ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    assert (status, code) == (400, "BadDigest")
+    # Conditional requests use the object's ETag.
+    assert s3.get_object(Bucket=bucket, Key="kms", IfMatch=kms_put["ETag"])["Body"].read() == data
+    status, _, _ = error_of(s3.get_object, Bucket=bucket, Key="kms", IfMatch=md5_etag(data))
+    assert status == 412
+    status, _, _ = error_of(s3.get_object, Bucket=bucket, Key="c", IfNoneMatch=c_put["ETag"], **customer)
+    assert status == 304
+    # Copies into SSE-KMS get a fresh ETag, too.
+    copy = s3.copy_object(Bucket=bucket, Key="kms-copy", CopySource={"Bucket": bucket, "Key": "s3"},
+                          ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    assert copy["CopyObjectResult"]["ETag"] not in (md5_etag(data), kms_put["ETag"])
+
+
+def test_encrypted_multipart_parts_do_not_answer_plaintext_md5s(s3, kms, bucket):
+    part = os.urandom(5 * 1024 * 1024)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    for name, extra in (("kms", dict(ServerSideEncryption="aws:kms", SSEKMSKeyId=key)),
+                        ("c", sse_c(os.urandom(32)))):
+        up = s3.create_multipart_upload(Bucket=bucket, Key=name, **extra)
+        part_extra = {k: v for k, v in extra.items() if k.startswith("SSECustomer")}
+        etags = []
+        for n, body in enumerate([part, b"tail"], 1):
+            r = s3.upload_part(Bucket=bucket, Key=name, UploadId=up["UploadId"], PartNumber=n, Body=body,
+                               ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(), **part_extra)
+            assert r["ETag"] != md5_etag(body)
+            etags.append({"PartNumber": n, "ETag": r["ETag"]})
+        listed = s3.list_parts(Bucket=bucket, Key=name, UploadId=up["UploadId"])["Parts"]
+        assert [p["ETag"] for p in listed] == [e["ETag"] for e in etags]
+        done = s3.complete_multipart_upload(Bucket=bucket, Key=name, UploadId=up["UploadId"],
+                                            MultipartUpload={"Parts": etags})
+        plain = hashlib.md5(hashlib.md5(part).digest() + hashlib.md5(b"tail").digest()).hexdigest()
+        assert done["ETag"].endswith('-2"') and plain not in done["ETag"]
+        assert s3.get_object(Bucket=bucket, Key=name, **part_extra)["Body"].read() == part + b"tail"
+
+
+def test_get_object_attributes_of_sse_c_object_needs_the_key(s3, bucket):
+    """API Reference, GetObjectAttributes: for an SSE-C object the request must carry the
+    SSE-C headers, as for GetObject; without them nothing (ETag, checksums) is answered."""
+    customer = sse_c(os.urandom(32))
+    put = s3.put_object(Bucket=bucket, Key="c", Body=b"customer", ChecksumAlgorithm="CRC32", **customer)
+    status, code, message = error_of(s3.get_object_attributes, Bucket=bucket, Key="c",
+                                     ObjectAttributes=["ETag", "Checksum"])
+    assert (status, code) == (400, "InvalidRequest")
+    assert "Server Side Encryption" in message
+    status, _, _ = error_of(s3.get_object_attributes, Bucket=bucket, Key="c", ObjectAttributes=["ETag"],
+                            **sse_c(os.urandom(32)))
+    assert status == 403
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="c", ObjectAttributes=["ETag", "Checksum"], **customer)
+    assert '"%s"' % attrs["ETag"] == put["ETag"]
+    assert attrs["Checksum"]["ChecksumCRC32"] == put["ChecksumCRC32"]
+
+
+def test_decision_log_does_not_record_body_digests(server, bucket):
+    """A signed payload's x-amz-content-sha256 is the SHA-256 of the body: the decision
+    log keeps the payload mode only (SIGNED-PAYLOAD), never the digest."""
+    import time
+    body = b"fingerprint me " + uuid.uuid4().hex.encode()
+    key = f"digest-{uuid.uuid4().hex[:8]}"
+    status, resp = raw_signed(server, "PUT", f"/{bucket}/{key}", [], body)
+    assert status == 200, resp
+    digest = hashlib.sha256(body).hexdigest()
+    log = os.path.join(server.data_dir, "decisions.jsonl")
+    deadline = time.monotonic() + 10
+    while True:
+        with open(log) as f:
+            text = f.read()
+        if key in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    records = [json.loads(line) for line in text.splitlines() if key in line]
+    assert records, "the PutObject decision was recorded"
+    assert digest not in text
+    assert records[-1]["context"]["s3:x-amz-content-sha256"] == ["SIGNED-PAYLOAD"]

@@ -116,9 +116,100 @@ pub fn build(
     map
 }
 
+/// The condition key that carries `x-amz-content-sha256`.
+const CONTENT_SHA256: &str = "s3:x-amz-content-sha256";
+
+/// What a decision record keeps of a condition value. `s3:x-amz-content-sha256` of a
+/// signed payload is the SHA-256 of the body, a fingerprint of the (possibly
+/// encrypted-at-rest) plaintext: records keep only the payload mode names
+/// (`UNSIGNED-PAYLOAD`, `STREAMING-…`) and replace a digest by `SIGNED-PAYLOAD`.
+/// Policy evaluation itself always sees the request's value.
+pub fn recordable_value(key: &str, value: &str) -> String {
+    let digest = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
+    if digest && key.eq_ignore_ascii_case(CONTENT_SHA256) {
+        "SIGNED-PAYLOAD".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// [`recordable_value`] over every value of `entries`.
+pub fn recordable<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    entries
+        .into_iter()
+        .map(|(k, values)| {
+            let kept = values.iter().map(|v| recordable_value(k, v)).collect();
+            (k.to_string(), kept)
+        })
+        .collect()
+}
+
+/// [`recordable_value`] applied to a serialized engine trace: the request context
+/// (`request.context`) and each condition's `request_values`.
+pub fn redact_trace(trace: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn redact(key: &str, v: &mut Value) {
+        match v {
+            Value::String(s) => *s = recordable_value(key, s),
+            Value::Array(items) => items.iter_mut().for_each(|i| redact(key, i)),
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(ctx)) = trace.pointer_mut("/request/context") {
+        for (k, v) in ctx.iter_mut() {
+            redact(k, v);
+        }
+    }
+    let Some(Value::Array(policies)) = trace.get_mut("policies") else {
+        return;
+    };
+    let conditions = policies
+        .iter_mut()
+        .filter_map(|p| p.get_mut("statements").and_then(Value::as_array_mut))
+        .flatten()
+        .filter_map(|st| st.get_mut("conditions").and_then(Value::as_array_mut))
+        .flatten();
+    for c in conditions {
+        let key = c
+            .get("key")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if let Some(v) = c.get_mut("request_values") {
+            redact(&key, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_keep_payload_modes_but_not_body_digests() {
+        let digest = "a".repeat(64);
+        assert_eq!(
+            recordable_value("s3:x-amz-content-sha256", &digest),
+            "SIGNED-PAYLOAD"
+        );
+        assert_eq!(
+            recordable_value("S3:X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"),
+            "UNSIGNED-PAYLOAD"
+        );
+        assert_eq!(recordable_value("s3:prefix", &digest), digest);
+        let mut trace = serde_json::json!({
+            "request": {"context": {"s3:x-amz-content-sha256": digest, "s3:prefix": "p"}},
+            "policies": [{"statements": [{"conditions": [
+                {"key": "s3:x-amz-content-sha256", "request_values": [digest]}
+            ]}]}]
+        });
+        redact_trace(&mut trace);
+        let text = trace.to_string();
+        assert!(!text.contains(&digest), "{text}");
+        assert!(text.contains("SIGNED-PAYLOAD") && text.contains("\"p\""));
+    }
 
     #[test]
     fn anonymous_has_no_principal_keys() {

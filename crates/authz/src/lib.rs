@@ -272,7 +272,10 @@ impl Authz {
             None => (None, None),
         };
         let trace = if denied {
-            serde_json::to_value(&evaluation.trace).ok()
+            serde_json::to_value(&evaluation.trace).ok().map(|mut t| {
+                context::redact_trace(&mut t);
+                t
+            })
         } else {
             None
         };
@@ -295,7 +298,12 @@ impl Authz {
             deciding_policy,
             deciding_statement,
             policies,
-            context: context.into_entries().into_iter().collect(),
+            context: context::recordable(
+                context
+                    .into_entries()
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_slice())),
+            ),
             fix,
             trace,
         });
@@ -436,7 +444,9 @@ impl Authorizer for Authz {
             deciding_policy: Some(allowed_by.to_string()),
             deciding_statement: None,
             policies: Vec::new(),
-            context: check.context.iter().map(|e| (e.key.clone(), e.values.clone())).collect(),
+            context: context::recordable(
+                check.context.iter().map(|e| (e.key.as_str(), e.values.as_slice())),
+            ),
             fix: None,
             trace: None,
         });
