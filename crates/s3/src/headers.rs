@@ -3,9 +3,10 @@
 //! A header repeated on the wire reaches `HeaderMap` as several values; code that
 //! reads the first value (`HeaderMap::get`) and code that reads all of them
 //! (`get_all`) would then disagree, and a bucket policy's condition keys could see
-//! other values than the operation acts on. So every `x-amz-*` header and
-//! `Content-MD5` must be single-valued (a repeated one is refused before anything
-//! is authorized or stored), except the two families that are lists by design:
+//! other values than the operation acts on. So every `x-amz-*` header and the few
+//! others in [`SINGLE_VALUED`] (Content-MD5, Host, Referer, User-Agent) must be
+//! single-valued (a repeated one is refused before anything is authorized or
+//! stored), except the two `x-amz-*` families that are lists by design:
 //! `x-amz-grant-*` (comma-separated grantee lists: every value is part of the
 //! ACL and of the `s3:x-amz-grant-*` condition key, see [`joined`]) and
 //! `x-amz-meta-*` (user metadata, whose repeated values S3 joins with commas).
@@ -17,8 +18,11 @@ use crate::error::{Failure, S3Error};
 /// Header name prefixes whose repeated values are joined into one list.
 const LIST_PREFIXES: [&str; 2] = ["x-amz-grant-", "x-amz-meta-"];
 
-/// Headers outside `x-amz-*` that must not repeat.
-const SINGLE_VALUED: [&str; 1] = ["content-md5"];
+/// Headers outside `x-amz-*` that must not repeat: `Content-MD5`, and those that
+/// feed condition keys or addressing (`aws:Referer`, `aws:UserAgent`, the
+/// virtual-hosted bucket; RFC 9112, section 3.2: a request with more than one Host
+/// field line is answered 400).
+const SINGLE_VALUED: [&str; 4] = ["content-md5", "host", "referer", "user-agent"];
 
 /// Whether `name` may carry several values.
 fn is_list(name: &str) -> bool {
@@ -75,5 +79,9 @@ mod tests {
         md5.append("content-md5", "a".parse().unwrap());
         md5.append("content-md5", "b".parse().unwrap());
         assert!(refuse_repeated(&md5).is_err());
+        let mut referer = HeaderMap::new();
+        referer.append("referer", "https://a.example/".parse().unwrap());
+        referer.append("referer", "https://b.example/".parse().unwrap());
+        assert!(refuse_repeated(&referer).is_err());
     }
 }
