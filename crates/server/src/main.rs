@@ -121,7 +121,12 @@ enum Command {
         /// Local development only: accept SSE-C (customer-provided keys) over plain
         /// HTTP. S3 refuses SSE-C without TLS (400 InvalidRequest), since the key
         /// travels in every request; so does Strongbox unless this is set.
-        #[arg(long, env = "STRONGBOX_ALLOW_SSE_C_OVER_HTTP")]
+        /// The variable takes true/false, 1/0, yes/no, on/off.
+        #[arg(
+            long,
+            env = "STRONGBOX_ALLOW_SSE_C_OVER_HTTP",
+            value_parser = clap::builder::BoolishValueParser::new()
+        )]
         allow_sse_c_over_http: bool,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
