@@ -54,7 +54,8 @@ class Server:
 
 def start(data_dir, port=None, extra_env=None, extra_args=()):
     port = port or free_port()
-    log_path = os.path.join(data_dir, "..", f"server-{port}.log")
+    # Beside the data dir (which the server may have to create itself).
+    log_path = os.path.join(os.path.dirname(os.path.normpath(data_dir)), f"server-{port}.log")
     env = dict(os.environ)
     env.update({
         "STRONGBOX_ROOT_ACCESS_KEY_ID": ROOT_ACCESS_KEY,

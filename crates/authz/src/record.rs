@@ -105,7 +105,7 @@ impl DecisionLog {
     /// Opens (appending to) the log in `data_dir`.
     pub fn open(data_dir: &Path) -> std::io::Result<DecisionLog> {
         let path = data_dir.join(DECISIONS_FILE);
-        let file = std::fs::OpenOptions::new()
+        let file = strongbox_core::private_files::private_options()
             .create(true)
             .append(true)
             .open(&path)?;

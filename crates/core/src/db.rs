@@ -23,6 +23,8 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database lock poisoned")]
     Poisoned,
+    #[error("cannot create the database file: {0}")]
+    Create(std::io::Error),
     /// The group commit a write joined failed; the write is not stored.
     #[error("database commit failed: {0}")]
     Commit(String),
@@ -132,6 +134,9 @@ impl Db {
 
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Db, DbError> {
+        // SQLite creates the WAL and shared-memory files with the database
+        // file's mode: creating that owner-only keeps all three private.
+        crate::private_files::create_private(path).map_err(DbError::Create)?;
         let writer = Connection::open(path)?;
         configure(&writer)?;
         let mut readers = Vec::with_capacity(READERS);

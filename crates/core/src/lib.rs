@@ -15,6 +15,8 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod meta;
+pub mod private_files;
+pub mod sealing;
 pub mod timing;
 
 pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};

@@ -38,6 +38,7 @@ mod model;
 mod orgs;
 mod query;
 mod resolve;
+mod sealed;
 pub mod simulation;
 mod store;
 mod sts;
@@ -47,6 +48,7 @@ use std::sync::Arc;
 
 use strongbox_core::caller::NamedDocument;
 use strongbox_core::db::Db;
+use strongbox_core::sealing::MasterKey;
 use strongbox_core::{AwsError, Caller};
 
 pub use error::IdentityError;
@@ -156,9 +158,16 @@ impl Identity {
     /// Opens the store. On first start creates the management account (a new
     /// 12-digit id, persisted) whose root user gets `root_key`. On later starts
     /// `root_key` is (re)installed as a root key of the management account, so
-    /// the configured credentials always work.
-    pub fn open(db: Arc<Db>, region: &str, root_key: RootKey) -> Result<Identity, IdentityError> {
-        let store = Store::open(db)?;
+    /// the configured credentials always work. Secrets are stored wrapped by
+    /// `master` (the server's master key); rows that hold them in clear are
+    /// sealed on open.
+    pub fn open(
+        db: Arc<Db>,
+        region: &str,
+        root_key: RootKey,
+        master: &MasterKey,
+    ) -> Result<Identity, IdentityError> {
+        let store = Store::open(db, sealed::SecretSealer::new(master)?)?;
         let identity = Identity {
             store,
             region: region.to_string(),

@@ -19,6 +19,7 @@ use strongbox_core::db::Db;
 
 use crate::error::{IdentityError, Result};
 use crate::model::*;
+use crate::sealed::{Opened, SecretSealer};
 
 const MIGRATIONS: &[&str] = &["CREATE TABLE identity_records (
         kind TEXT NOT NULL,
@@ -111,14 +112,37 @@ fn load_row<R: Record>(state: &mut State, key: String, doc: &str) {
     }
 }
 
-fn serialize_row<R: Record>(state: &State, key: &str) -> Option<String> {
+fn serialize_row<R: Record>(state: &State, key: &str) -> Option<serde_json::Value> {
     R::table(state)
         .get(key)
-        .and_then(|r| serde_json::to_string(r).ok())
+        .and_then(|r| serde_json::to_value(r).ok())
 }
 
-/// The row for `(kind, key)` in `state`, serialized; `None` when absent (deleted).
-fn current_row(state: &State, kind: &str, key: &str) -> Option<String> {
+/// The stored form of a record: JSON with its secret (if any) sealed.
+fn stored_doc(
+    sealer: &SecretSealer,
+    kind: &str,
+    key: &str,
+    mut doc: serde_json::Value,
+) -> Result<String> {
+    sealer.seal(kind, key, &mut doc)?;
+    Ok(doc.to_string())
+}
+
+/// The row for `(kind, key)` in `state`, in its stored form; `None` when absent (deleted).
+fn current_row(
+    sealer: &SecretSealer,
+    state: &State,
+    kind: &str,
+    key: &str,
+) -> Result<Option<String>> {
+    unsealed_row(state, kind, key)
+        .map(|doc| stored_doc(sealer, kind, key, doc))
+        .transpose()
+}
+
+/// The row for `(kind, key)` in `state` as JSON (secrets in clear).
+fn unsealed_row(state: &State, kind: &str, key: &str) -> Option<serde_json::Value> {
     match kind {
         "settings" => serialize_row::<Settings>(state, key),
         "account" => serialize_row::<Account>(state, key),
@@ -133,6 +157,49 @@ fn current_row(state: &State, kind: &str, key: &str) -> Option<String> {
         "create_account_status" => serialize_row::<CreateAccountStatus>(state, key),
         _ => None,
     }
+}
+
+/// Opens the sealed secrets of `rows` in place (for loading); rows that hold
+/// a secret in clear are rewritten sealed in the database, in one transaction.
+fn open_secrets(
+    db: &Db,
+    sealer: &SecretSealer,
+    rows: &mut [(String, String, String)],
+) -> Result<()> {
+    let mut migrated = Vec::new();
+    for (kind, key, doc) in rows.iter_mut() {
+        if !SecretSealer::seals(kind) {
+            continue;
+        }
+        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(doc) else {
+            continue; // reported as unreadable when loaded
+        };
+        if sealer.open(kind, key, &mut value)? == Opened::Plaintext {
+            migrated.push((
+                kind.clone(),
+                key.clone(),
+                stored_doc(sealer, kind, key, value.clone())?,
+            ));
+        }
+        *doc = value.to_string();
+    }
+    if migrated.is_empty() {
+        return Ok(());
+    }
+    db.write(|c| {
+        for (kind, key, doc) in &migrated {
+            c.execute(
+                "UPDATE identity_records SET doc = ?3 WHERE kind = ?1 AND key = ?2",
+                rusqlite::params![kind, key, doc],
+            )?;
+        }
+        Ok(())
+    })?;
+    tracing::info!(
+        rows = migrated.len(),
+        "sealed the access-key and session secrets stored in clear"
+    );
+    Ok(())
 }
 
 /// A write in progress: a private copy of the state plus the rows it touched.
@@ -169,20 +236,24 @@ impl Txn {
 /// The state, its database, and the single-writer lock.
 pub struct Store {
     db: Arc<Db>,
+    sealer: SecretSealer,
     current: RwLock<Arc<State>>,
     writer: Mutex<()>,
     sessions: RwLock<HashMap<String, Arc<Session>>>,
 }
 
 impl Store {
-    /// Registers the schema and loads every record.
-    pub fn open(db: Arc<Db>) -> Result<Store> {
+    /// Registers the schema and loads every record, opening the sealed
+    /// secrets with `sealer`. Rows that still hold a secret in clear (written
+    /// before secrets were sealed) are rewritten sealed, all in one transaction.
+    pub fn open(db: Arc<Db>, sealer: SecretSealer) -> Result<Store> {
         db.migrate("identity", MIGRATIONS)?;
-        let rows: Vec<(String, String, String)> = db.read(|c| {
+        let mut rows: Vec<(String, String, String)> = db.read(|c| {
             let mut stmt = c.prepare("SELECT kind, key, doc FROM identity_records")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect()
         })?;
+        open_secrets(&db, &sealer, &mut rows)?;
         let mut state = State::default();
         let mut sessions = HashMap::new();
         for (kind, key, doc) in rows {
@@ -209,6 +280,7 @@ impl Store {
         }
         Ok(Store {
             db,
+            sealer,
             current: RwLock::new(Arc::new(state)),
             writer: Mutex::new(()),
             sessions: RwLock::new(sessions),
@@ -245,8 +317,9 @@ impl Store {
                 .collect(),
             Err(_) => Vec::new(),
         };
-        let doc = serde_json::to_string(&session)
+        let doc = serde_json::to_value(&session)
             .map_err(|e| IdentityError::ServiceFailure(e.to_string()))?;
+        let doc = stored_doc(&self.sealer, "session", &session.access_key_id, doc)?;
         self.db.write(|c| {
             let tx = c;
             for key in &stale {
@@ -289,11 +362,14 @@ impl Store {
         if txn.dirty.is_empty() {
             return Ok(out);
         }
-        let rows: Vec<(&'static str, String, Option<String>)> = txn
+        let rows = txn
             .dirty
             .iter()
-            .map(|(kind, key)| (*kind, key.clone(), current_row(&txn.state, kind, key)))
-            .collect();
+            .map(|(kind, key)| {
+                let doc = current_row(&self.sealer, &txn.state, kind, key)?;
+                Ok((*kind, key.clone(), doc))
+            })
+            .collect::<Result<Vec<(&'static str, String, Option<String>)>>>()?;
         self.db.write(|c| {
             let tx = c;
             for (kind, key, doc) in &rows {

@@ -10,6 +10,11 @@ use crate::{Identity, RootKey};
 pub const ROOT_KEY: &str = "AKIAROOTROOTROOTROOT";
 pub const ROOT_SECRET: &str = "rootsecretrootsecretrootsecretrootsecret";
 
+/// The master key of the tests' identity stores.
+pub fn test_master_key() -> strongbox_core::sealing::MasterKey {
+    strongbox_core::sealing::MasterKey::from_root(&[7u8; 32])
+}
+
 pub fn identity() -> Identity {
     let db = Arc::new(Db::open_in_memory().unwrap());
     Identity::open(
@@ -19,6 +24,7 @@ pub fn identity() -> Identity {
             access_key_id: ROOT_KEY.into(),
             secret: ROOT_SECRET.into(),
         },
+        &test_master_key(),
     )
     .unwrap()
 }

@@ -5,6 +5,7 @@
 //! `AccessDeniedException`, with HTTP 400.
 
 use strongbox_core::db::DbError;
+use strongbox_core::sealing::SealingError;
 use strongbox_core::AwsError;
 
 /// Every error a KMS operation can return.
@@ -68,6 +69,21 @@ impl From<DbError> for KmsError {
     fn from(e: DbError) -> Self {
         tracing::error!(error = %e, "kms database error");
         KmsError::Internal("An internal error occurred.".to_string())
+    }
+}
+
+impl From<SealingError> for KmsError {
+    fn from(err: SealingError) -> Self {
+        match err {
+            // Operator mistakes at start-up: say what is wrong.
+            SealingError::ShortSecret
+            | SealingError::BadKeyFile(_)
+            | SealingError::KeyFile { .. } => KmsError::Internal(err.to_string()),
+            SealingError::Crypto(_) => {
+                tracing::error!(error = %err, "kms master key");
+                KmsError::Internal("An internal error occurred.".to_string())
+            }
+        }
     }
 }
 

@@ -86,8 +86,18 @@ impl Kms {
         region: &str,
         master_secret: Option<&str>,
     ) -> Result<Kms, KmsError> {
+        let master = strongbox_core::sealing::MasterKey::load(data_dir, master_secret)?;
+        Kms::with_master(db, region, &master)
+    }
+
+    /// Opens the KMS over the metadata database with the server's master key.
+    pub fn with_master(
+        db: Arc<Db>,
+        region: &str,
+        master: &strongbox_core::sealing::MasterKey,
+    ) -> Result<Kms, KmsError> {
         store::migrate(&db)?;
-        let master = master::MasterKeys::load(data_dir, master_secret)?;
+        let master = master::MasterKeys::derive(master)?;
         Ok(Kms {
             db,
             region: region.to_string(),

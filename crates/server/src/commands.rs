@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use strongbox_core::db::Db;
+use strongbox_core::sealing::MasterKey;
 
 use crate::config::ServeConfig;
 use crate::services::Services;
@@ -13,30 +14,31 @@ use crate::services::Services;
 /// The metadata database file inside the data dir.
 pub const METADATA_DB: &str = "metadata.db";
 
+/// The server's master key: from `STRONGBOX_MASTER_KEY`, else `DATA_DIR/master.key`.
+fn master_key(data_dir: &Path) -> Result<MasterKey, String> {
+    let secret = std::env::var("STRONGBOX_MASTER_KEY").ok();
+    MasterKey::load(data_dir, secret.as_deref()).map_err(|e| e.to_string())
+}
+
 /// Opens every service over the data dir.
 pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
+    let master = master_key(&config.data_dir)?;
     let db = Arc::new(Db::open(&config.data_dir.join(METADATA_DB)).map_err(|e| e.to_string())?);
     let root_key = strongbox_identity::RootKey {
         access_key_id: config.root.access_key_id.clone(),
         secret: config.root.secret_access_key.clone(),
     };
     let identity = Arc::new(
-        strongbox_identity::Identity::open(db.clone(), &config.region, root_key)
+        strongbox_identity::Identity::open(db.clone(), &config.region, root_key, &master)
             .map_err(|e| e.to_string())?,
     );
     let authz = Arc::new(
         strongbox_authz::Authz::open(identity.clone(), &config.data_dir)
             .map_err(|e| e.to_string())?,
     );
-    let master = std::env::var("STRONGBOX_MASTER_KEY").ok();
     let kms = Arc::new(
-        strongbox_kms::Kms::open(
-            db.clone(),
-            &config.data_dir,
-            &config.region,
-            master.as_deref(),
-        )
-        .map_err(|e| e.to_string())?,
+        strongbox_kms::Kms::with_master(db.clone(), &config.region, &master)
+            .map_err(|e| e.to_string())?,
     );
     let mut s3 = strongbox_s3::S3Service::open(db.clone(), &config.data_dir, &config.region)
         .map_err(|e| e.to_string())?
@@ -185,6 +187,17 @@ pub enum AccountsCommand {
 
 /// Runs `strongbox accounts …` directly on the data dir (the server may be stopped).
 pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> ExitCode {
+    if let Err(err) = strongbox_core::private_files::prepare_data_dir(data_dir) {
+        eprintln!("cannot set up the data dir {}: {err}", data_dir.display());
+        return ExitCode::FAILURE;
+    }
+    let master = match master_key(data_dir) {
+        Ok(m) => m,
+        Err(err) => {
+            eprintln!("cannot load the master key: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let db = match Db::open(&data_dir.join(METADATA_DB)) {
         Ok(db) => Arc::new(db),
         Err(err) => {
@@ -218,7 +231,7 @@ pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> Exit
         access_key_id: root.access_key_id,
         secret: root.secret_access_key,
     };
-    let identity = match strongbox_identity::Identity::open(db, region, root_key) {
+    let identity = match strongbox_identity::Identity::open(db, region, root_key, &master) {
         Ok(i) => i,
         Err(err) => {
             eprintln!("cannot read the accounts: {err}");

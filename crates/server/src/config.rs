@@ -1,6 +1,5 @@
 //! Server configuration: command-line flags, environment, and the root credentials.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -40,7 +39,7 @@ pub fn root_credentials(
         access_key_id: strongbox_core::ids::aws_id("AKIA"),
         secret_access_key: strongbox_core::ids::secret_access_key(),
     };
-    write_private(
+    strongbox_core::private_files::write_private(
         &path,
         serde_json::to_string_pretty(&creds)
             .unwrap_or_default()
@@ -53,20 +52,6 @@ pub fn root_credentials(
         creds.secret_access_key
     );
     Ok(creds)
-}
-
-/// Writes `bytes` to `path` readable by the owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// The flags of `strongbox serve`.

@@ -168,6 +168,12 @@ enum OnOff {
 }
 
 fn main() -> ExitCode {
+    // Before anything is created (and before any thread exists: the umask is
+    // process-wide): every file and directory this process creates — SQLite's
+    // database, WAL and shared-memory files, object data, logs, keys — is
+    // owner-only, whatever the operator's umask, including files created by
+    // code that takes no mode (SQLite, temporary files).
+    strongbox_core::private_files::restrict_umask();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
@@ -242,8 +248,8 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(err) = std::fs::create_dir_all(&data_dir) {
-        eprintln!("cannot create data dir {}: {err}", data_dir.display());
+    if let Err(err) = strongbox_core::private_files::prepare_data_dir(&data_dir) {
+        eprintln!("cannot set up the data dir {}: {err}", data_dir.display());
         return ExitCode::FAILURE;
     }
     let root = match config::root_credentials(

@@ -136,7 +136,7 @@ impl FileStore {
     pub fn open(data_dir: &Path) -> io::Result<FileStore> {
         let root = data_dir.join("objects");
         let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp)?;
+        strongbox_core::private_files::create_private_dir(&tmp)?;
         Ok(FileStore {
             root,
             tmp,
@@ -447,7 +447,12 @@ impl ObjectWriter {
                     .parent()
                     .map(Path::to_path_buf)
                     .unwrap_or_default();
-                tokio::fs::create_dir_all(&dir).await?;
+                let created = dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    strongbox_core::private_files::create_private_dir(&created)
+                })
+                .await
+                .map_err(io::Error::other)??;
                 tokio::fs::rename(&self.tmp_path, &self.final_path).await?;
                 self.finished = true;
                 tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
@@ -478,11 +483,10 @@ impl ObjectWriter {
 
 /// Opens a new temp file for writing.
 async fn open_temp(path: &Path) -> io::Result<BufWriter<tokio::fs::File>> {
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    #[cfg(unix)]
+    options.mode(strongbox_core::private_files::FILE_MODE);
+    let file = options.write(true).create_new(true).open(path).await?;
     Ok(BufWriter::with_capacity(WRITE_BUFFER, file))
 }
 

@@ -21,7 +21,15 @@ pub fn authz_and_root() -> (Authz, Caller) {
         access_key_id: ROOT_KEY.into(),
         secret: "benchsecretbenchsecretbenchsecret0000000".into(),
     };
-    let identity = Arc::new(Identity::open(db, "us-east-1", root_key).expect("identity"));
+    let identity = Arc::new(
+        Identity::open(
+            db,
+            "us-east-1",
+            root_key,
+            &strongbox_core::sealing::MasterKey::from_root(&[7u8; 32]),
+        )
+        .expect("identity"),
+    );
     let root = identity
         .lookup_key(ROOT_KEY, None, jiff::Timestamp::now())
         .expect("root key")

@@ -51,8 +51,13 @@ fn management_account_is_created_once_and_persists() {
         secret: ROOT_SECRET.into(),
     };
     let (account, canonical, session) = {
-        let id =
-            Identity::open(Arc::new(Db::open(&path).unwrap()), "us-east-1", key.clone()).unwrap();
+        let id = Identity::open(
+            Arc::new(Db::open(&path).unwrap()),
+            "us-east-1",
+            key.clone(),
+            &test_master_key(),
+        )
+        .unwrap();
         let account = id.management_account_id();
         assert_eq!(account.len(), 12);
         let root = root(&id);
@@ -76,7 +81,13 @@ fn management_account_is_created_once_and_persists() {
         let canonical = id.canonical_user_id(&account).unwrap();
         (account, canonical, session)
     };
-    let id = Identity::open(Arc::new(Db::open(&path).unwrap()), "us-east-1", key).unwrap();
+    let id = Identity::open(
+        Arc::new(Db::open(&path).unwrap()),
+        "us-east-1",
+        key,
+        &test_master_key(),
+    )
+    .unwrap();
     assert_eq!(id.management_account_id(), account);
     assert_eq!(id.canonical_user_id(&account).unwrap(), canonical);
     assert_eq!(canonical.len(), 64);
@@ -938,4 +949,119 @@ fn lists_paginate_with_max_items_and_marker() {
         ],
     );
     assert_eq!(all.matches("<PolicyName>").count(), 3);
+}
+
+/// Every stored row's doc, for looking at what is at rest.
+fn stored_docs(db: &Db) -> Vec<(String, String)> {
+    db.read(|c| {
+        let mut s = c.prepare("SELECT kind, doc FROM identity_records")?;
+        let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    })
+    .unwrap()
+}
+
+#[test]
+fn secrets_stored_in_clear_are_sealed_on_open_and_keep_working() {
+    let path = std::env::temp_dir().join(format!(
+        "sb-identity-seal-{}.db",
+        strongbox_core::ids::random_hex(6)
+    ));
+    let key = RootKey {
+        access_key_id: ROOT_KEY.into(),
+        secret: ROOT_SECRET.into(),
+    };
+    let open = || {
+        let db = Arc::new(Db::open(&path).unwrap());
+        let id = Identity::open(db.clone(), "us-east-1", key.clone(), &test_master_key());
+        (db, id)
+    };
+    let (user_key, user_secret, session) = {
+        let (db, id) = open();
+        let id = id.unwrap();
+        let root = root(&id);
+        ok(&id, &root, &[("Action", "CreateUser"), ("UserName", "bob")]);
+        let body = ok(
+            &id,
+            &root,
+            &[("Action", "CreateAccessKey"), ("UserName", "bob")],
+        );
+        let user_key = xml_value(&body, "AccessKeyId").unwrap();
+        let user_secret = xml_value(&body, "SecretAccessKey").unwrap();
+        let r = id.handle_sts(
+            &root,
+            &meta(),
+            &TestAuthz::default(),
+            &params(&[("Action", "GetSessionToken")]),
+        );
+        let session_key = xml_value(&r.body, "AccessKeyId").unwrap();
+        let session_secret = xml_value(&r.body, "SecretAccessKey").unwrap();
+        let session_token = xml_value(&r.body, "SessionToken").unwrap();
+        // Sealed at rest: no secret appears in any stored row.
+        for (_, doc) in stored_docs(&db) {
+            for secret in [ROOT_SECRET, &user_secret, &session_secret] {
+                assert!(!doc.contains(secret), "a secret is stored in clear: {doc}");
+            }
+        }
+        // Turn the rows back into what older versions wrote: secrets in clear.
+        db.write(|c| {
+            for (kind, k, secret) in [
+                ("access_key", user_key.as_str(), user_secret.as_str()),
+                ("access_key", ROOT_KEY, ROOT_SECRET),
+                ("session", session_key.as_str(), session_secret.as_str()),
+            ] {
+                let doc: String = c.query_row(
+                    "SELECT doc FROM identity_records WHERE kind = ?1 AND key = ?2",
+                    [kind, k],
+                    |r| r.get(0),
+                )?;
+                let mut doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+                let fields = doc.as_object_mut().unwrap();
+                fields.remove("sealed_secret").unwrap();
+                fields.insert("secret".into(), secret.into());
+                c.execute(
+                    "UPDATE identity_records SET doc = ?3 WHERE kind = ?1 AND key = ?2",
+                    [kind, k, &doc.to_string()],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(stored_docs(&db)
+            .iter()
+            .any(|(_, d)| d.contains(&user_secret)));
+        (
+            user_key,
+            user_secret,
+            (session_key, session_secret, session_token),
+        )
+    };
+    // Opening migrates: every secret sealed again, and each still authenticates.
+    let (db, id) = open();
+    let id = id.unwrap();
+    for (kind, doc) in stored_docs(&db) {
+        for secret in [ROOT_SECRET, &user_secret, &session.1] {
+            assert!(!doc.contains(secret), "still in clear after open: {doc}");
+        }
+        if kind == "access_key" || kind == "session" {
+            assert!(doc.contains("\"sealed_secret\""), "{doc}");
+        }
+    }
+    let now = jiff::Timestamp::now();
+    assert_eq!(
+        id.lookup_key(&user_key, None, now).unwrap().secret,
+        user_secret
+    );
+    assert_eq!(
+        id.lookup_key(ROOT_KEY, None, now).unwrap().secret,
+        ROOT_SECRET
+    );
+    let s = id.lookup_key(&session.0, Some(&session.2), now).unwrap();
+    assert_eq!(s.secret, session.1);
+    drop((db, id));
+    // Another master key cannot open them: the store refuses to start (fails closed).
+    let other = strongbox_core::sealing::MasterKey::from_root(&[9u8; 32]);
+    let db = Arc::new(Db::open(&path).unwrap());
+    assert!(Identity::open(db, "us-east-1", key.clone(), &other).is_err());
+    let _ = std::fs::remove_file(&path);
 }

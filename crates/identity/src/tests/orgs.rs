@@ -589,6 +589,7 @@ fn organization_state_survives_restart() {
             Arc::new(strongbox_core::db::Db::open(&path).unwrap()),
             "us-east-1",
             key.clone(),
+            &crate::testutil::test_master_key(),
         )
         .unwrap()
     };
