@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod caller_cache;
 pub mod context;
+pub mod decision_log;
 pub mod explain;
 pub mod fix;
 pub mod record;
@@ -60,14 +61,24 @@ pub struct Question<'a> {
 }
 
 impl Authz {
-    /// An authorizer over `identity`, recording decisions in `data_dir`.
-    pub fn open(identity: Arc<Identity>, data_dir: &Path) -> std::io::Result<Authz> {
+    /// An authorizer over `identity`, recording decisions in `data_dir`
+    /// (rotated by `limits`).
+    pub fn open(
+        identity: Arc<Identity>,
+        data_dir: &Path,
+        limits: record::LogLimits,
+    ) -> std::io::Result<Authz> {
         Ok(Authz {
             identity,
             cache: PolicyCache::default(),
             callers: CallerPolicyCache::default(),
-            log: DecisionLog::open(data_dir)?,
+            log: DecisionLog::open(data_dir, limits)?,
         })
+    }
+
+    /// What the decision log could not keep so far (write failures, full queue).
+    pub fn decision_log_stats(&self) -> &record::LogStats {
+        self.log.stats()
     }
 
     /// An authorizer that records nothing (tests).
@@ -235,6 +246,7 @@ impl Authz {
             context: Default::default(),
             fix: Some(denial.fix.to_string()),
             trace: None,
+            ..Default::default()
         });
     }
 
@@ -306,6 +318,7 @@ impl Authz {
             ),
             fix,
             trace,
+            ..Default::default()
         });
     }
 }
@@ -449,6 +462,7 @@ impl Authorizer for Authz {
             ),
             fix: None,
             trace: None,
+            ..Default::default()
         });
     }
 }

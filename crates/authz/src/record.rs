@@ -1,58 +1,39 @@
 //! Decision records: one JSON line per authorization decision, in
-//! `DATA_DIR/decisions.jsonl`, read back by `strongbox explain`.
+//! `DATA_DIR/decisions.jsonl` (rotated by size into `decisions.1.jsonl`, …,
+//! see [`crate::decision_log`]), read back by `strongbox explain`.
+//!
+//! A record keeps bounded values, as CloudTrail does: "CloudTrail truncates a
+//! field if the field's contents exceeds the maximum field size. If a field is
+//! truncated, omitted is present with a value of true."
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html>).
+//! Here too `omitted: true` says a record was cut, and `truncated` names what was.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The file decision records are appended to, inside the data dir.
-pub const DECISIONS_FILE: &str = "decisions.jsonl";
+pub use crate::decision_log::{DecisionLog, LogLimits, LogStats, BATCH_INTERVAL, DECISIONS_FILE};
 
-/// The writer thread: blocks while the server is idle; once records come, writes
-/// what is queued, flushes, and sleeps [`BATCH_INTERVAL`] before looking again.
-fn write_batches(receiver: &mpsc::Receiver<Message>, out: &mut impl Write) {
-    while let Ok(mut message) = receiver.recv() {
-        loop {
-            // Write this message and everything queued behind it, then flush once.
-            let mut acks = Vec::new();
-            loop {
-                match message {
-                    Message::Record(record) => write_line(out, &record),
-                    Message::Flush(ack) => acks.push(ack),
-                }
-                match receiver.try_recv() {
-                    Ok(next) => message = next,
-                    Err(_) => break,
-                }
-            }
-            let _ = out.flush();
-            for ack in acks {
-                let _ = ack.send(());
-            }
-            std::thread::sleep(BATCH_INTERVAL);
-            match receiver.try_recv() {
-                Ok(next) => message = next,
-                Err(mpsc::TryRecvError::Empty) => break,
-                Err(mpsc::TryRecvError::Disconnected) => return,
-            }
-        }
-    }
+/// The longest condition value a record keeps, in bytes (longer ones are cut).
+pub const MAX_VALUE_BYTES: usize = 1024;
+/// The longest message, resource, policy name or suggested fix a record keeps, in bytes.
+pub const MAX_TEXT_BYTES: usize = 4096;
+/// Values kept per condition key.
+pub const MAX_VALUES_PER_KEY: usize = 32;
+/// Condition keys kept per record.
+pub const MAX_CONTEXT_KEYS: usize = 128;
+/// Policy names kept per record.
+pub const MAX_POLICIES: usize = 64;
+/// The longest line a record may take; beyond it the trace is left out.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
-
-/// One record as one JSON line.
-fn write_line(out: &mut impl Write, record: &DecisionRecord) {
-    if let Ok(line) = serde_json::to_string(record) {
-        let _ = out.write_all(line.as_bytes());
-        let _ = out.write_all(b"\n");
-    }
-}
-
 /// Everything needed to explain one decision later.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DecisionRecord {
     pub request_id: String,
     pub time: String,
@@ -77,92 +58,230 @@ pub struct DecisionRecord {
     pub context: BTreeMap<String, Vec<String>>,
     /// The smallest change that would allow the request (denials only).
     pub fix: Option<String>,
-    /// The engine's full trace (denials only, to keep the log small).
+    /// The engine's full trace (denials only, to keep the log small), without
+    /// the request context (that is `context`, kept once).
     pub trace: Option<serde_json::Value>,
+    /// Something was cut to keep the record bounded (CloudTrail's `omitted`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub omitted: bool,
+    /// What was cut: field names, `context:KEY` for condition values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
 }
 
-/// How long the writer thread lets records gather while requests keep coming.
-/// While it sleeps no request has to wake it, so a busy server pays one
-/// wake-up per interval instead of one per request.
-pub const BATCH_INTERVAL: Duration = Duration::from_millis(10);
-
-/// What the request paths send to the writer thread.
-enum Message {
-    Record(Box<DecisionRecord>),
-    /// Write out everything queued before this, then answer.
-    Flush(mpsc::Sender<()>),
+/// Cuts `text` to at most `max` bytes (on a character boundary); `true` when it did.
+fn truncate(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
 }
 
-/// Appends records from a background thread, which also serializes them, so
-/// request paths never wait on disk or spend time on JSON.
-pub struct DecisionLog {
-    /// `None` when records are dropped. (`Sender` is `Sync`: no lock is needed.)
-    sender: Option<mpsc::Sender<Message>>,
-    path: PathBuf,
+/// Cuts every string inside `value` to `max` bytes; `true` when any was cut.
+fn truncate_json(value: &mut serde_json::Value, max: usize) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => truncate(s, max),
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |cut, v| truncate_json(v, max) | cut),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |cut, v| truncate_json(v, max) | cut),
+        _ => false,
+    }
 }
 
-impl DecisionLog {
-    /// Opens (appending to) the log in `data_dir`.
-    pub fn open(data_dir: &Path) -> std::io::Result<DecisionLog> {
-        let path = data_dir.join(DECISIONS_FILE);
-        let file = strongbox_core::private_files::private_options()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        let (sender, receiver) = mpsc::channel::<Message>();
-        std::thread::Builder::new()
-            .name("decision-log".into())
-            .spawn(move || write_batches(&receiver, &mut BufWriter::new(file)))?;
-        Ok(DecisionLog {
-            sender: Some(sender),
-            path,
-        })
-    }
-
-    /// A log that drops every record (tests).
-    pub fn disabled() -> DecisionLog {
-        DecisionLog {
-            sender: None,
-            path: PathBuf::new(),
-        }
-    }
-
-    /// Queues `record` for writing.
-    pub fn append(&self, record: DecisionRecord) {
-        if let Some(sender) = &self.sender {
-            let _ = sender.send(Message::Record(Box::new(record)));
-        }
-    }
-
-    /// Waits (at most `timeout`) until every record queued so far is in the file.
-    pub fn flush(&self, timeout: Duration) {
-        if let Some(sender) = &self.sender {
-            let (done, wait) = mpsc::channel();
-            if sender.send(Message::Flush(done)).is_ok() {
-                let _ = wait.recv_timeout(timeout);
+impl DecisionRecord {
+    /// Bounds what the record keeps: long values are cut, surplus keys and
+    /// values left out, and the trace loses its copy of the request context.
+    /// Says so in `omitted` / `truncated`. Cheap enough for the request path.
+    pub fn bound(&mut self) {
+        let mut cut = Vec::new();
+        for (name, text) in [
+            ("principal", &mut self.principal),
+            ("action", &mut self.action),
+            ("resource", &mut self.resource),
+            ("message", &mut self.message),
+        ] {
+            if truncate(text, MAX_TEXT_BYTES) {
+                cut.push(name.to_string());
             }
         }
+        if self
+            .fix
+            .as_mut()
+            .is_some_and(|f| truncate(f, MAX_TEXT_BYTES))
+        {
+            cut.push("fix".to_string());
+        }
+        if self.policies.len() > MAX_POLICIES {
+            self.policies.truncate(MAX_POLICIES);
+            cut.push("policies".to_string());
+        }
+        if self
+            .policies
+            .iter_mut()
+            .fold(false, |c, p| truncate(p, MAX_TEXT_BYTES) | c)
+        {
+            cut.push("policies".to_string());
+        }
+        if self.context.len() > MAX_CONTEXT_KEYS {
+            let surplus: Vec<String> = self
+                .context
+                .keys()
+                .skip(MAX_CONTEXT_KEYS)
+                .cloned()
+                .collect();
+            for key in surplus {
+                self.context.remove(&key);
+            }
+            cut.push("context".to_string());
+        }
+        for (key, values) in self.context.iter_mut() {
+            let mut cut_here = values.len() > MAX_VALUES_PER_KEY;
+            values.truncate(MAX_VALUES_PER_KEY);
+            for v in values.iter_mut() {
+                cut_here |= truncate(v, MAX_VALUE_BYTES);
+            }
+            if cut_here {
+                cut.push(format!("context:{}", bounded_key(key)));
+            }
+        }
+        if let Some(trace) = self.trace.as_mut() {
+            if let Some(request) = trace.get_mut("request").and_then(|r| r.as_object_mut()) {
+                request.remove("context");
+            }
+            if truncate_json(trace, MAX_VALUE_BYTES) {
+                cut.push("trace".to_string());
+            }
+        }
+        if !cut.is_empty() {
+            cut.dedup();
+            self.omitted = true;
+            self.truncated.extend(cut);
+        }
     }
 
-    /// Where the log is.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The record as one JSON line (without the newline), at most about
+    /// [`MAX_RECORD_BYTES`]: when longer, the trace (then the context) is left out.
+    pub fn to_line(&mut self) -> Option<String> {
+        let line = serde_json::to_string(self).ok()?;
+        if line.len() <= MAX_RECORD_BYTES {
+            return Some(line);
+        }
+        self.omitted = true;
+        if self.trace.take().is_some() {
+            self.truncated.push("trace".to_string());
+            let line = serde_json::to_string(self).ok()?;
+            if line.len() <= MAX_RECORD_BYTES {
+                return Some(line);
+            }
+        }
+        self.context.clear();
+        self.truncated.push("context".to_string());
+        serde_json::to_string(self).ok()
     }
 }
 
-/// Every record of `request_id` in the log of `data_dir`, oldest first.
-pub fn find(data_dir: &Path, request_id: &str) -> std::io::Result<Vec<DecisionRecord>> {
-    let file = std::fs::File::open(data_dir.join(DECISIONS_FILE))?;
-    let needle = format!("\"request_id\":\"{request_id}\"");
+/// A condition key as `truncated` names it (keys come from requests: bounded too).
+fn bounded_key(key: &str) -> &str {
+    let mut end = key.len().min(128);
+    while !key.is_char_boundary(end) {
+        end -= 1;
+    }
+    &key[..end]
+}
+
+/// The decision log files in `data_dir`, newest first: `decisions.jsonl`, then
+/// `decisions.1.jsonl`, `decisions.2.jsonl`, … (whichever exist).
+pub fn log_files(data_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut rotated: Vec<(u64, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(data_dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(n) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("decisions."))
+            .and_then(|n| n.strip_suffix(".jsonl"))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        rotated.push((n, entry.path()));
+    }
+    rotated.sort();
+    let mut files = vec![data_dir.join(DECISIONS_FILE)];
+    files.extend(rotated.into_iter().map(|(_, p)| p));
+    Ok(files)
+}
+
+/// The records of `request_id` in one file, oldest first.
+fn find_in(path: &Path, request_id: &str) -> std::io::Result<Vec<DecisionRecord>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let needle = format!("\"request_id\":{}", serde_json::Value::from(request_id));
     let mut found = Vec::new();
-    for line in std::io::BufReader::new(file).lines() {
+    for line in std::io::BufReader::new(file).split(b'\n') {
         let line = line?;
+        // A line cut by a failed write is not valid JSON (nor UTF-8): skipped.
+        let Ok(line) = std::str::from_utf8(&line) else {
+            continue;
+        };
         if !line.contains(&needle) {
             continue;
         }
-        if let Ok(record) = serde_json::from_str::<DecisionRecord>(&line) {
+        if let Ok(record) = serde_json::from_str::<DecisionRecord>(line) {
             found.push(record);
         }
+    }
+    Ok(found)
+}
+
+/// The records the logs of `data_dir` say were lost (the writer's
+/// `lost_records` notes, written once writing worked again after failures).
+pub fn lost_records(data_dir: &Path) -> std::io::Result<u64> {
+    let mut lost = 0u64;
+    for path in log_files(data_dir)? {
+        let Ok(file) = std::fs::File::open(&path) else {
+            continue;
+        };
+        for line in std::io::BufReader::new(file).split(b'\n') {
+            let line = line?;
+            if !line.starts_with(b"{\"lost_records\":") {
+                continue;
+            }
+            if let Ok(note) = serde_json::from_slice::<serde_json::Value>(&line) {
+                lost += note["lost_records"].as_u64().unwrap_or(0);
+            }
+        }
+    }
+    Ok(lost)
+}
+
+/// Every record of `request_id` in the logs of `data_dir`, oldest first.
+/// Files are searched newest first; the search ends at the file older than
+/// the first one with a match (one request's records may straddle a rotation).
+pub fn find(data_dir: &Path, request_id: &str) -> std::io::Result<Vec<DecisionRecord>> {
+    let mut found: Vec<DecisionRecord> = Vec::new();
+    let mut matched_newer = false;
+    for path in log_files(data_dir)? {
+        let mut here = find_in(&path, request_id)?;
+        let matched_here = !here.is_empty();
+        here.append(&mut found);
+        found = here;
+        if matched_newer {
+            break;
+        }
+        matched_newer = matched_here;
     }
     Ok(found)
 }
@@ -174,46 +293,81 @@ mod tests {
     fn record(request_id: &str) -> DecisionRecord {
         DecisionRecord {
             request_id: request_id.to_string(),
-            time: "2026-12-07T00:00:00Z".to_string(),
-            principal: "arn:aws:iam::111122223333:user/alice".to_string(),
-            principal_account: "111122223333".to_string(),
-            action: "s3:PutObject".to_string(),
+            principal: "anonymous".to_string(),
+            action: "s3:GetObject".to_string(),
             resource: "arn:aws:s3:::b/k".to_string(),
-            resource_account: Some("111122223333".to_string()),
-            decision: "Allow".to_string(),
-            reason: "allowed".to_string(),
-            message: String::new(),
-            deciding_policy: None,
-            deciding_statement: None,
-            policies: Vec::new(),
-            context: BTreeMap::new(),
-            fix: None,
-            trace: None,
+            decision: "Deny".to_string(),
+            ..Default::default()
         }
     }
 
     #[test]
-    fn batched_records_are_all_written_and_flush_waits_for_them() {
-        let dir = std::env::temp_dir().join(format!(
-            "sb-decisions-{}",
-            strongbox_core::ids::random_hex(6)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let log = DecisionLog::open(&dir).unwrap();
-        for i in 0..500 {
-            log.append(record(&format!("REQ{i}")));
+    fn long_values_are_cut_and_the_record_says_so() {
+        let huge = "U".repeat(900 * 1024);
+        let mut r = record("R1");
+        r.context.insert("aws:UserAgent".into(), vec![huge.clone()]);
+        r.context.insert("aws:Referer".into(), vec!["short".into()]);
+        r.context
+            .insert("s3:x-amz-grant-read".into(), vec!["g".into(); 100]);
+        r.trace = Some(serde_json::json!({
+            "request": {"action": "s3:GetObject", "context": {"aws:UserAgent": huge.clone()}},
+            "policies": [{"statements": [{"request": huge.clone()}]}],
+        }));
+        r.bound();
+        let line = r.to_line().unwrap();
+        assert!(line.len() < 8 * 1024, "{} bytes", line.len());
+        assert!(r.omitted);
+        assert_eq!(r.context["aws:UserAgent"][0].len(), MAX_VALUE_BYTES);
+        assert_eq!(r.context["s3:x-amz-grant-read"].len(), MAX_VALUES_PER_KEY);
+        assert_eq!(r.context["aws:Referer"], vec!["short".to_string()]);
+        for what in [
+            "context:aws:UserAgent",
+            "context:s3:x-amz-grant-read",
+            "trace",
+        ] {
+            assert!(
+                r.truncated.iter().any(|t| t == what),
+                "{what}: {:?}",
+                r.truncated
+            );
         }
-        log.flush(Duration::from_secs(5));
-        for i in [0, 1, 250, 499] {
-            let found = find(&dir, &format!("REQ{i}")).unwrap();
-            assert_eq!(found.len(), 1, "REQ{i}");
-            assert_eq!(found[0].action, "s3:PutObject");
-        }
-        // Records sent while the writer sleeps between batches arrive too.
-        std::thread::sleep(BATCH_INTERVAL / 2);
-        log.append(record("LATE"));
-        log.flush(Duration::from_secs(5));
-        assert_eq!(find(&dir, "LATE").unwrap().len(), 1);
-        let _ = std::fs::remove_dir_all(&dir);
+        // The user agent is kept once: the trace no longer repeats the context.
+        assert_eq!(
+            line.matches(&"U".repeat(MAX_VALUE_BYTES)).count(),
+            2,
+            "context + the trace's one condition value"
+        );
+        assert!(r.trace.as_ref().unwrap()["request"]
+            .get("context")
+            .is_none());
+        let back: DecisionRecord = serde_json::from_str(&line).unwrap();
+        assert!(back.omitted);
+    }
+
+    #[test]
+    fn a_record_within_bounds_is_unchanged_and_says_nothing() {
+        let mut r = record("R2");
+        r.context
+            .insert("aws:UserAgent".into(), vec!["aws-cli/2".into()]);
+        r.bound();
+        assert!(!r.omitted && r.truncated.is_empty());
+        let line = r.to_line().unwrap();
+        assert!(
+            !line.contains("omitted") && !line.contains("truncated"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_record_too_long_even_when_bounded_loses_its_trace() {
+        let mut r = record("R3");
+        let many: Vec<serde_json::Value> = (0..200)
+            .map(|_| serde_json::json!("p".repeat(1000)))
+            .collect();
+        r.trace = Some(serde_json::Value::Array(many));
+        r.bound();
+        let line = r.to_line().unwrap();
+        assert!(line.len() <= MAX_RECORD_BYTES);
+        assert!(r.trace.is_none() && r.truncated.iter().any(|t| t == "trace"));
     }
 }

@@ -33,7 +33,7 @@ pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
             .map_err(|e| e.to_string())?,
     );
     let authz = Arc::new(
-        strongbox_authz::Authz::open(identity.clone(), &config.data_dir)
+        strongbox_authz::Authz::open(identity.clone(), &config.data_dir, config.decision_log)
             .map_err(|e| e.to_string())?,
     );
     let kms = Arc::new(
@@ -158,6 +158,11 @@ pub fn explain(request_id: &str, data_dir: &Path, json: bool) -> ExitCode {
                 print!("{}", strongbox_authz::explain::render(&records));
             }
             if records.is_empty() {
+                if let Ok(lost) = strongbox_authz::record::lost_records(data_dir) {
+                    if lost > 0 {
+                        eprintln!("note: the decision log records that {lost} decision records could not be written (write failures, e.g. a full disk); this request's may be among them");
+                    }
+                }
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

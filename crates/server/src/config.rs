@@ -69,6 +69,34 @@ pub struct ServeFlags {
     pub limits: crate::limits::Limits,
     /// Accept SSE-C on plain HTTP (local development only).
     pub allow_sse_c_over_http: bool,
+    pub decision_log: strongbox_authz::record::LogLimits,
+}
+
+/// Parses a size: bytes, or a number with a `KiB`, `MiB` or `GiB` suffix
+/// (also `K`, `M`, `G`, `KB`, `MB`, `GB`: binary units all). At least 4 KiB.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 64MiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
+    };
+    let bytes = number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if bytes < 4096 {
+        return Err(format!("{text:?} is below the minimum of 4KiB"));
+    }
+    Ok(bytes)
 }
 
 /// A duration flag: `20s`, `500ms`, `2m`, or whole seconds (`20`); at least 1 ms.
@@ -107,6 +135,8 @@ pub struct ServeConfig {
     /// Accept SSE-C headers on plain HTTP (`serve --allow-sse-c-over-http`); S3
     /// refuses them, as the customer key would travel in clear.
     pub allow_sse_c_over_http: bool,
+    /// Rotation of the decision log.
+    pub decision_log: strongbox_authz::record::LogLimits,
 }
 
 /// A byte size flag: `64MiB`, `512KiB`, `1GiB` or bytes; at least the largest body an

@@ -128,6 +128,14 @@ enum Command {
             value_parser = clap::builder::BoolishValueParser::new()
         )]
         allow_sse_c_over_http: bool,
+        /// Rotate DATA_DIR/decisions.jsonl once it would grow past this size
+        /// (bytes, or with a KiB/MiB/GiB suffix; at least 4KiB).
+        #[arg(long, env = "STRONGBOX_DECISION_LOG_MAX_BYTES", default_value = "64MiB",
+              value_parser = config::parse_size)]
+        decision_log_max_bytes: u64,
+        /// Rotated decision log files kept (decisions.1.jsonl … decisions.N.jsonl); 0 keeps none.
+        #[arg(long, env = "STRONGBOX_DECISION_LOG_KEEP", default_value_t = 8)]
+        decision_log_keep: usize,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -193,6 +201,8 @@ fn main() -> ExitCode {
             body_idle_timeout,
             header_timeout,
             allow_sse_c_over_http,
+            decision_log_max_bytes,
+            decision_log_keep,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -210,6 +220,10 @@ fn main() -> ExitCode {
                 header_timeout,
             },
             allow_sse_c_over_http,
+            decision_log: strongbox_authz::record::LogLimits {
+                max_file_bytes: decision_log_max_bytes,
+                keep: decision_log_keep,
+            },
         }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
@@ -225,6 +239,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// The shutdown line about decision records the log could not keep.
+fn report_lost_decisions(stats: &strongbox_authz::record::LogStats) {
+    use std::sync::atomic::Ordering;
+    let failed = stats.failed.load(Ordering::Relaxed);
+    let dropped = stats.dropped.load(Ordering::Relaxed);
+    if failed + dropped > 0 {
+        tracing::warn!(
+            write_failures = failed,
+            queue_full = dropped,
+            "decision log: records lost since start"
+        );
+    } else {
+        tracing::info!("decision log: no records lost");
+    }
+}
+
 fn serve(flags: config::ServeFlags) -> ExitCode {
     let config::ServeFlags {
         listen,
@@ -237,6 +267,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         sigv2,
         limits,
         allow_sse_c_over_http,
+        decision_log,
     } = flags;
     let tls = match tls
         .map(|(cert, key)| tls::acceptor(&cert, &key))
@@ -271,6 +302,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         root,
         plaintext_sse_s3,
         allow_sse_c_over_http,
+        decision_log,
     };
     let services = match commands::open_services(&config) {
         Ok(s) => s,
@@ -315,6 +347,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         let handler = Arc::new(move |req, connection| app.clone().handle(req, connection));
         let served = listener::serve(listener, tls, limits, handler).await;
         authz.flush_decisions(std::time::Duration::from_secs(2));
+        report_lost_decisions(authz.decision_log_stats());
         match served {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
