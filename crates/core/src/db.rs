@@ -28,6 +28,48 @@ pub enum DbError {
     /// The group commit a write joined failed; the write is not stored.
     #[error("database commit failed: {0}")]
     Commit(String),
+    /// The commit failed because the disk (or the database's size limit) is full.
+    #[error("database commit failed: the disk is full: {0}")]
+    Full(String),
+}
+
+impl DbError {
+    /// Whether the write failed for lack of space (`SQLITE_FULL`, or ENOSPC
+    /// while SQLite wrote).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            DbError::Full(_) => true,
+            DbError::Sqlite(e) => is_full(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+}
+
+/// A failed group's error, kept for its waiters.
+struct Failure {
+    message: String,
+    disk_full: bool,
+}
+
+impl Failure {
+    fn of(e: &rusqlite::Error) -> Failure {
+        Failure {
+            message: e.to_string(),
+            disk_full: is_full(e),
+        }
+    }
+
+    fn error(&self) -> DbError {
+        if self.disk_full {
+            DbError::Full(self.message.clone())
+        } else {
+            DbError::Commit(self.message.clone())
+        }
+    }
 }
 
 /// The writer connection and the group transaction it has open.
@@ -47,7 +89,7 @@ struct Commits {
     /// A committer is running `COMMIT` now.
     leader: bool,
     /// Recent groups that failed, with the error (bounded).
-    failed: VecDeque<(u64, String)>,
+    failed: VecDeque<(u64, Failure)>,
 }
 
 /// Failed groups remembered for waiters that wake late.
@@ -263,14 +305,14 @@ impl Db {
             let group = w.group;
             w.group += 1;
             drop(w);
-            self.end_group(group, Some(e.to_string()), false);
+            self.end_group(group, Some(Failure::of(&e)), false);
             return Err(e.into());
         }
         Ok((out, w.group))
     }
 
     /// Records that `group` ended (by its leader, when `leader`) and wakes its waiters.
-    fn end_group(&self, group: u64, error: Option<String>, leader: bool) {
+    fn end_group(&self, group: u64, error: Option<Failure>, leader: bool) {
         let mut c = match self.commits.lock() {
             Ok(c) => c,
             Err(p) => p.into_inner(),
@@ -295,7 +337,7 @@ impl Db {
         loop {
             if c.ended >= group {
                 return match c.failed.iter().find(|(g, _)| *g == group) {
-                    Some((_, e)) => Err(DbError::Commit(e.clone())),
+                    Some((_, e)) => Err(e.error()),
                     None => Ok(()),
                 };
             }
@@ -321,12 +363,18 @@ impl Db {
                         w.open = false;
                         if let Err(e) = run_cached(&w.conn, "COMMIT") {
                             let _ = w.conn.execute_batch("ROLLBACK");
-                            error = Some(e.to_string());
+                            error = Some(Failure::of(&e));
                         }
                     }
                     (g, error)
                 }
-                Err(_) => (group, Some("database lock poisoned".to_string())),
+                Err(_) => (
+                    group,
+                    Some(Failure {
+                        message: "database lock poisoned".to_string(),
+                        disk_full: false,
+                    }),
+                ),
             };
             self.end_group(committed, error, true);
             c = self.commits.lock().map_err(|_| DbError::Poisoned)?;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod ids;
 pub mod meta;
 pub mod private_files;
+pub mod reserve;
 pub mod sealing;
 pub mod timing;
 

@@ -21,6 +21,17 @@ pub enum StoreError {
     NoSuchObject,
 }
 
+impl StoreError {
+    /// Whether the operation failed for lack of disk space.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Db(e) => e.is_disk_full(),
+            StoreError::Io(e) => strongbox_core::reserve::is_disk_full(e),
+            _ => false,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         StoreError::Db(strongbox_core::db::DbError::Sqlite(e))

@@ -46,6 +46,8 @@ pub struct FileStore {
     root: PathBuf,
     tmp: PathBuf,
     pins: Arc<Mutex<Pins>>,
+    /// Re-created before each new data file: uploads never use the space it holds.
+    reserve: Option<Arc<strongbox_core::reserve::DiskReserve>>,
 }
 
 /// Data files in use by readers, and those to remove once their last reader ends.
@@ -141,7 +143,28 @@ impl FileStore {
             root,
             tmp,
             pins: Arc::new(Mutex::new(Pins::default())),
+            reserve: None,
         })
+    }
+
+    /// Keeps `reserve` in place: a new data file is refused (ENOSPC) when the
+    /// reserve, released by a delete on a full disk, cannot be re-created.
+    pub fn with_reserve(mut self, reserve: Arc<strongbox_core::reserve::DiskReserve>) -> FileStore {
+        self.reserve = Some(reserve);
+        self
+    }
+
+    /// Re-creates the disk reserve when a delete released it.
+    async fn ensure_reserve(&self) -> io::Result<()> {
+        match &self.reserve {
+            Some(reserve) if !reserve.is_held() => {
+                let reserve = reserve.clone();
+                tokio::task::spawn_blocking(move || reserve.ensure_held())
+                    .await
+                    .map_err(io::Error::other)?
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Where the data file `id` lives.
@@ -167,6 +190,7 @@ impl FileStore {
         checksums: &[ChecksumAlgorithm],
         cipher: Option<ObjectCipher>,
     ) -> io::Result<ObjectWriter> {
+        self.ensure_reserve().await?;
         let id = strongbox_core::ids::random_hex(16);
         Ok(ObjectWriter {
             final_path: self.path_of(&id)?,

@@ -8,6 +8,10 @@
 //! [`Store::open`] sweeps the orphan files. Small objects (up to
 //! [`files::INLINE_LIMIT`] stored bytes) skip the file: their bytes are
 //! committed with the metadata row, made durable by the same commit.
+//!
+//! A disk reserve (`DATA_DIR/reserve`, [`strongbox_core::reserve`]) keeps a
+//! full disk freeable: deletes release it when they fail for lack of space,
+//! and new data files are refused until it is back.
 
 pub mod checksum;
 pub mod error;
@@ -19,6 +23,8 @@ pub mod sqlite;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
+
+use strongbox_core::reserve::DiskReserve;
 
 pub use checksum::{combine_crcs, ChecksumAlgorithm, ChecksumHasher};
 pub use error::StoreError;
@@ -36,8 +42,12 @@ impl Store {
     /// Opens the SQLite + local-disk store, and removes temp files and data
     /// files no metadata references (left by a crash).
     pub fn open(db: Arc<strongbox_core::db::Db>, data_dir: &Path) -> Result<Store, StoreError> {
-        let meta = sqlite::SqliteMeta::open(db)?;
-        let files = FileStore::open(data_dir)?;
+        let reserve = Arc::new(DiskReserve::open(
+            data_dir,
+            strongbox_core::reserve::RESERVE_BYTES,
+        ));
+        let meta = sqlite::SqliteMeta::open(db)?.with_reserve(reserve.clone());
+        let files = FileStore::open(data_dir)?.with_reserve(reserve);
         let referenced: HashSet<String> = meta.referenced_files()?.into_iter().collect();
         files.sweep(&referenced)?;
         Ok(Store {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use strongbox_core::db::Db;
+use strongbox_core::reserve::DiskReserve;
 
 use crate::error::StoreError;
 use crate::meta::MetaStore;
@@ -108,6 +109,8 @@ const BATCH: usize = 1000;
 /// Metadata in the shared SQLite database.
 pub struct SqliteMeta {
     db: Arc<Db>,
+    /// Released when a delete finds the disk full (see [`strongbox_core::reserve`]).
+    reserve: Option<Arc<DiskReserve>>,
 }
 
 fn ms(t: Timestamp) -> i64 {
@@ -357,7 +360,27 @@ impl SqliteMeta {
             "s3",
             &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5],
         )?;
-        Ok(SqliteMeta { db })
+        Ok(SqliteMeta { db, reserve: None })
+    }
+
+    /// Lets deletes release `reserve` when the disk is full.
+    pub fn with_reserve(mut self, reserve: Arc<DiskReserve>) -> SqliteMeta {
+        self.reserve = Some(reserve);
+        self
+    }
+
+    /// Runs a write that frees space (a delete) in one transaction. When it
+    /// fails for lack of space, the disk reserve is released and it runs once more.
+    fn freeing_tx<T>(
+        &self,
+        f: impl Fn(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self.in_tx(&f) {
+            Err(e) if e.is_disk_full() && self.reserve.as_ref().is_some_and(|r| r.release()) => {
+                self.in_tx(&f)
+            }
+            out => out,
+        }
     }
 
     /// Runs `f` in one write transaction, committing only when it succeeds.
@@ -531,7 +554,7 @@ impl MetaStore for SqliteMeta {
     }
 
     fn delete_bucket(&self, name: &str) -> Result<Vec<String>, StoreError> {
-        self.in_tx(|tx| {
+        self.freeing_tx(|tx| {
             bucket_versioning(tx, name)?;
             let has_objects: bool =
                 tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_objects WHERE bucket = ?1)")?.query_row([name], |r| r.get(0))?;
@@ -643,7 +666,7 @@ impl MetaStore for SqliteMeta {
         version_id: Option<&str>,
         owner_account: &str,
     ) -> Result<DeleteOutcome, StoreError> {
-        self.in_tx(|tx| {
+        self.freeing_tx(|tx| {
             let versioning = bucket_versioning(tx, bucket)?;
             match version_id {
                 None if versioning == Versioning::Unversioned => {
@@ -995,7 +1018,7 @@ impl MetaStore for SqliteMeta {
     }
 
     fn abort_upload(&self, upload_id: &str) -> Result<Vec<String>, StoreError> {
-        self.in_tx(|tx| {
+        self.freeing_tx(|tx| {
             let exists: bool = tx
                 .prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)")?
                 .query_row([upload_id], |r| r.get(0))?;
