@@ -20,7 +20,7 @@ from conftest import client
 from server import start
 
 WALKED_NAMES = {"metadata.db", "metadata.db-wal", "metadata.db-shm", "decisions.jsonl",
-                "master.key", "root-credentials.json"}
+                "master.key", "root-credentials.json", "reserve"}
 
 
 def mode(path):
