@@ -145,7 +145,11 @@ mod tests {
 
     #[test]
     fn disk_full_errors_are_recognized() {
-        assert!(is_disk_full(&std::io::Error::from_raw_os_error(libc::ENOSPC)));
-        assert!(!is_disk_full(&std::io::Error::from_raw_os_error(libc::EACCES)));
+        assert!(is_disk_full(&std::io::Error::from_raw_os_error(
+            libc::ENOSPC
+        )));
+        assert!(!is_disk_full(&std::io::Error::from_raw_os_error(
+            libc::EACCES
+        )));
     }
 }

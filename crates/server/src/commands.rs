@@ -192,8 +192,13 @@ pub enum AccountsCommand {
 
 /// Runs `strongbox accounts …` directly on the data dir (the server may be stopped).
 pub fn accounts(command: AccountsCommand, data_dir: &Path, region: &str) -> ExitCode {
+    // An operator command works on an existing data dir only (never creates one).
+    if !data_dir.join(METADATA_DB).is_file() {
+        eprintln!("no Strongbox data dir at {}", data_dir.display());
+        return ExitCode::FAILURE;
+    }
     if let Err(err) = strongbox_core::private_files::prepare_data_dir(data_dir) {
-        eprintln!("cannot set up the data dir {}: {err}", data_dir.display());
+        eprintln!("cannot check the data dir {}: {err}", data_dir.display());
         return ExitCode::FAILURE;
     }
     let master = match master_key(data_dir) {
