@@ -116,11 +116,13 @@ fn tighten(path: &Path, allowed: u32) -> bool {
 /// Returns the paths that were tightened.
 pub fn prepare_data_dir(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
     create_private_dir(dir)?;
+    // The directory itself, not a symbolic link to it (links have mode 0777).
+    let resolved = dir.canonicalize()?;
     let mut tightened = Vec::new();
-    if tighten(dir, DIR_MODE) {
+    if tighten(&resolved, DIR_MODE) {
         tightened.push(dir.to_path_buf());
     }
-    for entry in std::fs::read_dir(dir)? {
+    for entry in std::fs::read_dir(&resolved)? {
         let entry = entry?;
         let path = entry.path();
         let Ok(kind) = entry.file_type() else {
