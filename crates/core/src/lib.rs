@@ -19,6 +19,7 @@ pub mod private_files;
 pub mod reserve;
 pub mod sealing;
 pub mod timing;
+pub mod units;
 
 pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};
 pub use caller::{Caller, CallerKind, FederatingUser};

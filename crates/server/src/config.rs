@@ -72,55 +72,6 @@ pub struct ServeFlags {
     pub decision_log: strongbox_authz::record::LogLimits,
 }
 
-/// Parses a size: bytes, or a number with a `KiB`, `MiB` or `GiB` suffix
-/// (also `K`, `M`, `G`, `KB`, `MB`, `GB`: binary units all). At least 4 KiB.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size such as 64MiB"))?;
-    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB or GiB)")),
-    };
-    let bytes = number
-        .checked_mul(scale)
-        .ok_or_else(|| format!("{text:?} is too large"))?;
-    if bytes < 4096 {
-        return Err(format!("{text:?} is below the minimum of 4KiB"));
-    }
-    Ok(bytes)
-}
-
-/// A duration flag: `20s`, `500ms`, `2m`, or whole seconds (`20`); at least 1 ms.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let (digits, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 1)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1_000)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60_000)
-    } else {
-        (text, 1_000)
-    };
-    let n: u64 = digits
-        .trim()
-        .parse()
-        .map_err(|_| format!("not a duration: {text:?} (e.g. 20s, 500ms, 2m)"))?;
-    match n.checked_mul(unit_ms) {
-        Some(ms) if ms > 0 => Ok(std::time::Duration::from_millis(ms)),
-        _ => Err(format!("duration out of range: {text:?}")),
-    }
-}
-
 /// Resolved settings of `strongbox serve`.
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
@@ -139,25 +90,31 @@ pub struct ServeConfig {
     pub decision_log: strongbox_authz::record::LogLimits,
 }
 
-/// A byte size flag: `64MiB`, `512KiB`, `1GiB` or bytes; at least the largest body an
-/// unauthenticated request may hold (4 MiB, S3's XML cap), so that one always fits.
-pub fn parse_budget(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (digits, unit) = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
-        .iter()
-        .find_map(|(suffix, unit)| text.strip_suffix(suffix).map(|n| (n, *unit)))
-        .unwrap_or((text, 1));
-    let bytes = digits
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
-        .ok_or_else(|| format!("not a size: {text:?} (e.g. 64MiB)"))?;
-    let least = strongbox_s3::MAX_XML_BODY as u64;
+/// A duration flag: `20s`, `500ms`, `2m`, or whole seconds (`20`); more than zero
+/// ([`strongbox_core::units::parse_duration`]).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    strongbox_core::units::parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// A size flag (`64MiB`, `512KiB`, `1GiB`, bytes: [`strongbox_core::units::parse_size`])
+/// of at least `least` bytes.
+fn parse_size_at_least(text: &str, least: u64) -> Result<u64, String> {
+    let bytes = strongbox_core::units::parse_size(text).map_err(|e| e.to_string())?;
     if bytes < least {
-        return Err(format!("at least 4MiB ({least} bytes)"));
+        return Err(format!("{text:?} is below the minimum of {least} bytes"));
     }
     Ok(bytes)
+}
+
+/// The unauthenticated body budget: at least the largest body an unauthenticated
+/// request may hold (4 MiB, S3's XML cap), so that one always fits.
+pub fn parse_budget(text: &str) -> Result<u64, String> {
+    parse_size_at_least(text, strongbox_s3::MAX_XML_BODY as u64)
+}
+
+/// `--decision-log-max-bytes`: at least 4 KiB.
+pub fn parse_log_size(text: &str) -> Result<u64, String> {
+    parse_size_at_least(text, 4096)
 }
 
 #[cfg(test)]
@@ -185,5 +142,13 @@ mod tests {
         assert_eq!(parse_budget("1GiB"), Ok(1 << 30));
         assert!(parse_budget("1MiB").is_err());
         assert!(parse_budget("lots").is_err());
+    }
+
+    #[test]
+    fn log_sizes_have_a_minimum() {
+        assert_eq!(parse_log_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_log_size("4KiB"), Ok(4096));
+        assert!(parse_log_size("100").is_err());
+        assert!(parse_log_size("12XB").is_err());
     }
 }

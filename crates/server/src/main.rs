@@ -129,9 +129,9 @@ enum Command {
         )]
         allow_sse_c_over_http: bool,
         /// Rotate DATA_DIR/decisions.jsonl once it would grow past this size
-        /// (bytes, or with a KiB/MiB/GiB suffix; at least 4KiB).
+        /// (bytes, or with a KiB/MiB/GiB or KB/MB/GB suffix; at least 4KiB).
         #[arg(long, env = "STRONGBOX_DECISION_LOG_MAX_BYTES", default_value = "64MiB",
-              value_parser = config::parse_size)]
+              value_parser = config::parse_log_size)]
         decision_log_max_bytes: u64,
         /// Rotated decision log files kept (decisions.1.jsonl … decisions.N.jsonl); 0 keeps none.
         #[arg(long, env = "STRONGBOX_DECISION_LOG_KEEP", default_value_t = 8)]
