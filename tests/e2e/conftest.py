@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from server import running_server
+from server import running_server, scratch_dir
 
 REGION = "us-east-1"
 
@@ -148,3 +148,10 @@ def enable_scps(server):
     except ClientError as exc:
         assert exc.response["Error"]["Code"] == "PolicyTypeAlreadyEnabledException"
     return org
+
+
+@pytest.fixture
+def scratch():
+    """A temporary directory for a test's own server data dirs."""
+    with scratch_dir() as tmp:
+        yield tmp

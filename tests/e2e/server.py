@@ -98,3 +98,42 @@ def running_server(extra_env=None, extra_args=()):
             print(f"data kept in {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def raw_request(srv, head_lines):
+    """Sends one raw HTTP/1.1 request head (no body) and reads the whole answer;
+    returns (status, headers with lower-case names, body)."""
+    head = "".join(f"{line}\r\n" for line in head_lines) + "\r\n"
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
+        s.sendall(head.encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head_bytes, _, body = data.partition(b"\r\n\r\n")
+    lines = head_bytes.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower().decode()] = value.strip().decode(errors="replace")
+    return status, headers, body
+
+
+def unsigned_get(srv, path, headers):
+    """An unsigned GET with exactly these headers (and Connection: close);
+    returns (status, request id)."""
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{srv.port}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    status, answer_headers, _ = raw_request(srv, lines)
+    return status, answer_headers.get("x-amz-request-id")
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix="strongbox-e2e-"):
+    """A temporary directory, removed afterwards."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+

@@ -10,11 +10,7 @@ hold them in clear.
 
 import json
 import os
-import shutil
 import stat
-import tempfile
-
-import pytest
 
 from conftest import client
 from server import start
@@ -25,13 +21,6 @@ WALKED_NAMES = {"metadata.db", "metadata.db-wal", "metadata.db-shm", "decisions.
 
 def mode(path):
     return stat.S_IMODE(os.lstat(path).st_mode)
-
-
-@pytest.fixture
-def scratch():
-    tmp = tempfile.mkdtemp(prefix="strongbox-datadir-")
-    yield tmp
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def exercise(srv, key, secret):

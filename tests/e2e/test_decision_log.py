@@ -12,43 +12,13 @@ see the figures; docs/security.md quotes them).
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
-
-import pytest
 
 from conftest import client
-from server import binary, start
+from server import binary, start, unsigned_get
 
 POLICY = {"Version": "2012-10-17",
           "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"}]}
-
-
-@pytest.fixture
-def scratch():
-    tmp = tempfile.mkdtemp(prefix="strongbox-decisions-")
-    yield tmp
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def raw_get(srv, path, headers):
-    """An unsigned GET with exactly these headers; returns (status, request id)."""
-    head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nConnection: close\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
-        s.sendall(head.encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    status = int(data.split(b" ", 2)[1])
-    request_id = None
-    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"x-amz-request-id":
-            request_id = value.strip().decode()
-    return status, request_id
 
 
 def log_lines(data_dir):
@@ -83,7 +53,7 @@ def test_long_headers_are_cut_and_written_once(scratch):
         client(srv, "s3").create_bucket(Bucket="cut-headers")
         agent = "A" * (400 * 1024)
         referer = "R" * (400 * 1024)
-        status, request_id = raw_get(srv, "/cut-headers/k", {"User-Agent": agent, "Referer": referer})
+        status, request_id = unsigned_get(srv, "/cut-headers/k", {"User-Agent": agent, "Referer": referer})
         assert status == 403 and request_id
     finally:
         flush(srv)
@@ -109,7 +79,7 @@ def test_the_log_rotates_keeps_n_files_and_explain_finds_rotated_records(scratch
     try:
         client(srv, "s3").create_bucket(Bucket="rotating")
         for i in range(60):
-            status, request_id = raw_get(srv, f"/rotating/k{i}", {"User-Agent": "rotation-test"})
+            status, request_id = unsigned_get(srv, f"/rotating/k{i}", {"User-Agent": "rotation-test"})
             assert status == 403
             ids.append(request_id)
     finally:
@@ -134,7 +104,7 @@ def test_bytes_per_request(scratch):
     try:
         s3 = client(srv, "s3")
         s3.create_bucket(Bucket="measure")
-        status, anonymous_id = raw_get(srv, "/measure/k", {"User-Agent": "curl/8.5.0"})
+        status, anonymous_id = unsigned_get(srv, "/measure/k", {"User-Agent": "curl/8.5.0"})
         assert status == 403
         root_put = s3.put_object(Bucket="measure", Key="root", Body=b"x")
         iam = client(srv, "iam")

@@ -11,7 +11,6 @@ written are counted in the server log and noted for `strongbox explain`.
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 
@@ -19,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client
-from server import binary, start
+from server import binary, start, unsigned_get
 
 MiB = 1024 * 1024
 
@@ -43,18 +42,9 @@ def small_fs():
 
 def anonymous_get(srv, path):
     """An unsigned GET (its denial is a decision record); returns the request id."""
-    head = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nConnection: close\r\n"
-            f"User-Agent: {'f' * 1000}\r\n\r\n")
-    with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as s:
-        s.sendall(head.encode())
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    assert data.startswith(b"HTTP/1.1 403"), data[:200]
-    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
-        if line.lower().startswith(b"x-amz-request-id:"):
-            return line.split(b":", 1)[1].strip().decode()
-    raise AssertionError("no request id")
+    status, request_id = unsigned_get(srv, path, {"User-Agent": "f" * 1000})
+    assert status == 403 and request_id
+    return request_id
 
 
 def fill(s3, bucket, prefix, size, limit):
