@@ -7,8 +7,9 @@
 //! queues it; the queue is bounded too, and a record that finds it full is
 //! dropped and counted, so a flood of requests cannot grow memory without end.
 //! Write failures (a full disk) are counted, reported with a rate-limited
-//! warning, and after the next successful write noted in the log itself
-//! (a `lost_records` line), so `strongbox explain` can say records are missing.
+//! warning, and after the next successful write noted in the log itself (a
+//! `{"lost_records":N,…}` line, which also counts records dropped from a full
+//! queue), so `strongbox explain` can say records are missing.
 
 use std::fs::File;
 use std::io::Write as _;
@@ -153,8 +154,10 @@ struct Writer {
     batch_records: u64,
     /// A write failed part-way: the file may end in a cut line.
     cut_line: bool,
-    /// Records lost since the last `lost_records` line.
+    /// Records lost to write failures since the last `lost_records` line.
     unnoted: u64,
+    /// `stats.dropped` when the last `lost_records` line was written.
+    noted_dropped: u64,
     last_warning: Option<Instant>,
 }
 
@@ -179,6 +182,7 @@ impl Writer {
             batch_records: 0,
             cut_line: false,
             unnoted: 0,
+            noted_dropped: 0,
             last_warning: None,
         })
     }
@@ -238,10 +242,14 @@ impl Writer {
         }
         let mut batch = std::mem::take(&mut self.batch);
         let records = std::mem::take(&mut self.batch_records);
-        if self.unnoted > 0 {
+        let dropped = self.stats.dropped.load(Ordering::Relaxed);
+        let newly_dropped = dropped.saturating_sub(self.noted_dropped);
+        if self.unnoted > 0 || newly_dropped > 0 {
             let note = serde_json::json!({
-                "lost_records": self.unnoted,
+                "lost_records": self.unnoted + newly_dropped,
+                "queue_full": newly_dropped,
                 "time": jiff::Timestamp::now().to_string(),
+                "write_failures": self.unnoted,
             });
             let mut lines = format!("{note}\n").into_bytes();
             lines.append(&mut batch);
@@ -265,6 +273,7 @@ impl Writer {
                 self.size += batch.len() as u64;
                 self.cut_line = false;
                 self.unnoted = 0;
+                self.noted_dropped = dropped;
                 batch.clear();
                 self.batch = batch; // keep the allocation
             }
@@ -434,7 +443,8 @@ mod tests {
         writer.write_batch();
         assert_eq!(find(&dir, "KEPT").unwrap().len(), 1);
         let text = std::fs::read_to_string(dir.join(DECISIONS_FILE)).unwrap();
-        assert!(text.contains("\"lost_records\":2"), "{text}");
+        assert!(text.contains("{\"lost_records\":2,"), "{text}");
+        assert_eq!(crate::record::lost_records(&dir).unwrap(), 2);
         assert_eq!(writer.stats.lost(), 2);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -45,8 +45,12 @@ impl DiskReserve {
             held: AtomicBool::new(false),
             lock: Mutex::new(()),
         };
-        if let Err(err) = reserve.ensure_held() {
-            tracing::warn!(%err, path = %reserve.path.display(), "no room for the disk reserve: deletes on a full disk may fail");
+        match reserve.write_file() {
+            Ok(()) => reserve.held.store(true, Ordering::SeqCst),
+            Err(err) => {
+                let _ = std::fs::remove_file(&reserve.path);
+                tracing::warn!(%err, path = %reserve.path.display(), "no room for the disk reserve: deletes on a full disk may fail");
+            }
         }
         reserve
     }
@@ -69,7 +73,7 @@ impl DiskReserve {
         match self.write_file() {
             Ok(()) => {
                 self.held.store(true, Ordering::SeqCst);
-                tracing::info!(bytes = self.size, "disk reserve in place");
+                tracing::info!(bytes = self.size, "disk reserve re-created");
                 Ok(())
             }
             Err(err) => {
