@@ -128,6 +128,12 @@ pub enum S3Error {
     ObjectLockConfigurationNotFound,
     #[error("The specified object does not have a ObjectLock configuration")]
     NoSuchObjectLockConfiguration,
+    /// A POST policy that cannot be read ("Invalid Policy: …").
+    #[error("{0}")]
+    InvalidPolicyDocument(String),
+    /// A POST body that is not well-formed multipart/form-data.
+    #[error("{0}")]
+    MalformedPostRequest(String),
 }
 
 impl AwsError for S3Error {
@@ -187,6 +193,8 @@ impl AwsError for S3Error {
             S3Error::InvalidBucketState(_) => "InvalidBucketState",
             S3Error::ObjectLockConfigurationNotFound => "ObjectLockConfigurationNotFoundError",
             S3Error::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
+            S3Error::InvalidPolicyDocument(_) => "InvalidPolicyDocument",
+            S3Error::MalformedPostRequest(_) => "MalformedPOSTRequest",
         }
     }
 

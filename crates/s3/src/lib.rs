@@ -18,6 +18,7 @@ pub mod headers;
 pub mod names;
 pub mod object_lock;
 mod ops;
+pub mod post_policy;
 pub mod range;
 mod response;
 mod router;
