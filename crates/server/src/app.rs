@@ -137,6 +137,17 @@ impl App {
         let Ok(address) = addressing::resolve(&self.domains, host.as_deref(), &raw_path) else {
             return crate::services::invalid_uri(request_id, head);
         };
+        // Browser-based uploads (POST Object) carry their credentials in the form body.
+        if crate::post_object::is_form_upload(&parts, &address) {
+            let upload = crate::post_object::FormUpload {
+                parts,
+                body,
+                address,
+                connection,
+                request_id,
+            };
+            return crate::post_object::handle(self, upload).await;
+        }
         let request_parts = RequestParts {
             method: parts.method.as_str(),
             raw_path: &raw_path,
@@ -301,28 +312,8 @@ impl App {
             request_id,
         } = origin;
         let _timer = timing::Timer::start(Stage::Authenticate);
-        let now = jiff::Timestamp::now();
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let meta = RequestMeta {
-            request_id: request_id.to_string(),
-            region: self.region.clone(),
-            source_ip: Some(connection.peer.ip()),
-            secure_transport: connection.tls_version.is_some(),
-            tls_version: connection.tls_version.map(str::to_string),
-            user_agent: header("user-agent"),
-            referer: header("referer"),
-            received_at: now,
-            signature_version: None,
-            auth_type: None,
-            signature_age_ms: None,
-            content_sha256: header("x-amz-content-sha256"),
-        };
+        let meta = self.request_meta(parts.headers, connection, request_id);
+        let now = meta.received_at;
         strongbox_sigv4::verify::check_before_lookup(parsed, parts.query, &self.verify_options())
             .map_err(AuthFailure::Signature)?;
         let Some(access_key_id) = parsed.access_key_id() else {
@@ -340,6 +331,35 @@ impl App {
             meta,
             key: Some(key),
         })
+    }
+
+    /// The request's metadata before authentication (received now, from this connection).
+    pub(crate) fn request_meta(
+        &self,
+        headers: &http::HeaderMap,
+        connection: Connection,
+        request_id: &str,
+    ) -> RequestMeta {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        RequestMeta {
+            request_id: request_id.to_string(),
+            region: self.region.clone(),
+            source_ip: Some(connection.peer.ip()),
+            secure_transport: connection.tls_version.is_some(),
+            tls_version: connection.tls_version.map(str::to_string),
+            user_agent: header("user-agent"),
+            referer: header("referer"),
+            received_at: jiff::Timestamp::now(),
+            signature_version: None,
+            auth_type: None,
+            signature_age_ms: None,
+            content_sha256: header("x-amz-content-sha256"),
+        }
     }
 
     /// Verifies the signature of an identified request (timed as `authn`).

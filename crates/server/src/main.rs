@@ -9,6 +9,7 @@ mod errors;
 mod forms;
 mod limits;
 mod listener;
+mod post_object;
 mod s3_body;
 mod services;
 mod sse;

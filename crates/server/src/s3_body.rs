@@ -40,7 +40,7 @@ fn body_error(err: AuthError) -> BodyError {
     }
 }
 
-fn read_error(err: BodyReadError) -> BodyError {
+pub(crate) fn read_error(err: BodyReadError) -> BodyError {
     match err {
         BodyReadError::Idle => BodyError::Other {
             code: "RequestTimeout".to_string(),

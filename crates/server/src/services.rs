@@ -76,6 +76,16 @@ fn body_error(
 }
 
 impl Services {
+    /// The canonical user id of the caller's account (`""` for anonymous callers).
+    pub fn canonical_user_id(&self, caller: &strongbox_core::Caller) -> String {
+        if caller.is_anonymous() {
+            return String::new();
+        }
+        self.identity
+            .canonical_user_id(&caller.account_id)
+            .unwrap_or_default()
+    }
+
     /// S3 and S3 Control requests.
     pub async fn s3_request(
         &self,
@@ -111,13 +121,7 @@ impl Services {
         let Some(query) = auth.query.utf8_pairs() else {
             return invalid_uri(&auth.meta.request_id, head);
         };
-        let canonical_user_id = if auth.caller.is_anonymous() {
-            String::new()
-        } else {
-            self.identity
-                .canonical_user_id(&auth.caller.account_id)
-                .unwrap_or_default()
-        };
+        let canonical_user_id = self.canonical_user_id(&auth.caller);
         let req = S3Request {
             meta: auth.meta,
             caller: auth.caller,
