@@ -239,7 +239,15 @@ fn authenticate(
     let Some(auth) = parse_post_form(lookup).map_err(|e| FormError::from_aws(&e))? else {
         return Ok(None);
     };
-    let policy = lookup("policy").unwrap_or("");
+    let Some(policy) = lookup("policy") else {
+        let mut e = FormError::new(
+            400,
+            "InvalidArgument",
+            "Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.",
+        );
+        e.extra = vec![("ArgumentName", "policy".into()), ("ArgumentValue", String::new())];
+        return Err(e);
+    };
     match &auth {
         PostAuth::V2 { .. } if !app.sigv2 => {
             return Err(FormError::from_aws(&AuthError::InvalidRequest(
