@@ -9,6 +9,9 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-UsingHTTPPOST.html>,
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html>.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{header, Response};
@@ -102,14 +105,33 @@ impl FormError {
     }
 }
 
+fn fields_too_large() -> FormError {
+    FormError::new(
+        400,
+        "MaxPostPreDataLengthExceeded",
+        "Your POST request fields preceding the upload file were too large.",
+    )
+}
+
+/// Why the form's byte stream stopped.
+#[derive(Debug, thiserror::Error)]
+enum StreamError {
+    #[error(transparent)]
+    Read(#[from] BodyReadError),
+    /// More bytes than the fields (with their part headers) may take arrived before `file`.
+    #[error("the fields preceding the file are too large")]
+    BeforeFileTooLarge,
+}
+
 /// A multipart parsing failure: the body's own read errors keep their meaning.
 fn multipart_error(err: multer::Error) -> FormError {
     match err {
-        multer::Error::StreamReadFailed(inner) => match inner.downcast_ref::<BodyReadError>() {
-            Some(e) => {
+        multer::Error::StreamReadFailed(inner) => match inner.downcast_ref::<StreamError>() {
+            Some(StreamError::Read(e)) => {
                 let body = crate::s3_body::read_error(e.clone());
                 FormError::new(body.status(), body.code(), &body.message())
             }
+            Some(StreamError::BeforeFileTooLarge) => fields_too_large(),
             None => FormError::malformed(),
         },
         _ => FormError::malformed(),
@@ -124,16 +146,13 @@ struct ReadForm {
 }
 
 /// Reads the fields up to `file` with bounded memory; field names are lower-cased.
-async fn read_fields(mut multipart: multer::Multipart<'static>) -> Result<ReadForm, FormError> {
+async fn read_fields(
+    mut multipart: multer::Multipart<'static>,
+    file_reached: &AtomicBool,
+) -> Result<ReadForm, FormError> {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut total = 0usize;
-    let too_large = || {
-        FormError::new(
-            400,
-            "MaxPostPreDataLengthExceeded",
-            "Your POST request fields preceding the upload file were too large.",
-        )
-    };
+    let too_large = fields_too_large;
     loop {
         let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? else {
             let mut e = FormError::new(
@@ -149,6 +168,7 @@ async fn read_fields(mut multipart: multer::Multipart<'static>) -> Result<ReadFo
         };
         let name = field.name().unwrap_or("").to_ascii_lowercase();
         if name == "file" {
+            file_reached.store(true, Ordering::Relaxed);
             let file_name = field.file_name().unwrap_or("").to_string();
             return Ok(ReadForm {
                 fields,
@@ -183,22 +203,41 @@ async fn read_fields(mut multipart: multer::Multipart<'static>) -> Result<ReadFo
     }
 }
 
-/// The hyper body as the byte stream multer reads.
+/// Bytes the form may send before its `file` part: the fields, their part headers and boundaries.
+/// multer buffers a part's headers until they end, so this bounds that buffer too.
+const MAX_BYTES_BEFORE_FILE: u64 = 2 * MAX_FIELDS_BYTES as u64 + 64 * 1024;
+
+/// The hyper body as the byte stream multer reads; until `file_reached`, at most
+/// [`MAX_BYTES_BEFORE_FILE`] (plus the frame that crosses it) are read.
 fn incoming_stream(
     incoming: RequestIncoming,
-) -> impl futures_util::Stream<Item = Result<Bytes, BodyReadError>> + Send + 'static {
-    futures_util::stream::unfold(incoming, |mut incoming| async move {
-        loop {
-            match incoming.frame().await? {
-                Ok(frame) => {
-                    if let Ok(data) = frame.into_data() {
-                        return Some((Ok(data), incoming));
+    file_reached: Arc<AtomicBool>,
+) -> impl futures_util::Stream<Item = Result<Bytes, StreamError>> + Send + 'static {
+    futures_util::stream::unfold(
+        (incoming, 0u64, false),
+        move |(mut incoming, read, failed)| {
+            let file_reached = file_reached.clone();
+            async move {
+                if failed {
+                    return None;
+                }
+                if read > MAX_BYTES_BEFORE_FILE && !file_reached.load(Ordering::Relaxed) {
+                    return Some((Err(StreamError::BeforeFileTooLarge), (incoming, read, true)));
+                }
+                loop {
+                    match incoming.frame().await? {
+                        Ok(frame) => {
+                            if let Ok(data) = frame.into_data() {
+                                let read = read + data.len() as u64;
+                                return Some((Ok(data), (incoming, read, false)));
+                            }
+                        }
+                        Err(err) => return Some((Err(err.into()), (incoming, read, true))),
                     }
                 }
-                Err(err) => return Some((Err(err), incoming)),
             }
-        }
-    })
+        },
+    )
 }
 
 /// The `file` part as PutObject's body.
@@ -245,7 +284,10 @@ fn authenticate(
             "InvalidArgument",
             "Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.",
         );
-        e.extra = vec![("ArgumentName", "policy".into()), ("ArgumentValue", String::new())];
+        e.extra = vec![
+            ("ArgumentName", "policy".into()),
+            ("ArgumentValue", String::new()),
+        ];
         return Err(e);
     };
     match &auth {
@@ -339,8 +381,10 @@ async fn handle_form(
             .gates
             .unauthenticated(weight)
             .ok_or_else(|| FormError::new(503, "SlowDown", "Please reduce your request rate."))?;
-        let multipart = multer::Multipart::new(incoming_stream(body), boundary);
-        let read = read_fields(multipart).await?;
+        let file_reached = Arc::new(AtomicBool::new(false));
+        let stream = incoming_stream(body, file_reached.clone());
+        let multipart = multer::Multipart::new(stream, boundary);
+        let read = read_fields(multipart, &file_reached).await?;
         let caller = authenticate(app, &read.fields, &mut meta)?;
         (read, caller)
     };
