@@ -594,7 +594,7 @@ fn post_answer(
     let location = format!(
         "{}/{}",
         form.bucket_url,
-        percent_encoding::utf8_percent_encode(key, KEY_IN_PATH).to_string()
+        percent_encoding::utf8_percent_encode(key, KEY_IN_PATH)
     );
     let (status, target) = match (redirect_target(form), form.field("success_action_status")) {
         (Some(url), _) => {

@@ -128,7 +128,7 @@ fn multipart_error(err: multer::Error) -> FormError {
     match err {
         multer::Error::StreamReadFailed(inner) => match inner.downcast_ref::<StreamError>() {
             Some(StreamError::Read(e)) => {
-                let body = crate::s3_body::read_error(e.clone());
+                let body = crate::s3_body::read_error(*e);
                 FormError::new(body.status(), body.code(), &body.message())
             }
             Some(StreamError::BeforeFileTooLarge) => fields_too_large(),
@@ -243,17 +243,18 @@ fn incoming_stream(
 /// The `file` part as PutObject's body.
 fn file_body(file: multer::Field<'static>) -> RequestBody {
     let stream = file.map(|chunk| {
-        chunk.map_err(|err| match multipart_error(err) {
-            FormError {
+        chunk.map_err(|err| {
+            let FormError {
                 status,
                 code,
                 message,
                 ..
-            } => BodyError::Other {
+            } = multipart_error(err);
+            BodyError::Other {
                 code,
                 status,
                 message,
-            },
+            }
         })
     });
     RequestBody {
