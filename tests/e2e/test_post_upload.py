@@ -273,6 +273,12 @@ def test_acl_with_object_ownership(server, s3, bucket):
     r = post(form["url"], form["fields"])
     assert r.status_code == 400 and error_of(r)[0] == "AccessControlListNotSupported"
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    # Block Public Access refuses the public ACL (a rule denial, explained).
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    r = post(form["url"], form["fields"])
+    assert r.status_code == 403 and error_of(r)[0] == "AccessDenied"
+    assert "block_public_acls" in explain(server, r.headers["x-amz-request-id"])
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
         "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
     r = post(form["url"], form["fields"])
@@ -338,3 +344,35 @@ def test_streamed_200_mb_upload_keeps_memory_bounded():
         assert s3v4.head_object(Bucket=name, Key="big.bin")["ContentLength"] == size
         peak = rss_kib(srv.process.pid, "VmHWM")
         assert peak < 120 * 1024, f"peak RSS {peak} KiB for a {size >> 20} MiB upload"
+
+
+def test_temporary_credentials_sign_a_form(server, s3, bucket):
+    creds = client(server, "sts").get_session_token()["Credentials"]
+    import boto3
+    session_s3 = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=creds["AccessKeyId"],
+                              aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+                              config=Config(region_name="us-east-1", signature_version="s3v4"))
+    form = session_s3.generate_presigned_post(bucket, "tmp.txt")
+    assert form["fields"]["x-amz-security-token"] == creds["SessionToken"]
+    assert post(form["url"], form["fields"]).status_code == 204
+    r = post(form["url"], dict(form["fields"], **{"x-amz-security-token": "bogus"}))
+    assert r.status_code in (400, 403) and error_of(r)[0] != "AccessDenied"
+
+
+def test_sse_kms_form_needs_key_permissions(server, s3, iam, kms, bucket):
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    fields = {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+    conditions = [{k: v} for k, v in fields.items()]
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
+                                                   "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    _, key, secret = new_user(iam, doc)
+    form = _v4(server, key=key, secret=secret).generate_presigned_post(bucket, "k.txt", Fields=fields,
+                                                                        Conditions=conditions)
+    r = post(form["url"], form["fields"])
+    assert r.status_code == 403 and "kms:GenerateDataKey" in error_of(r)[1]
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    form = _v4(server).generate_presigned_post(bucket, "k.txt", Fields=fields, Conditions=conditions)
+    r = post(form["url"], form["fields"])
+    assert r.status_code == 204, r.text
+    head = s3.head_object(Bucket=bucket, Key="k.txt")
+    assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key_arn
