@@ -4,13 +4,14 @@ driven with boto3 and the aws CLI exactly as users drive AWS."""
 import os
 import shutil
 import subprocess
+import time
 import uuid
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from server import running_server, scratch_dir
+from server import binary as server_binary, running_server, scratch_dir
 
 REGION = "us-east-1"
 
@@ -64,7 +65,6 @@ def member(server, iam):
     account user (a root user may not call AssumeRole). `kw` holds the session's
     credentials for `client(server, service, **member.kw)`."""
     import json
-    import time
     from types import SimpleNamespace
 
     from botocore.exceptions import ClientError
@@ -155,3 +155,22 @@ def scratch():
     """A temporary directory for a test's own server data dirs."""
     with scratch_dir() as tmp:
         yield tmp
+
+
+def new_user(iam, doc=None):
+    """A new IAM user with inline policy `doc` (JSON text): (arn, access key id, secret)."""
+    name = f"u-{uuid.uuid4().hex[:10]}"
+    arn = iam.create_user(UserName=name)["User"]["Arn"]
+    if doc:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return arn, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def explain(server, request_id):
+    """The text `strongbox explain REQUEST_ID` prints."""
+    time.sleep(0.3)  # the decision log is written in the background
+    out = subprocess.run([server_binary(), "explain", request_id, "--data-dir", server.data_dir],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout

@@ -2,37 +2,16 @@
 explained by `strongbox explain` (issue 5)."""
 
 import json
-import os
-import subprocess
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import client, enable_scps
-from server import binary
+from conftest import client, enable_scps, explain, new_user
 
 
 def policy(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def new_user(iam, doc=None):
-    name = f"u-{uuid.uuid4().hex[:10]}"
-    arn = iam.create_user(UserName=name)["User"]["Arn"]
-    if doc:
-        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc)
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return arn, key["AccessKeyId"], key["SecretAccessKey"]
-
-
-def explain(server, request_id):
-    time.sleep(0.3)  # the decision log is written in the background
-    out = subprocess.run([binary(), "explain", request_id, "--data-dir", server.data_dir],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def denied(fn, **kwargs):

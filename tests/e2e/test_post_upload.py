@@ -7,8 +7,6 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.ht
 
 import json
 import os
-import subprocess
-import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,8 +16,8 @@ import pytest
 import requests
 from botocore.config import Config
 
-from conftest import client
-from server import binary, running_server
+from conftest import client, explain, new_user
+from server import running_server
 
 
 def _v4(srv, key=None, secret=None):
@@ -54,23 +52,6 @@ def multipart(parts, boundary="----strongbox-form-boundary"):
 def post_raw(url, parts):
     body, ctype = multipart(parts)
     return requests.post(url, data=body, headers={"Content-Type": ctype}, allow_redirects=False, timeout=60)
-
-
-def explain(server, request_id):
-    time.sleep(0.3)  # the decision log is written in the background
-    out = subprocess.run([binary(), "explain", request_id, "--data-dir", server.data_dir],
-                         capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
-
-
-def new_user(iam, doc=None):
-    name = f"u-{uuid.uuid4().hex[:10]}"
-    arn = iam.create_user(UserName=name)["User"]["Arn"]
-    if doc:
-        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(doc))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return arn, key["AccessKeyId"], key["SecretAccessKey"]
 
 
 def test_sigv4_presigned_post_201_with_post_response(server, s3, bucket):
@@ -256,7 +237,7 @@ def test_acl_field_needs_put_object_acl(server, s3, iam, bucket):
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
                                                    "Resource": f"arn:aws:s3:::{bucket}/*"}]}
-    arn, key, secret = new_user(iam, doc)
+    arn, key, secret = new_user(iam, json.dumps(doc))
     user = _v4(server, key=key, secret=secret)
     form = user.generate_presigned_post(bucket, "acl.txt", Fields={"acl": "private"}, Conditions=[{"acl": "private"}])
     r = post(form["url"], form["fields"])
@@ -365,7 +346,7 @@ def test_sse_kms_form_needs_key_permissions(server, s3, iam, kms, bucket):
     conditions = [{k: v} for k, v in fields.items()]
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject",
                                                    "Resource": f"arn:aws:s3:::{bucket}/*"}]}
-    _, key, secret = new_user(iam, doc)
+    _, key, secret = new_user(iam, json.dumps(doc))
     form = _v4(server, key=key, secret=secret).generate_presigned_post(bucket, "k.txt", Fields=fields,
                                                                         Conditions=conditions)
     r = post(form["url"], form["fields"])

@@ -87,6 +87,17 @@ impl FormError {
         )
     }
 
+    /// `InvalidArgument` naming the field (`ArgumentName`, `ArgumentValue`), as S3 reports form errors.
+    fn invalid_argument(message: &str, name: &str, value: &str) -> FormError {
+        FormError {
+            extra: vec![
+                ("ArgumentName", name.to_string()),
+                ("ArgumentValue", value.to_string()),
+            ],
+            ..FormError::new(400, "InvalidArgument", message)
+        }
+    }
+
     fn from_aws(err: &dyn AwsError) -> FormError {
         FormError::new(err.status(), err.code(), &err.message())
     }
@@ -155,16 +166,11 @@ async fn read_fields(
     let too_large = fields_too_large;
     loop {
         let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? else {
-            let mut e = FormError::new(
-                400,
-                "InvalidArgument",
+            return Err(FormError::invalid_argument(
                 "POST requires exactly one file upload per request.",
-            );
-            e.extra = vec![
-                ("ArgumentName", "file".into()),
-                ("ArgumentValue", "0".into()),
-            ];
-            return Err(e);
+                "file",
+                "0",
+            ));
         };
         let name = field.name().unwrap_or("").to_ascii_lowercase();
         if name == "file" {
@@ -191,13 +197,11 @@ async fn read_fields(
         let value = String::from_utf8(value).map_err(|_| FormError::malformed())?;
         if fields.iter().any(|(k, _)| *k == name) {
             // One value per field: the policy and the upload must read the same one.
-            let mut e = FormError::new(
-                400,
-                "InvalidArgument",
+            return Err(FormError::invalid_argument(
                 &format!("Bucket POST must contain at most one field named '{name}'."),
-            );
-            e.extra = vec![("ArgumentName", name), ("ArgumentValue", String::new())];
-            return Err(e);
+                &name,
+                "",
+            ));
         }
         fields.push((name, value));
     }
@@ -280,16 +284,11 @@ fn authenticate(
         return Ok(None);
     };
     let Some(policy) = lookup("policy") else {
-        let mut e = FormError::new(
-            400,
-            "InvalidArgument",
+        return Err(FormError::invalid_argument(
             "Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.",
-        );
-        e.extra = vec![
-            ("ArgumentName", "policy".into()),
-            ("ArgumentValue", String::new()),
-        ];
-        return Err(e);
+            "policy",
+            "",
+        ));
     };
     match &auth {
         PostAuth::V2 { .. } if !app.sigv2 => {
