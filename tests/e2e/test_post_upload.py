@@ -357,3 +357,24 @@ def test_sse_kms_form_needs_key_permissions(server, s3, iam, kms, bucket):
     assert r.status_code == 204, r.text
     head = s3.head_object(Bucket=bucket, Key="k.txt")
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == key_arn
+
+
+def test_bucket_policy_sees_post_auth_type_and_anonymous_forms(server, s3, bucket):
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/public/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/no-forms/*",
+         "Condition": {"StringEquals": {"s3:authType": "POST"}}}]}))
+    # An anonymous form (no policy, no signature) is an anonymous PutObject.
+    r = post_raw(f"{server.endpoint}/{bucket}", [("key", "public/${filename}", None),
+                                                 ("redirect", "http://example.com/ok", None),
+                                                 ("file", b"anon", "a.txt")])
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"].startswith("http://example.com/ok?bucket=")
+    assert s3.get_object(Bucket=bucket, Key="public/a.txt")["Body"].read() == b"anon"
+    # s3:authType is POST for a signed form, so the Deny applies to forms and not to PUT.
+    form = _v4(server).generate_presigned_post(bucket, "no-forms/f.txt")
+    r = post(form["url"], form["fields"])
+    assert r.status_code == 403 and error_of(r)[0] == "AccessDenied"
+    s3.put_object(Bucket=bucket, Key="no-forms/f.txt", Body=b"put")
