@@ -376,7 +376,7 @@ async fn handle_form(
     let FormUpload { body, parts, .. } = upload;
     let (read, caller) = {
         // The fields are read before any signature is checked: bounded, under a permit.
-        let weight = limits::body_weight(&parts.headers, MAX_FIELDS_BYTES + 4096);
+        let weight = limits::body_weight(&parts.headers, MAX_BYTES_BEFORE_FILE as usize);
         let _permit = app
             .gates
             .unauthenticated(weight)
