@@ -9,9 +9,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import client, explain
 from server import running_server
-from test_authorization import explain
 
 MIB = 1024 * 1024
 
