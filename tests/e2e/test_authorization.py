@@ -159,3 +159,28 @@ def test_same_organization_caller_gets_the_detailed_message(server, s3, member, 
     assert message.startswith(f"User: arn:aws:sts::{member.account}:assumed-role/OrganizationAccountAccessRole/"), message
     assert f'perform: s3:GetObject on resource: "arn:aws:s3:::{bucket}/org.txt"' in message
     assert "because no resource-based policy allows the s3:GetObject action" in message
+
+
+def test_deny_with_principal_tag_variable_hits_untagged_caller(server, s3, iam, bucket):
+    """IAM User Guide, "IAM policy elements: Variables and tags", Policy variables with
+    no value (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html):
+    StringNotEquals matches against a variable with no value, so the guide's own Deny
+    (object tag Team must equal the caller's Team tag) refuses a caller without the tag."""
+    s3.put_object(Bucket=bucket, Key="plan.txt", Body=b"x", Tagging="Team=blue")
+    reader = policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    untagged_arn, key, secret = new_user(iam, reader)
+    tagged_arn, tkey, tsecret = new_user(iam, reader)
+    iam.tag_user(UserName=tagged_arn.rsplit("/", 1)[1], Tags=[{"Key": "Team", "Value": "blue"}])
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Sid": "SameTeamOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringNotEquals": {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}}}))
+    try:
+        tagged = client(server, "s3", key=tkey, secret=tsecret)
+        assert tagged.get_object(Bucket=bucket, Key="plan.txt")["Body"].read() == b"x"
+        untagged = client(server, "s3", key=key, secret=secret)
+        message, rid = denied(untagged.get_object, Bucket=bucket, Key="plan.txt")
+        assert "explicit deny in a resource-based policy" in message
+        assert "explicit_deny_resource_policy" in explain(server, rid)
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)

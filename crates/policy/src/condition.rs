@@ -9,6 +9,11 @@
 //! * a key missing from the request makes the condition false, except for
 //!   negated operators (true), `...IfExists` (true), `ForAllValues` (true) and
 //!   `Null`;
+//! * "IAM policy elements: Variables and tags", Policy variables with no value:
+//!   a policy value holding a variable with no value (and no default) is null
+//!   and equals nothing, so `StringEquals` / `StringLike` / `ArnLike` … do not
+//!   match it and the inverted operators (`StringNotEquals`, `StringNotLike`,
+//!   `ArnNotEquals`, …) do; the condition's other values still count;
 //! * `ForAnyValue:` holds when at least one request value passes,
 //!   `ForAllValues:` when every request value passes.
 
@@ -223,16 +228,21 @@ impl Condition {
                 Qualifier::None => op.negated,
             };
         };
-        // Resolve policy values that carry variables; an unresolvable one voids the condition.
-        let mut resolved: Vec<Parsed> = Vec::new();
-        for v in &self.values {
-            if let CondValue::Dynamic(p) = v {
-                let Some(g) = p.resolve(resolve) else {
-                    return false;
-                };
-                resolved.push(reparse(op.base, &g));
-            }
-        }
+        // Resolve policy values that carry variables. A variable with no value makes
+        // its policy value null, which equals and is like nothing: a positive operator
+        // does not match it and an inverted one does (IAM User Guide, "Policy variables
+        // with no value", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+        let resolved: Vec<Parsed> = self
+            .values
+            .iter()
+            .filter_map(|v| match v {
+                CondValue::Dynamic(p) => Some(
+                    p.resolve(resolve)
+                        .map_or(Parsed::Invalid, |g| reparse(op.base, &g)),
+                ),
+                CondValue::Static(_) => None,
+            })
+            .collect();
         let matches_one = |request_value: &str| -> bool {
             let mut dynamic = resolved.iter();
             self.values.iter().any(|v| {
@@ -603,6 +613,63 @@ mod tests {
         );
         assert!(eval(&c, Some(&["arn:aws:iam::111122223333:user/alice"])));
         assert!(!eval(&c, Some(&["arn:aws:iam::111122223333:user/admin"])));
+    }
+
+    /// IAM User Guide, "Policy variables with no value": a positive operator does
+    /// not match a variable with no value, an inverted one does; the key's
+    /// presence and `...IfExists` / set qualifiers work as with any other value.
+    #[test]
+    fn variables_with_no_value() {
+        let no_value = |op: &str, values: &[&str], request: Option<&[&str]>| {
+            eval(&cond(op, "k", values), request)
+        };
+        let v = "${aws:PrincipalTag/Team}";
+        let arn = "arn:aws:iam::111122223333:user/${aws:PrincipalTag/owner}";
+        let present: Option<&[&str]> = Some(&["blue"]);
+        let an_arn: Option<&[&str]> = Some(&["arn:aws:iam::111122223333:user/alice"]);
+        for op in [
+            "StringEquals",
+            "StringEqualsIgnoreCase",
+            "StringLike",
+            "StringEqualsIfExists",
+            "StringLikeIfExists",
+            "ForAnyValue:StringEquals",
+            "ForAllValues:StringLike",
+            "Bool",
+        ] {
+            assert!(!no_value(op, &[v], present), "{op}");
+        }
+        for op in [
+            "StringNotEquals",
+            "StringNotEqualsIgnoreCase",
+            "StringNotLike",
+            "StringNotEqualsIfExists",
+            "StringNotLikeIfExists",
+            "ForAnyValue:StringNotEquals",
+            "ForAllValues:StringNotLike",
+        ] {
+            assert!(no_value(op, &[v], present), "{op}");
+        }
+        for op in ["ArnEquals", "ArnLike", "ArnEqualsIfExists"] {
+            assert!(!no_value(op, &[arn], an_arn), "{op}");
+        }
+        for op in ["ArnNotEquals", "ArnNotLike", "ArnNotLikeIfExists"] {
+            assert!(no_value(op, &[arn], an_arn), "{op}");
+        }
+        // The key's absence decides before the values are looked at.
+        assert!(no_value("StringNotEquals", &[v], None));
+        assert!(!no_value("StringEquals", &[v], None));
+        assert!(no_value("StringEqualsIfExists", &[v], None));
+        // The other values of the condition still count (values are ORed).
+        assert!(no_value("StringEquals", &[v, "blue"], present));
+        assert!(!no_value("StringNotEquals", &[v, "blue"], present));
+        assert!(no_value("StringNotEquals", &[v, "red"], present));
+        // A default fills the value in.
+        assert!(no_value(
+            "StringEquals",
+            &["${aws:PrincipalTag/Team, 'blue'}"],
+            present
+        ));
     }
 
     #[test]

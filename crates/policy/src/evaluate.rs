@@ -317,55 +317,32 @@ pub(crate) fn action_matches(spec: &ActionSpec, action: &str) -> bool {
     }
 }
 
-/// Resource ARNs compare with case; a variable without a value matches nothing
-/// (and voids a `NotResource`).
+/// Resource ARNs compare with case. An entry holding a variable with no value
+/// matches no resource, in `Resource` and in `NotResource` alike (IAM User Guide,
+/// "Policy variables with no value"), so in a `NotResource` it excludes nothing.
 pub(crate) fn resource_matches(spec: &ResourceSpec, resource: &str, env: &Env<'_>) -> bool {
+    let entry_matches = |p: &ResourcePattern| match p {
+        ResourcePattern::Static(m) => m.matches(resource),
+        ResourcePattern::Dynamic(pattern) => dynamic_matches(pattern, resource, env),
+    };
     match spec {
-        ResourceSpec::Resource(pats) => {
-            for p in pats {
-                let hit = match p {
-                    ResourcePattern::Static(m) => m.matches(resource),
-                    ResourcePattern::Dynamic(pattern) => {
-                        dynamic_matches(pattern, resource, env) == Some(true)
-                    }
-                };
-                if hit {
-                    return true;
-                }
-            }
-            false
-        }
-        ResourceSpec::NotResource(pats) => {
-            let mut any = false;
-            for p in pats {
-                match p {
-                    ResourcePattern::Static(m) => any |= m.matches(resource),
-                    ResourcePattern::Dynamic(pattern) => {
-                        match dynamic_matches(pattern, resource, env) {
-                            None => return false,
-                            Some(m) => any |= m,
-                        }
-                    }
-                }
-            }
-            !any
-        }
+        ResourceSpec::Resource(pats) => pats.iter().any(entry_matches),
+        ResourceSpec::NotResource(pats) => !pats.iter().any(entry_matches),
         ResourceSpec::Missing { matches_all } => *matches_all,
     }
 }
 
-/// Matches a resource pattern holding variables; `None` when a variable has no value.
-fn dynamic_matches(
-    pattern: &crate::variables::Pattern,
-    resource: &str,
-    env: &Env<'_>,
-) -> Option<bool> {
+/// Matches a resource pattern holding variables; `false` when a variable has no value.
+fn dynamic_matches(pattern: &crate::variables::Pattern, resource: &str, env: &Env<'_>) -> bool {
     let resolve = |k: &str| env.variable(k);
-    let glob = match pattern.resolve(&resolve)? {
+    let Some(resolved) = pattern.resolve(&resolve) else {
+        return false;
+    };
+    let glob = match resolved {
         Resolved::Owned(g) => g,
         Resolved::Borrowed(g) => g.clone(),
     };
-    Some(crate::arn::ArnMatcher::new(glob).matches(resource))
+    crate::arn::ArnMatcher::new(glob).matches(resource)
 }
 
 fn check_policy(

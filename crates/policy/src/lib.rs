@@ -10,7 +10,6 @@
 //!   caller's own ARN (not limited by a boundary or session policy);
 //! * `NotPrincipal` spares a caller only when every identity of its chain
 //!   (account; user; or role and session) is listed;
-//! * a condition whose policy value holds a variable without a value is false;
 //! * when several explicit denies apply, the reason follows the evaluation
 //!   order (SCP, resource, identity, boundary, session) and the others are in
 //!   [`Evaluation::also`]; a cross-account request failing on both sides

@@ -6,8 +6,10 @@
 //! (a quote inside the default is written `''`); `${*}`, `${?}` and `${$}`
 //! stand for the literal characters; multivalued keys cannot be used as
 //! variables. "IAM JSON policy elements: Version": variables are only
-//! substituted under `"Version": "2012-10-17"`. A variable that cannot be
-//! resolved makes the element it is in match nothing.
+//! substituted under `"Version": "2012-10-17"`. A variable with no value
+//! ("Policy variables with no value") makes the value it is in null: that
+//! value matches nothing, neither a resource nor a condition value (so an
+//! inverted condition operator holds against it).
 
 use crate::glob::{normalize, tokenize, Glob, Token};
 

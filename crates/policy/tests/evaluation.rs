@@ -746,6 +746,55 @@ fn variables_and_context() {
     );
 }
 
+/// IAM User Guide, "IAM policy elements: Variables and tags", Policy variables
+/// with no value (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+#[test]
+fn variables_with_no_value() {
+    let alice = user(A, "alice");
+    let tagged = Context::new()
+        .with("s3:ExistingObjectTag/Team", "blue")
+        .with("aws:PrincipalTag/Team", "blue");
+    let untagged = Context::new().with("s3:ExistingObjectTag/Team", "blue");
+    let get_with = |ctx: &Context, s: &Setup| {
+        let e = run(&alice, "s3:GetObject", OBJ, A, ctx, s);
+        (e.decision, e.reason)
+    };
+    // The guide's example: the Deny applies to a caller without the tag.
+    let same_team = Setup {
+        identity: vec![id(ALLOW_GET)],
+        resource: Some(bucket(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::example-bucket/*","Condition":{"StringNotEquals":{"s3:ExistingObjectTag/Team":"${aws:PrincipalTag/Team}"}}}"#,
+        )),
+        ..Default::default()
+    };
+    assert_eq!(get_with(&tagged, &same_team), ALLOWED);
+    assert_eq!(
+        get_with(&untagged, &same_team),
+        denied(Reason::ExplicitDenyResourcePolicy)
+    );
+    // A NotResource entry with no value excludes nothing: the Deny applies.
+    let not_resource = Setup {
+        identity: vec![id(ALLOW_GET)],
+        resource: Some(bucket(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","NotResource":"arn:aws:s3:::example-bucket/${aws:PrincipalTag/Team}/*"}"#,
+        )),
+        ..Default::default()
+    };
+    assert_eq!(
+        get_with(&untagged, &not_resource),
+        denied(Reason::ExplicitDenyResourcePolicy)
+    );
+    let blue_obj = run(
+        &alice,
+        "s3:GetObject",
+        "arn:aws:s3:::example-bucket/blue/x",
+        A,
+        &tagged,
+        &not_resource,
+    );
+    assert_eq!(blue_obj.decision, Decision::Allow);
+}
+
 #[test]
 fn messages() {
     let alice = user(A, "alice");
@@ -875,7 +924,9 @@ fn variables_in_conditions_and_not_resource() {
         run(&alice, "s3:ListBucket", list, A, &other, &s).decision,
         Decision::Deny
     );
-    // A Deny with NotResource holding an unresolvable variable does not apply.
+    // A NotResource entry holding a variable with no value (no aws:username for a
+    // role session) matches no resource, so it excludes nothing and the Deny
+    // applies (IAM User Guide, "Policy variables with no value").
     let s1 = session(A, "app", "s1");
     let deny = id(
         r#"{"Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::example-bucket/home/${aws:username}/*"}"#,
@@ -884,8 +935,13 @@ fn variables_in_conditions_and_not_resource() {
         identity: vec![id(ALLOW_ALL), deny],
         ..Default::default()
     };
-    assert_eq!(get(&s1, &s), ALLOWED);
+    assert_eq!(get(&s1, &s), denied(Reason::ExplicitDenyIdentityPolicy));
     assert_eq!(get(&alice, &s), denied(Reason::ExplicitDenyIdentityPolicy));
+    let own = "arn:aws:s3:::example-bucket/home/alice/x";
+    assert_eq!(
+        run(&alice, "s3:GetObject", own, A, &Context::new(), &s).decision,
+        Decision::Allow
+    );
 }
 
 #[test]
