@@ -184,3 +184,26 @@ def test_deny_with_principal_tag_variable_hits_untagged_caller(server, s3, iam, 
         assert "explicit_deny_resource_policy" in explain(server, rid)
     finally:
         s3.delete_bucket_policy(Bucket=bucket)
+
+
+def test_not_principal_allow_naming_the_caller_only_delegates_to_its_account(server, s3, iam, bucket):
+    """IAM User Guide, "AWS JSON policy elements: NotPrincipal"
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
+    AWS checks the account, then the user; an Allow with NotPrincipal naming the user but
+    not its account applies to the account only, which delegates to the account's IAM
+    policies, so the named user without an identity-policy allow stays denied."""
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"x")
+    named_arn, key, secret = new_user(iam)
+    _, okey, osecret = new_user(iam)
+    s3.delete_public_access_block(Bucket=bucket)  # a NotPrincipal Allow is a public policy
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
+        {"Sid": "AllButNamed", "Effect": "Allow", "NotPrincipal": {"AWS": named_arn},
+         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    try:
+        other = client(server, "s3", key=okey, secret=osecret)
+        assert other.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"x"
+        named = client(server, "s3", key=key, secret=secret)
+        message, _ = denied(named.get_object, Bucket=bucket, Key="doc")
+        assert "because no identity-based policy allows the s3:GetObject action" in message
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)

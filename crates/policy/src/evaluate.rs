@@ -267,11 +267,20 @@ pub(crate) fn check_statement(st: &Statement, index: usize, env: &Env<'_>) -> St
             (Some(g.is_some()), g)
         }
         Some(spec) => {
-            // NotPrincipal: applies unless the caller's whole chain is listed; always
-            // applies to an IAM principal with a permissions boundary.
-            let applies = !spec.lists_whole_chain(req.principal)
-                || (env.has_boundary && req.principal.is_iam_entity());
-            (Some(applies), applies.then_some(Grant::Direct))
+            // NotPrincipal covers the caller through the strongest identity of its
+            // chain that is not listed. A Deny applies unless the whole chain is
+            // listed, and always to an IAM principal with a permissions boundary
+            // ("AWS JSON policy elements: NotPrincipal"); an Allow grants what that
+            // identity gets from a Principal naming it (only delegation when just
+            // the account is unlisted).
+            let grant = spec.unlisted_grant(req.principal);
+            let applies = match st.effect {
+                Effect::Deny => {
+                    grant.is_some() || (env.has_boundary && req.principal.is_iam_entity())
+                }
+                Effect::Allow => grant.is_some(),
+            };
+            (Some(applies), grant.or(applies.then_some(Grant::Direct)))
         }
     };
     let action = action_matches(&st.action, &env.action_lower);

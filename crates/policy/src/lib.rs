@@ -9,7 +9,9 @@
 //! * a same-account resource-policy grant to `"*"` counts like a grant to the
 //!   caller's own ARN (not limited by a boundary or session policy);
 //! * `NotPrincipal` spares a caller only when every identity of its chain
-//!   (account; user; or role and session) is listed;
+//!   (account; user; or role and session) is listed; with Allow it grants as a
+//!   `Principal` naming the strongest unlisted identity would (so when only the
+//!   account is unlisted, it delegates to the account);
 //! * when several explicit denies apply, the reason follows the evaluation
 //!   order (SCP, resource, identity, boundary, session) and the others are in
 //!   [`Evaluation::also`]; a cross-account request failing on both sides

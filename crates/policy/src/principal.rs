@@ -7,7 +7,9 @@
 //! `{"AWS": "*"}` name everyone, anonymous callers included.
 //! "AWS JSON policy elements: NotPrincipal": AWS checks the account, then the
 //! user (or the role, then the session); every one of them must be listed for
-//! the caller to be spared.
+//! the caller to be spared by a Deny. With Allow, the statement covers the
+//! identities that are not listed: an unlisted account alone only delegates to
+//! the account.
 
 use serde::Serialize;
 
@@ -283,37 +285,55 @@ impl PrincipalSpec {
         best
     }
 
-    /// Whether every identity in the caller's chain (account, user / role,
-    /// session) is listed: only then does a `NotPrincipal` spare the caller.
-    pub(crate) fn lists_whole_chain(&self, p: &Principal) -> bool {
+    /// How a `NotPrincipal` covers `p`: through the strongest identity of the
+    /// caller's chain it does not list. The chain is the account, then the user
+    /// (or the role, then the session; or the federated user); AWS checks each
+    /// ("AWS JSON policy elements: NotPrincipal"). An unlisted session, user or
+    /// federated user is covered directly, an unlisted role as a role grant, and
+    /// an unlisted account only by delegation to the account. `None` when the
+    /// whole chain is listed.
+    pub(crate) fn unlisted_grant(&self, p: &Principal) -> Option<Grant> {
         let has = |pred: &dyn Fn(&PrincipalEntry) -> bool| self.entries.iter().any(pred);
         if has(&|e| *e == PrincipalEntry::Everyone) {
-            return true;
+            return None;
         }
-        let account_listed = |a: &str| has(&|e| matches!(e, PrincipalEntry::Account(x) if x == a));
+        let unlisted_account = |a: &str| {
+            (!has(&|e| matches!(e, PrincipalEntry::Account(x) if x == a))).then_some(Grant::Account)
+        };
+        let unlisted =
+            |grant: Grant, pred: &dyn Fn(&PrincipalEntry) -> bool| (!has(pred)).then_some(grant);
         match p {
-            Principal::Anonymous => false,
-            Principal::Root { account } => account_listed(account),
-            Principal::User { arn, account } => {
-                account_listed(account)
-                    && has(&|e| matches!(e, PrincipalEntry::User(x) if x == arn))
-            }
+            Principal::Anonymous => Some(Grant::Direct),
+            Principal::Root { account } => unlisted_account(account),
+            Principal::User { arn, account } => unlisted(
+                Grant::Direct,
+                &|e| matches!(e, PrincipalEntry::User(x) if x == arn),
+            )
+            .or_else(|| unlisted_account(account)),
             Principal::AssumedRole {
                 session_arn,
                 role_arn,
                 account,
-            } => {
-                account_listed(account)
-                    && has(&|e| matches!(e, PrincipalEntry::Role(x) if x == role_arn))
-                    && has(&|e| matches!(e, PrincipalEntry::Session(x) if x == session_arn))
-            }
-            Principal::FederatedUser { arn, account, .. } => {
-                account_listed(account)
-                    && has(&|e| matches!(e, PrincipalEntry::FederatedUser(x) if x == arn))
-            }
-            Principal::Service { name } => {
-                has(&|e| matches!(e, PrincipalEntry::Service(x) if x.eq_ignore_ascii_case(name)))
-            }
+            } => unlisted(
+                Grant::Direct,
+                &|e| matches!(e, PrincipalEntry::Session(x) if x == session_arn),
+            )
+            .or_else(|| {
+                unlisted(
+                    Grant::Role,
+                    &|e| matches!(e, PrincipalEntry::Role(x) if x == role_arn),
+                )
+            })
+            .or_else(|| unlisted_account(account)),
+            Principal::FederatedUser { arn, account, .. } => unlisted(
+                Grant::Direct,
+                &|e| matches!(e, PrincipalEntry::FederatedUser(x) if x == arn),
+            )
+            .or_else(|| unlisted_account(account)),
+            Principal::Service { name } => unlisted(
+                Grant::Direct,
+                &|e| matches!(e, PrincipalEntry::Service(x) if x.eq_ignore_ascii_case(name)),
+            ),
         }
     }
 }
@@ -445,10 +465,54 @@ mod tests {
                 PrincipalEntry::Account("111122223333".into()),
             ],
         };
-        assert!(spec.lists_whole_chain(&alice()));
-        assert!(!spec.lists_whole_chain(&session()));
-        assert!(spec.lists_whole_chain(&Principal::Root {
-            account: "111122223333".into()
-        }));
+        assert_eq!(spec.unlisted_grant(&alice()), None);
+        assert_eq!(spec.unlisted_grant(&session()), Some(Grant::Direct));
+        let root = Principal::Root {
+            account: "111122223333".into(),
+        };
+        assert_eq!(spec.unlisted_grant(&root), None);
+    }
+
+    /// "AWS JSON policy elements: NotPrincipal": with Allow, the statement covers
+    /// the identities of the caller's chain that are not listed, the strongest first.
+    #[test]
+    fn not_principal_allow_covers_unlisted_identities() {
+        let not = |entries: Vec<PrincipalEntry>| PrincipalSpec {
+            negated: true,
+            entries,
+        };
+        let user = || PrincipalEntry::User("arn:aws:iam::111122223333:user/alice".into());
+        let account = || PrincipalEntry::Account("111122223333".into());
+        let role = || PrincipalEntry::Role("arn:aws:iam::111122223333:role/app".into());
+        let sess =
+            || PrincipalEntry::Session("arn:aws:sts::111122223333:assumed-role/app/s1".into());
+        assert_eq!(
+            not(vec![user()]).unlisted_grant(&alice()),
+            Some(Grant::Account)
+        );
+        assert_eq!(
+            not(vec![account()]).unlisted_grant(&alice()),
+            Some(Grant::Direct)
+        );
+        assert_eq!(
+            not(vec![sess()]).unlisted_grant(&session()),
+            Some(Grant::Role)
+        );
+        assert_eq!(
+            not(vec![sess(), role()]).unlisted_grant(&session()),
+            Some(Grant::Account)
+        );
+        assert_eq!(
+            not(vec![sess(), role(), account()]).unlisted_grant(&session()),
+            None
+        );
+        assert_eq!(
+            not(vec![account()]).unlisted_grant(&Principal::Anonymous),
+            Some(Grant::Direct)
+        );
+        assert_eq!(
+            not(vec![PrincipalEntry::Everyone]).unlisted_grant(&Principal::Anonymous),
+            None
+        );
     }
 }

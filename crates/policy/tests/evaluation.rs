@@ -602,6 +602,52 @@ fn not_principal_deny() {
     );
 }
 
+/// "AWS JSON policy elements: NotPrincipal": with Allow, the statement covers the
+/// unlisted identities of the caller's chain; naming the caller but not its
+/// account leaves only a grant to the account, which delegates to IAM.
+#[test]
+fn not_principal_allow() {
+    let np = |listed: &str| {
+        bucket(&format!(
+            r#"{{"Effect":"Allow","NotPrincipal":{{"AWS":[{listed}]}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::example-bucket/*"}}"#
+        ))
+    };
+    let alice = user(A, "alice");
+    let only_user = |identity: Vec<Policy>| Setup {
+        identity,
+        resource: Some(np(r#""arn:aws:iam::111122223333:user/alice""#)),
+        ..Default::default()
+    };
+    assert_eq!(
+        get(&alice, &only_user(Vec::new())),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    assert_eq!(get(&alice, &only_user(vec![id(ALLOW_GET)])), ALLOWED);
+    assert_eq!(get(&user(A, "carol"), &only_user(Vec::new())), ALLOWED);
+    let whole_chain = Setup {
+        resource: Some(np(
+            r#""arn:aws:iam::111122223333:user/alice","111122223333""#,
+        )),
+        ..Default::default()
+    };
+    assert_eq!(
+        get(&alice, &whole_chain),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+    // Session and role listed, account not: delegation again.
+    let s1 = session(A, "app", "s1");
+    let role_and_session = Setup {
+        resource: Some(np(
+            r#""arn:aws:sts::111122223333:assumed-role/app/s1","arn:aws:iam::111122223333:role/app""#,
+        )),
+        ..Default::default()
+    };
+    assert_eq!(
+        get(&s1, &role_and_session),
+        denied(Reason::NoAllowIdentityPolicy)
+    );
+}
+
 #[test]
 fn anonymous_and_services() {
     let public = Setup {
