@@ -189,6 +189,69 @@ fn parse_list(kind: &PolicyKind, v: &Value, what: &str) -> Result<Vec<Policy>, C
     }
 }
 
+/// The resource-based policy a request meets, as AWS has it.
+struct ResourceSide {
+    /// The kind of the resource's policy; `None` when the resource has none.
+    kind: Option<PolicyKind>,
+    /// Whether that policy must allow even within the account.
+    required: bool,
+    style: MessageStyle,
+}
+
+/// The STS actions a role's trust policy governs (checked on the role when it
+/// is assumed); every other IAM or STS action has no resource-based policy.
+const TRUST_POLICY_ACTIONS: [&str; 5] = [
+    "sts:AssumeRole",
+    "sts:AssumeRoleWithSAML",
+    "sts:AssumeRoleWithWebIdentity",
+    "sts:TagSession",
+    "sts:SetSourceIdentity",
+];
+
+/// Which resource-based policy `action` on `resource` meets. Only two kinds must
+/// allow within the account: a KMS key policy (AWS KMS Developer Guide, "Key
+/// policies in AWS KMS") and a role's trust policy when the role is assumed
+/// (IAM User Guide, "Policy evaluation logic"). IAM actions such as
+/// `iam:GetRole` / `iam:GetPolicy` and `sts:GetFederationToken` have no
+/// resource-based policy: the identity side decides.
+fn resource_side(action: &str, resource: &str) -> ResourceSide {
+    let none = |style| ResourceSide {
+        kind: None,
+        required: false,
+        style,
+    };
+    if resource.starts_with("arn:aws:kms:") {
+        return ResourceSide {
+            kind: Some(PolicyKind::KeyPolicy),
+            required: true,
+            style: MessageStyle::Iam,
+        };
+    }
+    if resource.starts_with("arn:aws:iam:") && resource.contains(":role/") {
+        if TRUST_POLICY_ACTIONS
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(action))
+        {
+            return ResourceSide {
+                kind: Some(PolicyKind::Trust),
+                required: true,
+                style: MessageStyle::Iam,
+            };
+        }
+        return none(MessageStyle::Iam);
+    }
+    match resource.strip_prefix("arn:aws:s3:::") {
+        Some(path) => ResourceSide {
+            kind: Some(PolicyKind::Bucket {
+                bucket: path.split('/').next().unwrap_or("").to_string(),
+            }),
+            required: false,
+            style: MessageStyle::S3,
+        },
+        None => none(MessageStyle::Iam),
+    }
+}
+
 fn run_evaluation(case: &Value, description: String) -> Result<CaseOutcome, CaseError> {
     let req = case
         .get("request")
@@ -207,35 +270,21 @@ fn run_evaluation(case: &Value, description: String) -> Result<CaseOutcome, Case
     let resource = field("resource")?;
     let resource_account = req.get("resource_account").and_then(Value::as_str);
 
-    // The resource-based policy's kind follows from the resource ARN.
-    let (resource_kind, resource_required, style) = if resource.starts_with("arn:aws:kms:") {
-        (PolicyKind::KeyPolicy, true, MessageStyle::Iam)
-    } else if resource.starts_with("arn:aws:iam:") {
-        (PolicyKind::Trust, true, MessageStyle::Iam)
-    } else {
-        let bucket = resource
-            .strip_prefix("arn:aws:s3:::")
-            .unwrap_or(resource)
-            .split('/')
-            .next()
-            .unwrap_or("");
-        (
-            PolicyKind::Bucket {
-                bucket: bucket.to_string(),
-            },
-            false,
-            MessageStyle::S3,
-        )
-    };
-
+    let side = resource_side(action, resource);
+    let (resource_required, style) = (side.required, side.style);
     let identity = parse_list(
         &PolicyKind::Identity,
         policies.get("identity").unwrap_or(&Value::Null),
         "identity",
     )?;
-    let resource_policy = match policies.get("resource") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_doc(&resource_kind, v, "resource")?),
+    let resource_policy = match (policies.get("resource"), &side.kind) {
+        (None | Some(Value::Null), _) => None,
+        (Some(v), Some(kind)) => Some(parse_doc(kind, v, "resource")?),
+        (Some(_), None) => {
+            return Err(format_err(format!(
+                "policies.resource given, but {action} on {resource} has no resource-based policy"
+            )))
+        }
     };
     let boundary = match policies.get("permissions_boundary") {
         None | Some(Value::Null) => None,
@@ -355,4 +404,56 @@ fn run_evaluation(case: &Value, description: String) -> Result<CaseOutcome, Case
         passed,
         detail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(action: &str, resource: &str, identity_action: &str, trust: &str) -> String {
+        format!(
+            r#"{{"description":"","request":{{"principal":"arn:aws:iam::111122223333:user/maria","principal_account":"111122223333","action":"{action}","resource":"{resource}","resource_account":"111122223333"}},
+            "policies":{{"identity":[{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{identity_action}","Resource":"*"}}]}}],"resource":{trust},"permissions_boundary":null,"session":null,"scp":null}},
+            "expect":{{"decision":"Allow","reason":"allowed"}}}}"#
+        )
+    }
+
+    const ROLE: &str = "arn:aws:iam::111122223333:role/app";
+
+    /// Only a role being assumed and a KMS key need their resource policy to allow.
+    #[test]
+    fn resource_policy_required_only_where_aws_requires_it() {
+        for (action, resource) in [
+            ("iam:GetRole", ROLE),
+            ("iam:GetPolicy", "arn:aws:iam::111122223333:policy/p"),
+            (
+                "sts:GetFederationToken",
+                "arn:aws:sts::111122223333:federated-user/bob",
+            ),
+        ] {
+            let out = run_case(&case(action, resource, action, "null")).unwrap();
+            assert_eq!(out.decision, Some(Decision::Allow), "{action}");
+            assert!(out.passed, "{action}");
+        }
+        for action in ["sts:AssumeRole", "sts:TagSession"] {
+            let out = run_case(&case(action, ROLE, "sts:*", "null")).unwrap();
+            assert_eq!(out.reason, Some(Reason::NoAllowResourcePolicy), "{action}");
+        }
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#;
+        let out = run_case(&case("sts:AssumeRole", ROLE, "sts:AssumeRole", trust)).unwrap();
+        assert_eq!(out.decision, Some(Decision::Allow));
+        let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let out = run_case(&case("kms:Decrypt", key, "kms:Decrypt", "null")).unwrap();
+        assert_eq!(out.reason, Some(Reason::NoAllowResourcePolicy));
+    }
+
+    /// A resource policy for a resource that has none is a malformed case.
+    #[test]
+    fn resource_policy_where_none_exists_is_refused() {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}]}"#;
+        assert!(matches!(
+            run_case(&case("iam:GetRole", ROLE, "iam:GetRole", trust)),
+            Err(CaseError::Format(_))
+        ));
+    }
 }
