@@ -273,14 +273,14 @@ pub(crate) fn check_statement(st: &Statement, index: usize, env: &Env<'_>) -> St
             // ("AWS JSON policy elements: NotPrincipal"); an Allow grants what that
             // identity gets from a Principal naming it (only delegation when just
             // the account is unlisted).
-            let grant = spec.unlisted_grant(req.principal);
-            let applies = match st.effect {
-                Effect::Deny => {
-                    grant.is_some() || (env.has_boundary && req.principal.is_iam_entity())
-                }
-                Effect::Allow => grant.is_some(),
+            let unlisted = spec.unlisted_grant(req.principal);
+            let grant = match st.effect {
+                Effect::Allow => unlisted,
+                Effect::Deny => (unlisted.is_some()
+                    || (env.has_boundary && req.principal.is_iam_entity()))
+                .then_some(Grant::Direct),
             };
-            (Some(applies), grant.or(applies.then_some(Grant::Direct)))
+            (Some(grant.is_some()), grant)
         }
     };
     let action = action_matches(&st.action, &env.action_lower);
