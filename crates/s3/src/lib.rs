@@ -8,6 +8,7 @@
 
 pub mod acl;
 pub mod authorization;
+pub mod bodies;
 pub mod body;
 mod completed;
 pub mod conditional;

@@ -1,19 +1,20 @@
 //! `strongbox`: the server and its operator commands.
 
-mod addressing;
 mod app;
 mod body;
 mod commands;
 mod config;
 mod errors;
-mod forms;
-mod limits;
 mod listener;
 mod post_object;
 mod s3_body;
 mod services;
 mod sse;
 mod tls;
+
+// Reading the request head and small bodies lives in the library half of this
+// package (fuzzed in /fuzz).
+use strongbox::{addressing, forms, limits};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -42,9 +42,6 @@ fn part_number(req: &S3Request) -> Result<u32, S3Error> {
         })
 }
 
-/// A part named in CompleteMultipartUpload: number, ETag, checksums.
-type RequestedPart = (u32, String, Vec<(ChecksumAlgorithm, String)>);
-
 /// `x-amz-checksum-type` of CreateMultipartUpload. Amazon S3 User Guide,
 /// "Checking object integrity": CRC64NVME supports only FULL_OBJECT, SHA1 and
 /// SHA256 only COMPOSITE, CRC32 and CRC32C both (COMPOSITE by default).
@@ -86,27 +83,7 @@ async fn requested_parts(req: &mut S3Request) -> Result<Vec<RequestedPart>, S3Er
         .body
         .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
         .await?;
-    let doc = xml::parse(&body)?;
-    if doc.name != "CompleteMultipartUpload" {
-        return Err(S3Error::MalformedXml);
-    }
-    let mut requested: Vec<RequestedPart> = Vec::new();
-    for p in doc.children_named("Part") {
-        let n = p
-            .text_of("PartNumber")
-            .and_then(|n| n.trim().parse::<u32>().ok())
-            .ok_or(S3Error::MalformedXml)?;
-        let etag = p.text_of("ETag").ok_or(S3Error::MalformedXml)?;
-        let sums = ChecksumAlgorithm::ALL
-            .into_iter()
-            .filter_map(|a| p.text_of(a.xml_name()).map(|v| (a, v.trim().to_string())))
-            .collect();
-        requested.push((n, etag.trim().trim_matches('"').to_string(), sums));
-    }
-    if requested.is_empty() {
-        return Err(S3Error::MalformedXml);
-    }
-    Ok(requested)
+    crate::bodies::parse_complete(&xml::parse(&body)?)
 }
 
 /// The object checksum a CompleteMultipartUpload declares in `x-amz-checksum-*`:

@@ -635,25 +635,8 @@ impl S3Service {
                 return Err(S3Error::BadChecksum(c.algorithm.as_str()).into());
             }
         }
-        let doc = xml::parse(&body)?;
-        if doc.name != "Delete" {
-            return Err(S3Error::MalformedXml.into());
-        }
-        let quiet = doc
-            .text_of("Quiet")
-            .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
-        let objects: Vec<(String, Option<String>)> = doc
-            .children_named("Object")
-            .map(|o| {
-                (
-                    o.text_of("Key").unwrap_or_default().to_string(),
-                    o.text_of("VersionId").map(str::to_string),
-                )
-            })
-            .collect();
-        if objects.is_empty() || objects.len() > 1000 {
-            return Err(S3Error::MalformedXml.into());
-        }
+        let crate::bodies::DeleteRequest { quiet, objects } =
+            crate::bodies::parse_delete(&xml::parse(&body)?)?;
         let owner = if req.caller.is_anonymous() {
             bucket.owner_account.clone()
         } else {
