@@ -1,14 +1,7 @@
 //! Parses arbitrary bytes as every kind of policy, strictly and leniently,
 //! and evaluates whatever parses: none of it may panic.
 //!
-//! Run: `cd crates/policy/fuzz && cargo +nightly fuzz run parse`, or on a
-//! stable toolchain with coverage instrumentation:
-//! `RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4
-//! -Cllvm-args=-sanitizer-coverage-inline-8bit-counters
-//! -Cllvm-args=-sanitizer-coverage-pc-table
-//! -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions"
-//! cargo build --release --target x86_64-unknown-linux-gnu` and run
-//! `target/x86_64-unknown-linux-gnu/release/parse -max_total_time=150 CORPUS`.
+//! Run: `cargo +nightly fuzz run policy_parse` in `fuzz/` (see README, "Fuzzing").
 
 #![no_main]
 
