@@ -7,35 +7,24 @@
 
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use strongbox_core::db::Db;
-use strongbox_core::{Caller, RequestMeta};
-use strongbox_fuzz::{name_and_body, now, AllowAll, ACCESS_KEY_ID, REGION, SECRET};
+use strongbox_fuzz::{name_and_body, now, AllowAll, Served, ACCESS_KEY_ID, REGION, SECRET};
 use strongbox_identity::{Identity, RootKey};
 
-struct Fixture {
-    identity: Identity,
-    caller: Caller,
-    meta: RequestMeta,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+fn fixture() -> &'static Served<Identity> {
+    static FIXTURE: OnceLock<Served<Identity>> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let db = Arc::new(Db::open_in_memory().expect("in-memory database"));
-        let root = RootKey {
-            access_key_id: ACCESS_KEY_ID.to_string(),
-            secret: SECRET.to_string(),
-        };
-        let identity = Identity::open(db, REGION, root).expect("identity");
-        let caller = identity
-            .lookup_key(ACCESS_KEY_ID, None, now())
-            .expect("the root key")
-            .caller;
-        let meta = RequestMeta::local("FUZZ", REGION);
-        Fixture { identity, caller, meta }
+        Served::open(|db| {
+            let root = RootKey {
+                access_key_id: ACCESS_KEY_ID.to_string(),
+                secret: SECRET.to_string(),
+            };
+            let identity = Identity::open(db, REGION, root).expect("identity");
+            let caller = identity.lookup_key(ACCESS_KEY_ID, None, now()).expect("the root key").caller;
+            (identity, caller)
+        })
     })
 }
 
@@ -46,13 +35,13 @@ fuzz_target!(|data: &[u8]| {
         "iam" | "sts" => {
             let params = strongbox::forms::parse_form(&String::from_utf8_lossy(body));
             let _ = if name == "iam" {
-                f.identity.handle_iam(&f.caller, &f.meta, &AllowAll, &params)
+                f.service.handle_iam(&f.caller, &f.meta, &AllowAll, &params)
             } else {
-                f.identity.handle_sts(&f.caller, &f.meta, &AllowAll, &params)
+                f.service.handle_sts(&f.caller, &f.meta, &AllowAll, &params)
             };
         }
         target => {
-            let reply = f.identity.handle_organizations(&f.caller, &f.meta, &AllowAll, target, body);
+            let reply = f.service.handle_organizations(&f.caller, &f.meta, &AllowAll, target, body);
             assert!(
                 serde_json::from_str::<serde_json::Value>(&reply.body).is_ok(),
                 "Organizations answered with a body that is not JSON"

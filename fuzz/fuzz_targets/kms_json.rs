@@ -7,40 +7,33 @@
 
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use strongbox_core::db::Db;
-use strongbox_core::{Caller, RequestMeta};
-use strongbox_fuzz::{name_and_body, AllowAll, ACCESS_KEY_ID, ACCOUNT, REGION};
+use strongbox_core::Caller;
+use strongbox_fuzz::{name_and_body, AllowAll, Served, ACCESS_KEY_ID, ACCOUNT, REGION};
 use strongbox_kms::Kms;
 
-struct Fixture {
-    kms: Kms,
-    caller: Caller,
-    meta: RequestMeta,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+fn fixture() -> &'static Served<Kms> {
+    static FIXTURE: OnceLock<Served<Kms>> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let db = Arc::new(Db::open_in_memory().expect("in-memory database"));
-        let kms = Kms::open(db, &std::env::temp_dir(), REGION, Some("fuzzing master secret 0123456789"))
-            .expect("kms");
-        let caller = Caller::root(ACCOUNT, Some(ACCESS_KEY_ID.to_string()));
-        let meta = RequestMeta::local("FUZZ", REGION);
-        let created = kms.handle(&caller, &meta, &AllowAll, "CreateKey", b"{}");
+        let f = Served::open(|db| {
+            let master = Some("fuzzing master secret 0123456789");
+            let kms = Kms::open(db, &std::env::temp_dir(), REGION, master).expect("kms");
+            (kms, Caller::root(ACCOUNT, Some(ACCESS_KEY_ID.to_string())))
+        });
+        let created = f.service.handle(&f.caller, &f.meta, &AllowAll, "CreateKey", b"{}");
         let key: serde_json::Value = serde_json::from_str(&created.body).expect("CreateKey answers JSON");
         let id = key["KeyMetadata"]["KeyId"].as_str().expect("a key id").to_string();
         let alias = serde_json::json!({"AliasName": "alias/fuzz", "TargetKeyId": id}).to_string();
-        kms.handle(&caller, &meta, &AllowAll, "CreateAlias", alias.as_bytes());
-        Fixture { kms, caller, meta }
+        f.service.handle(&f.caller, &f.meta, &AllowAll, "CreateAlias", alias.as_bytes());
+        f
     })
 }
 
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let (operation, body) = name_and_body(data);
-    let reply = f.kms.handle(&f.caller, &f.meta, &AllowAll, operation, body);
+    let reply = f.service.handle(&f.caller, &f.meta, &AllowAll, operation, body);
     assert!(serde_json::from_str::<serde_json::Value>(&reply.body).is_ok(), "KMS answered with a body that is not JSON");
 });

@@ -3,7 +3,10 @@
 //! parser needs around it (canonical ids, an authorizer that allows everything
 //! so that every handler is reached).
 
+use std::sync::Arc;
+
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use strongbox_core::db::Db;
 use strongbox_core::{AccessCheck, Authorizer, Caller, Denied, RequestMeta};
 
 pub const REGION: &str = "us-east-1";
@@ -73,4 +76,24 @@ pub fn name_and_body(data: &[u8]) -> (&str, &[u8]) {
         None => (data, &[][..]),
     };
     (std::str::from_utf8(name).unwrap_or(""), body)
+}
+
+/// A service under test with the caller and request metadata of every call.
+pub struct Served<S> {
+    pub service: S,
+    pub caller: Caller,
+    pub meta: RequestMeta,
+}
+
+impl<S> Served<S> {
+    /// Opens a service over a fresh in-memory database; `open` also returns the caller.
+    pub fn open(open: impl FnOnce(Arc<Db>) -> (S, Caller)) -> Served<S> {
+        let db = Arc::new(Db::open_in_memory().expect("in-memory database"));
+        let (service, caller) = open(db);
+        Served {
+            service,
+            caller,
+            meta: RequestMeta::local("FUZZ", REGION),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 """The causes of "403 Forbidden on upload", each reproduced with the aws CLI and
 explained by `strongbox explain` (issue 5)."""
 
+import contextlib
 import json
 import uuid
 
@@ -12,6 +13,16 @@ from conftest import client, enable_scps, explain, new_user
 
 def policy(*statements):
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@contextlib.contextmanager
+def bucket_policy(s3, bucket, *statements):
+    """The bucket carries a policy of `statements` inside the block, none after it."""
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(*statements))
+    try:
+        yield
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
 
 
 def denied(fn, **kwargs):
@@ -171,19 +182,16 @@ def test_deny_with_principal_tag_variable_hits_untagged_caller(server, s3, iam, 
     untagged_arn, key, secret = new_user(iam, reader)
     tagged_arn, tkey, tsecret = new_user(iam, reader)
     iam.tag_user(UserName=tagged_arn.rsplit("/", 1)[1], Tags=[{"Key": "Team", "Value": "blue"}])
-    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
-        {"Sid": "SameTeamOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
-         "Resource": f"arn:aws:s3:::{bucket}/*",
-         "Condition": {"StringNotEquals": {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}}}))
-    try:
+    with bucket_policy(s3, bucket, {
+            "Sid": "SameTeamOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+            "Condition": {"StringNotEquals": {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}}}):
         tagged = client(server, "s3", key=tkey, secret=tsecret)
         assert tagged.get_object(Bucket=bucket, Key="plan.txt")["Body"].read() == b"x"
         untagged = client(server, "s3", key=key, secret=secret)
         message, rid = denied(untagged.get_object, Bucket=bucket, Key="plan.txt")
         assert "explicit deny in a resource-based policy" in message
         assert "explicit_deny_resource_policy" in explain(server, rid)
-    finally:
-        s3.delete_bucket_policy(Bucket=bucket)
 
 
 def test_not_principal_allow_naming_the_caller_only_delegates_to_its_account(server, s3, iam, bucket):
@@ -196,14 +204,11 @@ def test_not_principal_allow_naming_the_caller_only_delegates_to_its_account(ser
     named_arn, key, secret = new_user(iam)
     _, okey, osecret = new_user(iam)
     s3.delete_public_access_block(Bucket=bucket)  # a NotPrincipal Allow is a public policy
-    s3.put_bucket_policy(Bucket=bucket, Policy=policy(
-        {"Sid": "AllButNamed", "Effect": "Allow", "NotPrincipal": {"AWS": named_arn},
-         "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
-    try:
+    with bucket_policy(s3, bucket, {
+            "Sid": "AllButNamed", "Effect": "Allow", "NotPrincipal": {"AWS": named_arn},
+            "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}):
         other = client(server, "s3", key=okey, secret=osecret)
         assert other.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"x"
         named = client(server, "s3", key=key, secret=secret)
         message, _ = denied(named.get_object, Bucket=bucket, Key="doc")
         assert "because no identity-based policy allows the s3:GetObject action" in message
-    finally:
-        s3.delete_bucket_policy(Bucket=bucket)
