@@ -10,13 +10,17 @@
 
 use libfuzzer_sys::fuzz_target;
 use strongbox_fuzz::{now, ACCESS_KEY_ID, REGION, SECRET};
-use strongbox_sigv4::sign::{encode_chunked_signed, encode_chunked_unsigned, Credentials, SigningParams};
+use strongbox_sigv4::sign::{
+    encode_chunked_signed, encode_chunked_unsigned, Credentials, SigningParams,
+};
 use strongbox_sigv4::{ChecksumAlgorithm, ChunkedDecoder, PayloadMode};
 
 const SEED: &str = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9";
 
 fuzz_target!(|data: &[u8]| {
-    let [flags, piece, rest @ ..] = data else { return };
+    let [flags, piece, rest @ ..] = data else {
+        return;
+    };
     let mode = match flags & 3 {
         0 => PayloadMode::StreamingSigned,
         1 => PayloadMode::StreamingSignedTrailer,
@@ -41,11 +45,15 @@ fuzz_target!(|data: &[u8]| {
     let chunk_size = usize::from(flags >> 4) * 7 + 1;
     let body = match (encode, &mode) {
         (false, _) => rest.to_vec(),
-        (true, PayloadMode::StreamingUnsignedTrailer) => encode_chunked_unsigned(rest, chunk_size, trailer),
+        (true, PayloadMode::StreamingUnsignedTrailer) => {
+            encode_chunked_unsigned(rest, chunk_size, trailer)
+        }
         (true, _) => encode_chunked_signed(rest, chunk_size, &signing, trailer),
     };
     let declared = encode.then_some(rest.len() as u64);
-    let Ok(decoder) = ChunkedDecoder::new(&mode, Some(signing), declared) else { return };
+    let Ok(decoder) = ChunkedDecoder::new(&mode, Some(signing), declared) else {
+        return;
+    };
     let mut decoder = match required {
         Some(a) => decoder.with_checksum(a),
         None => decoder,

@@ -22,7 +22,10 @@ fn fixture() -> &'static Served<Identity> {
                 secret: SECRET.to_string(),
             };
             let identity = Identity::open(db, REGION, root).expect("identity");
-            let caller = identity.lookup_key(ACCESS_KEY_ID, None, now()).expect("the root key").caller;
+            let caller = identity
+                .lookup_key(ACCESS_KEY_ID, None, now())
+                .expect("the root key")
+                .caller;
             (identity, caller)
         })
     })
@@ -41,7 +44,9 @@ fuzz_target!(|data: &[u8]| {
             };
         }
         target => {
-            let reply = f.service.handle_organizations(&f.caller, &f.meta, &AllowAll, target, body);
+            let reply = f
+                .service
+                .handle_organizations(&f.caller, &f.meta, &AllowAll, target, body);
             assert!(
                 serde_json::from_str::<serde_json::Value>(&reply.body).is_ok(),
                 "Organizations answered with a body that is not JSON"

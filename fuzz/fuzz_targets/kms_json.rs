@@ -22,11 +22,23 @@ fn fixture() -> &'static Served<Kms> {
             let kms = Kms::open(db, &std::env::temp_dir(), REGION, master).expect("kms");
             (kms, Caller::root(ACCOUNT, Some(ACCESS_KEY_ID.to_string())))
         });
-        let created = f.service.handle(&f.caller, &f.meta, &AllowAll, "CreateKey", b"{}");
-        let key: serde_json::Value = serde_json::from_str(&created.body).expect("CreateKey answers JSON");
-        let id = key["KeyMetadata"]["KeyId"].as_str().expect("a key id").to_string();
+        let created = f
+            .service
+            .handle(&f.caller, &f.meta, &AllowAll, "CreateKey", b"{}");
+        let key: serde_json::Value =
+            serde_json::from_str(&created.body).expect("CreateKey answers JSON");
+        let id = key["KeyMetadata"]["KeyId"]
+            .as_str()
+            .expect("a key id")
+            .to_string();
         let alias = serde_json::json!({"AliasName": "alias/fuzz", "TargetKeyId": id}).to_string();
-        f.service.handle(&f.caller, &f.meta, &AllowAll, "CreateAlias", alias.as_bytes());
+        f.service.handle(
+            &f.caller,
+            &f.meta,
+            &AllowAll,
+            "CreateAlias",
+            alias.as_bytes(),
+        );
         f
     })
 }
@@ -34,6 +46,11 @@ fn fixture() -> &'static Served<Kms> {
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let (operation, body) = name_and_body(data);
-    let reply = f.service.handle(&f.caller, &f.meta, &AllowAll, operation, body);
-    assert!(serde_json::from_str::<serde_json::Value>(&reply.body).is_ok(), "KMS answered with a body that is not JSON");
+    let reply = f
+        .service
+        .handle(&f.caller, &f.meta, &AllowAll, operation, body);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&reply.body).is_ok(),
+        "KMS answered with a body that is not JSON"
+    );
 });

@@ -14,7 +14,10 @@ use strongbox_sigv4::{PayloadMode, RequestParts, VerifyOptions};
 fuzz_target!(|data: &[u8]| {
     let Some(head) = read_head(data) else { return };
     let domains = addressing::Domains::new(REGION, &["example.test".to_string()]);
-    let host = head.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    let host = head
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
     let raw_path = head.uri.path();
     let raw_query = head.uri.query().unwrap_or("");
     let address = addressing::resolve(&domains, host, raw_path);
@@ -32,8 +35,19 @@ fuzz_target!(|data: &[u8]| {
         body: None,
     };
     if let Ok(auth) = strongbox_sigv4::parse(&parts) {
-        let _ = (auth.service(), auth.region(), auth.session_token(), auth.access_key_id());
-        let _ = strongbox_sigv4::verify(&auth, &parts, SECRET, now(), &VerifyOptions::for_region(REGION));
+        let _ = (
+            auth.service(),
+            auth.region(),
+            auth.session_token(),
+            auth.access_key_id(),
+        );
+        let _ = strongbox_sigv4::verify(
+            &auth,
+            &parts,
+            SECRET,
+            now(),
+            &VerifyOptions::for_region(REGION),
+        );
     }
     let _ = strongbox_sigv4::verify::decoded_content_length(&parts);
     let _ = PayloadMode::from_headers(&head.headers);

@@ -16,7 +16,13 @@ use strongbox_sigv4::{RequestParts, VerifyOptions};
 const SERVICES: [&str; 5] = ["s3", "iam", "sts", "kms", "organizations"];
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
-fn parse_and_verify(method: &str, path: &str, query: &str, headers: &http::HeaderMap, body: Option<&[u8]>) {
+fn parse_and_verify(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &http::HeaderMap,
+    body: Option<&[u8]>,
+) {
     let parts = RequestParts {
         method,
         raw_path: path,
@@ -33,12 +39,16 @@ fn parse_and_verify(method: &str, path: &str, query: &str, headers: &http::Heade
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let (head_bytes, body) = match rest.windows(2).position(|w| w == b"\n\n") {
         Some(i) => (&rest[..i], &rest[i + 2..]),
         None => (rest, &[][..]),
     };
-    let Some(mut head) = read_head(head_bytes) else { return };
+    let Some(mut head) = read_head(head_bytes) else {
+        return;
+    };
     let method = head.method.as_str().to_string();
     let path = head.uri.path().to_string();
     let mut query = head.uri.query().unwrap_or("").to_string();
@@ -51,7 +61,14 @@ fuzz_target!(|data: &[u8]| {
     };
     match mode & 3 {
         1 => {
-            let _ = sign_request(&method, &path, &query, &mut head.headers, UNSIGNED_PAYLOAD, &params);
+            let _ = sign_request(
+                &method,
+                &path,
+                &query,
+                &mut head.headers,
+                UNSIGNED_PAYLOAD,
+                &params,
+            );
         }
         2 => {
             let host = head
@@ -63,7 +80,15 @@ fuzz_target!(|data: &[u8]| {
             query = presign_query(&method, &host, &path, &query, 900, &params);
         }
         3 => {
-            let _ = sign_v2(&method, &path, &query, &mut head.headers, None, &credentials, now());
+            let _ = sign_v2(
+                &method,
+                &path,
+                &query,
+                &mut head.headers,
+                None,
+                &credentials,
+                now(),
+            );
         }
         _ => {}
     }

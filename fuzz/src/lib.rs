@@ -29,7 +29,9 @@ pub struct Head {
 /// Reads `METHOD TARGET\nName: value\n…` (a blank line ends the head); `None`
 /// where hyper would refuse the head (bad method, target or header).
 pub fn read_head(data: &[u8]) -> Option<Head> {
-    let mut lines = data.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let mut lines = data
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let request_line = lines.next()?;
     let mut words = request_line.splitn(3, |&b| b == b' ');
     let method = Method::from_bytes(words.next()?).ok()?;
