@@ -15,6 +15,7 @@ use super::{
     url_encode, user_metadata, Destination,
 };
 use crate::authorization::{authorize, authorize_upload, BucketInfo, Op};
+use crate::bodies::RequestedPart;
 use crate::completed::CompletedUpload;
 use crate::dates::iso8601;
 use crate::error::{Failure, S3Error, S3Result};
