@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use strongbox::{addressing, forms};
 use strongbox_fuzz::{now, read_head, Ids, ACCOUNT, REGION, SECRET};
-use strongbox_sigv4::{PayloadMode, RequestParts, VerifyOptions};
+use strongbox_sigv4::{PayloadMode, Query, RequestParts, VerifyOptions};
 
 fuzz_target!(|data: &[u8]| {
     let Some(head) = read_head(data) else { return };
@@ -24,12 +24,18 @@ fuzz_target!(|data: &[u8]| {
     if let Some(bucket) = &address.bucket {
         let _ = strongbox_s3::names::valid_bucket_name(bucket);
     }
-    let _ = forms::parse_query(raw_query);
+    // The query is decoded once; the signature check and the router read the same one.
+    let query = Query::parse(raw_query);
+    let _ = (
+        query.pairs(),
+        query.repeated_name(),
+        query.canonical_v4(None),
+    );
     let _ = forms::parse_form(raw_query);
     let parts = RequestParts {
         method: head.method.as_str(),
         raw_path,
-        raw_query,
+        query: &query,
         headers: &head.headers,
         virtual_host_bucket: address.virtual_host_bucket.as_deref(),
         body: None,

@@ -11,7 +11,7 @@
 use libfuzzer_sys::fuzz_target;
 use strongbox_fuzz::{now, read_head, ACCESS_KEY_ID, REGION, SECRET};
 use strongbox_sigv4::sign::{presign_query, sign_request, sign_v2, Credentials, SigningParams};
-use strongbox_sigv4::{RequestParts, VerifyOptions};
+use strongbox_sigv4::{Query, RequestParts, VerifyOptions};
 
 const SERVICES: [&str; 5] = ["s3", "iam", "sts", "kms", "organizations"];
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -23,10 +23,11 @@ fn parse_and_verify(
     headers: &http::HeaderMap,
     body: Option<&[u8]>,
 ) {
+    let query = Query::parse(query);
     let parts = RequestParts {
         method,
         raw_path: path,
-        raw_query: query,
+        query: &query,
         headers,
         virtual_host_bucket: None,
         body,
