@@ -244,6 +244,9 @@ pub enum Op {
     PutObjectRetention,
     GetObjectLegalHold,
     PutObjectLegalHold,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
 }
 
 /// The IAM action an operation needs; `versioned` when the request names a version.
@@ -312,6 +315,10 @@ pub fn action(op: Op, versioned: bool) -> &'static str {
         (PutObjectRetention, _) => "s3:PutObjectRetention",
         (GetObjectLegalHold, _) => "s3:GetObjectLegalHold",
         (PutObjectLegalHold, _) => "s3:PutObjectLegalHold",
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html:
+        // "you must have permission to perform the s3:PutBucketCORS action".
+        (GetBucketCors, _) => "s3:GetBucketCORS",
+        (PutBucketCors | DeleteBucketCors, _) => "s3:PutBucketCORS",
     }
 }
 

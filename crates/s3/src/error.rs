@@ -134,6 +134,14 @@ pub enum S3Error {
     /// A POST body that is not well-formed multipart/form-data.
     #[error("{0}")]
     MalformedPostRequest(String),
+    #[error("The CORS configuration does not exist")]
+    NoSuchCorsConfiguration,
+    /// A CORS preflight that no rule allows (`403 AccessForbidden`).
+    #[error("{0}")]
+    CorsForbidden(String),
+    /// A CORS preflight without what it must name (`400 BadRequest`).
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 impl AwsError for S3Error {
@@ -195,12 +203,15 @@ impl AwsError for S3Error {
             S3Error::NoSuchObjectLockConfiguration => "NoSuchObjectLockConfiguration",
             S3Error::InvalidPolicyDocument(_) => "InvalidPolicyDocument",
             S3Error::MalformedPostRequest(_) => "MalformedPOSTRequest",
+            S3Error::NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
+            S3Error::CorsForbidden(_) => "AccessForbidden",
+            S3Error::BadRequest(_) => "BadRequest",
         }
     }
 
     fn status(&self) -> u16 {
         match self {
-            S3Error::AccessDenied(_) => 403,
+            S3Error::AccessDenied(_) | S3Error::CorsForbidden(_) => 403,
             S3Error::BucketAlreadyExists
             | S3Error::BucketAlreadyOwnedByYou
             | S3Error::BucketNotEmpty
@@ -218,7 +229,8 @@ impl AwsError for S3Error {
             | S3Error::OwnershipControlsNotFound
             | S3Error::ServerSideEncryptionConfigurationNotFound
             | S3Error::ObjectLockConfigurationNotFound
-            | S3Error::NoSuchObjectLockConfiguration => 404,
+            | S3Error::NoSuchObjectLockConfiguration
+            | S3Error::NoSuchCorsConfiguration => 404,
             S3Error::NotImplemented(_) => 501,
             S3Error::NotModified => 304,
             S3Error::PreconditionFailed => 412,

@@ -13,6 +13,7 @@ pub mod body;
 mod completed;
 pub mod conditional;
 pub mod config;
+pub mod cors;
 pub mod dates;
 pub mod error;
 pub mod headers;

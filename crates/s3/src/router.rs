@@ -8,11 +8,10 @@ use crate::error::{S3Error, S3Result};
 use crate::{S3Request, S3Service};
 
 /// Sub-resources this server does not implement (answered with NotImplemented).
-const UNSUPPORTED: [&str; 16] = [
+const UNSUPPORTED: [&str; 15] = [
     "torrent",
     "accelerate",
     "analytics",
-    "cors",
     "intelligent-tiering",
     "inventory",
     "lifecycle",
@@ -54,6 +53,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::GET if q("publicAccessBlock") => Op::GetPublicAccessBlock,
             Method::GET if q("encryption") => Op::GetBucketEncryption,
             Method::GET if q("object-lock") => Op::GetObjectLockConfiguration,
+            Method::GET if q("cors") => Op::GetBucketCors,
             Method::GET if req.query_value("list-type").as_deref() == Some("2") => {
                 Op::ListObjectsV2
             }
@@ -67,12 +67,14 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::PUT if q("publicAccessBlock") => Op::PutPublicAccessBlock,
             Method::PUT if q("encryption") => Op::PutBucketEncryption,
             Method::PUT if q("object-lock") => Op::PutObjectLockConfiguration,
+            Method::PUT if q("cors") => Op::PutBucketCors,
             Method::PUT => Op::CreateBucket,
             Method::DELETE if q("tagging") => Op::DeleteBucketTagging,
             Method::DELETE if q("policy") => Op::DeleteBucketPolicy,
             Method::DELETE if q("ownershipControls") => Op::DeleteBucketOwnershipControls,
             Method::DELETE if q("publicAccessBlock") => Op::DeletePublicAccessBlock,
             Method::DELETE if q("encryption") => Op::DeleteBucketEncryption,
+            Method::DELETE if q("cors") => Op::DeleteBucketCors,
             Method::DELETE => Op::DeleteBucket,
             Method::POST if q("delete") => Op::DeleteObjects,
             _ => return Err(S3Error::MethodNotAllowed),
@@ -147,6 +149,9 @@ impl S3Service {
             Op::GetBucketEncryption => self.get_bucket_encryption(req, b)?,
             Op::PutBucketEncryption => self.put_bucket_encryption(req, b).await?,
             Op::DeleteBucketEncryption => self.delete_bucket_config(req, b, op)?,
+            Op::GetBucketCors => self.get_bucket_cors(req, b)?,
+            Op::PutBucketCors => self.put_bucket_cors(req, b).await?,
+            Op::DeleteBucketCors => self.delete_bucket_config(req, b, op)?,
             Op::DeleteObjects => self.delete_objects(req, b).await?,
             Op::GetObject => self.get_object(req, b, k, false).await?,
             Op::HeadObject => self.get_object(req, b, k, true).await?,

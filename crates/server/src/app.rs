@@ -92,7 +92,15 @@ impl App {
         let request_id = ids::request_id();
         let req = req.map(|body| RequestIncoming::new(body, self.limits.body_idle_timeout));
         let body_end = req.body().end();
-        let mut resp = if self.server_timing {
+        // CORS (crate::cors): preflights are answered without credentials; other
+        // responses to a request with an Origin get the bucket's CORS headers.
+        let cors = crate::cors::CrossOrigin::of(&self.domains, &req);
+        let preflight = cors
+            .as_ref()
+            .and_then(|c| c.preflight(&self.services.s3, &req, &request_id));
+        let mut resp = if let Some(resp) = preflight {
+            resp
+        } else if self.server_timing {
             let started = Instant::now();
             let (mut resp, timings) =
                 timing::scope(self.dispatch(req, connection, &request_id)).await;
@@ -103,6 +111,9 @@ impl App {
         } else {
             self.dispatch(req, connection, &request_id).await
         };
+        if let Some(cors) = &cors {
+            cors.add_headers(&self.services.s3, &mut resp);
+        }
         let headers = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             headers.insert("x-amz-request-id", v);

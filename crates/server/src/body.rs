@@ -20,3 +20,8 @@ pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
 pub fn empty() -> ResponseBody {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
+
+/// An S3 response with its body boxed as the server sends it.
+pub fn from_s3(resp: http::Response<strongbox_s3::S3Body>) -> http::Response<ResponseBody> {
+    resp.map(|b| b.map_err(|e| e.into()).boxed_unsync())
+}

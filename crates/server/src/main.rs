@@ -4,6 +4,7 @@ mod app;
 mod body;
 mod commands;
 mod config;
+mod cors;
 mod errors;
 mod listener;
 mod post_object;

@@ -139,9 +139,7 @@ impl Services {
         } else {
             self.s3.handle(req).await
         };
-        resp.map(|b| {
-            http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(b, |e| e.into()))
-        })
+        body::from_s3(resp)
     }
 
     /// IAM and STS: the Query protocol.

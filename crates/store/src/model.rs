@@ -49,6 +49,8 @@ pub struct Bucket {
     pub encryption: Option<String>,
     /// The Object Lock configuration (JSON); `None` when Object Lock is not enabled.
     pub object_lock: Option<String>,
+    /// The CORS configuration (JSON); `None` when the bucket has none.
+    pub cors: Option<String>,
 }
 
 /// A bucket configuration column that is set or removed as a whole.
@@ -61,6 +63,7 @@ pub enum BucketField {
     Tags,
     Encryption,
     ObjectLock,
+    Cors,
 }
 
 impl BucketField {
@@ -73,6 +76,7 @@ impl BucketField {
             BucketField::Tags => "tags",
             BucketField::Encryption => "encryption",
             BucketField::ObjectLock => "object_lock",
+            BucketField::Cors => "cors",
         }
     }
 }

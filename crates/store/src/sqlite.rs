@@ -103,6 +103,9 @@ const SCHEMA_V4: &str = "ALTER TABLE s3_segments ADD COLUMN data BLOB;";
 const SCHEMA_V5: &str = "ALTER TABLE s3_buckets ADD COLUMN object_lock TEXT;
     ALTER TABLE s3_objects ADD COLUMN lock TEXT;";
 
+/// The bucket's CORS configuration.
+const SCHEMA_V6: &str = "ALTER TABLE s3_buckets ADD COLUMN cors TEXT;";
+
 /// Rows fetched per listing query.
 const BATCH: usize = 1000;
 
@@ -187,7 +190,7 @@ fn object_from_row(r: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
 
 const BUCKET_COLUMNS: &str =
     "name, owner_account, region, created_ms, versioning, object_ownership, policy, acl, \
-     public_access_block, tags, encryption, object_lock";
+     public_access_block, tags, encryption, object_lock, cors";
 
 fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
     Ok(Bucket {
@@ -203,6 +206,7 @@ fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
         tags: r.get(9)?,
         encryption: r.get(10)?,
         object_lock: r.get(11)?,
+        cors: r.get(12)?,
     })
 }
 
@@ -358,7 +362,7 @@ impl SqliteMeta {
     pub fn open(db: Arc<Db>) -> Result<SqliteMeta, StoreError> {
         db.migrate(
             "s3",
-            &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5],
+            &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6],
         )?;
         Ok(SqliteMeta { db, reserve: None })
     }
@@ -513,7 +517,7 @@ impl MetaStore for SqliteMeta {
                 return Err(StoreError::BucketExists { owner_account });
             }
             tx.execute(
-                &format!("INSERT INTO s3_buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                &format!("INSERT INTO s3_buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
                 params![
                     bucket.name,
                     bucket.owner_account,
@@ -527,6 +531,7 @@ impl MetaStore for SqliteMeta {
                     bucket.tags,
                     bucket.encryption,
                     bucket.object_lock,
+                    bucket.cors,
                 ],
             )?;
             Ok(())

@@ -185,6 +185,7 @@ impl S3Service {
             tags: None,
             encryption: None,
             object_lock: object_lock.as_ref().map(|c| c.to_json()),
+            cors: None,
         };
         match self.store.meta.create_bucket(&bucket) {
             Ok(()) => {}

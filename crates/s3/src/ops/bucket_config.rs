@@ -122,6 +122,7 @@ impl S3Service {
             Op::DeleteBucketOwnershipControls => BucketField::ObjectOwnership,
             Op::DeletePublicAccessBlock => BucketField::PublicAccessBlock,
             Op::DeleteBucketEncryption => BucketField::Encryption,
+            Op::DeleteBucketCors => BucketField::Cors,
             _ => return Err(S3Error::MethodNotAllowed.into()),
         };
         self.set_field(name, field, None)?;

@@ -40,6 +40,12 @@ pub const STORED_HEADERS: [&str; 7] = [
 impl S3Service {
     /// The bucket with its configuration, or NoSuchBucket.
     pub(crate) fn load_bucket(&self, req: &S3Request, name: &str) -> Result<BucketInfo, S3Error> {
+        let b = self.load_bucket_row(req, name)?;
+        self.bucket_info(req, b)
+    }
+
+    /// The stored bucket row, as [`Self::load_bucket`] checks it.
+    pub(crate) fn load_bucket_row(&self, req: &S3Request, name: &str) -> Result<Bucket, S3Error> {
         let b = self
             .store
             .meta
@@ -51,7 +57,7 @@ impl S3Service {
                 return Err(S3Error::AccessDenied("Access Denied".into()));
             }
         }
-        self.bucket_info(req, b)
+        Ok(b)
     }
 
     /// The bucket, once `op` on the bucket itself is authorized.
@@ -275,6 +281,37 @@ pub(crate) fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>
         return Err(S3Error::MetadataTooLarge);
     }
     Ok(out)
+}
+
+/// A small body S3 requires an integrity header for (DeleteObjects,
+/// PutBucketCors): `Content-MD5` or an `x-amz-checksum-*` value, checked
+/// against the bytes read (at most `limit`, else `too_large`).
+pub(crate) async fn read_checked_body(
+    req: &mut S3Request,
+    limit: usize,
+    too_large: S3Error,
+) -> Result<bytes::Bytes, S3Error> {
+    use md5::{Digest as _, Md5};
+    if !has_integrity_header(&req.headers) {
+        return Err(S3Error::InvalidRequest(
+            "Missing required header for this request: Content-MD5".into(),
+        ));
+    }
+    let md5 = content_md5(&req.headers)?;
+    let checksum = checksum_request(&req.headers, None)?;
+    let body = req.body.collect(limit, too_large).await?;
+    if let Some(expected) = md5 {
+        let got: [u8; 16] = Md5::digest(&body).into();
+        if got != expected {
+            return Err(S3Error::BadDigest);
+        }
+    }
+    if let Some(c) = checksum.filter(|c| c.expected.is_some()) {
+        if c.expected.as_deref() != Some(c.algorithm.compute(&body).as_str()) {
+            return Err(S3Error::BadChecksum(c.algorithm.as_str()));
+        }
+    }
+    Ok(body)
 }
 
 /// The decoded `Content-MD5`, or InvalidDigest.

@@ -612,29 +612,7 @@ impl S3Service {
         bucket_name: &str,
     ) -> S3Result<Reply> {
         let bucket = self.load_bucket(req, bucket_name)?;
-        if !super::has_integrity_header(&req.headers) {
-            return Err(S3Error::InvalidRequest(
-                "Missing required header for this request: Content-MD5".into(),
-            )
-            .into());
-        }
-        let md5 = super::content_md5(&req.headers)?;
-        let checksum = checksum_request(&req.headers, None)?;
-        let body = req
-            .body
-            .collect(super::MAX_XML_BODY, S3Error::MalformedXml)
-            .await?;
-        if let Some(expected) = md5 {
-            let got: [u8; 16] = Md5::digest(&body).into();
-            if got != expected {
-                return Err(S3Error::BadDigest.into());
-            }
-        }
-        if let Some(c) = checksum.filter(|c| c.expected.is_some()) {
-            if c.expected.as_deref() != Some(c.algorithm.compute(&body).as_str()) {
-                return Err(S3Error::BadChecksum(c.algorithm.as_str()).into());
-            }
-        }
+        let body = super::read_checked_body(req, super::MAX_XML_BODY, S3Error::MalformedXml).await?;
         let crate::bodies::DeleteRequest { quiet, objects } =
             crate::bodies::parse_delete(&xml::parse(&body)?)?;
         let owner = if req.caller.is_anonymous() {

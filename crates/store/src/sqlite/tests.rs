@@ -18,6 +18,7 @@ fn bucket(name: &str) -> Bucket {
         tags: None,
         encryption: None,
         object_lock: None,
+        cors: None,
     }
 }
 
