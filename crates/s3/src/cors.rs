@@ -143,12 +143,20 @@ impl CorsRule {
                 "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
             )));
         }
-        if let Some(o) = self.allowed_origins.iter().find(|o| o.matches('*').count() > 1) {
+        if let Some(o) = self
+            .allowed_origins
+            .iter()
+            .find(|o| o.matches('*').count() > 1)
+        {
             return Err(invalid(format!(
                 "AllowedOrigin \"{o}\" can not have more than one wildcard."
             )));
         }
-        if let Some(h) = self.allowed_headers.iter().find(|h| h.matches('*').count() > 1) {
+        if let Some(h) = self
+            .allowed_headers
+            .iter()
+            .find(|h| h.matches('*').count() > 1)
+        {
             return Err(invalid(format!(
                 "AllowedHeader \"{h}\" can not have more than one wildcard."
             )));
@@ -255,7 +263,11 @@ pub struct Matched<'a> {
 impl Matched<'_> {
     /// The `Access-Control-*` headers for a request from `origin`; a preflight
     /// also echoes the headers it asked for.
-    pub fn headers(&self, origin: &str, requested: Option<&[String]>) -> Vec<(&'static str, String)> {
+    pub fn headers(
+        &self,
+        origin: &str,
+        requested: Option<&[String]>,
+    ) -> Vec<(&'static str, String)> {
         let rule = self.rule;
         let mut out = Vec::new();
         if self.any_origin {
@@ -312,9 +324,12 @@ impl S3Service {
         let stored = row.cors.clone();
         let bucket = self.bucket_info(req, row)?;
         authorize(req, Op::GetBucketCors, Some(&bucket), None, None)?;
-        let config = stored.as_deref().and_then(CorsConfig::from_json).ok_or_else(|| {
-            Failure::from(S3Error::NoSuchCorsConfiguration).with("BucketName", name)
-        })?;
+        let config = stored
+            .as_deref()
+            .and_then(CorsConfig::from_json)
+            .ok_or_else(|| {
+                Failure::from(S3Error::NoSuchCorsConfiguration).with("BucketName", name)
+            })?;
         Ok(Reply::ok().xml(config.to_xml()))
     }
 
@@ -441,10 +456,7 @@ impl S3Service {
         out.push(("vary", VARY.to_string()));
         out.into_iter()
             .filter_map(|(n, v)| {
-                Some((
-                    HeaderName::from_static(n),
-                    HeaderValue::from_str(&v).ok()?,
-                ))
+                Some((HeaderName::from_static(n), HeaderValue::from_str(&v).ok()?))
             })
             .collect()
     }
@@ -484,10 +496,15 @@ mod tests {
         assert!(!m.any_origin);
         let h = m.headers("http://app.example.com", Some(&headers));
         assert!(h.contains(&("access-control-allow-methods", "PUT, GET".into())));
-        assert!(h.contains(&("access-control-allow-headers", "x-amz-meta-a, content-type".into())));
+        assert!(h.contains(&(
+            "access-control-allow-headers",
+            "x-amz-meta-a, content-type".into()
+        )));
         assert!(h.contains(&("access-control-max-age", "3000".into())));
         // An unlisted header fails the first rule; the second allows no PUT.
-        assert!(c.find("http://app.example.com", "PUT", &["authorization".into()]).is_none());
+        assert!(c
+            .find("http://app.example.com", "PUT", &["authorization".into()])
+            .is_none());
         // Any origin may GET through the second rule, answered with `*`.
         let any = c.find("http://other.test", "GET", &[]).unwrap();
         assert!(any.any_origin);
@@ -497,9 +514,21 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("http://*.example.com", "http://a.b.example.com", false));
-        assert!(!wildcard_match("http://*.example.com", "http://example.com", false));
-        assert!(!wildcard_match("http://*.example.com", "HTTP://A.EXAMPLE.COM", false));
+        assert!(wildcard_match(
+            "http://*.example.com",
+            "http://a.b.example.com",
+            false
+        ));
+        assert!(!wildcard_match(
+            "http://*.example.com",
+            "http://example.com",
+            false
+        ));
+        assert!(!wildcard_match(
+            "http://*.example.com",
+            "HTTP://A.EXAMPLE.COM",
+            false
+        ));
         assert!(wildcard_match("x-amz-*", "X-Amz-Date", true));
         assert!(wildcard_match("*", "", false));
         assert!(!wildcard_match("ab*ba", "aba", false));
@@ -514,7 +543,9 @@ mod tests {
         };
         let msg = |r: Result<CorsConfig, S3Error>| r.unwrap_err().to_string();
         assert_eq!(
-            msg(rule("<AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod>")),
+            msg(rule(
+                "<AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod>"
+            )),
             "Found unsupported HTTP method in CORS config. Unsupported method is PATCH"
         );
         assert!(msg(rule(
@@ -536,17 +567,29 @@ mod tests {
             assert!(matches!(malformed, Err(S3Error::MalformedXml)), "{malformed:?}");
         }
         let many = "<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule>";
-        let at_limit = format!("<CORSConfiguration>{}</CORSConfiguration>", many.repeat(100));
+        let at_limit = format!(
+            "<CORSConfiguration>{}</CORSConfiguration>",
+            many.repeat(100)
+        );
         assert!(config(&at_limit).is_ok());
-        let over = format!("<CORSConfiguration>{}</CORSConfiguration>", many.repeat(101));
+        let over = format!(
+            "<CORSConfiguration>{}</CORSConfiguration>",
+            many.repeat(101)
+        );
         assert!(matches!(config(&over), Err(S3Error::MalformedXml)));
     }
 
     #[test]
     fn requested_headers_are_bounded() {
         let mut h = HeaderMap::new();
-        h.insert("access-control-request-headers", "Content-Type, X-Amz-Date,,".parse().unwrap());
-        assert_eq!(requested_headers(&h).unwrap(), ["content-type", "x-amz-date"]);
+        h.insert(
+            "access-control-request-headers",
+            "Content-Type, X-Amz-Date,,".parse().unwrap(),
+        );
+        assert_eq!(
+            requested_headers(&h).unwrap(),
+            ["content-type", "x-amz-date"]
+        );
         let many = vec!["a"; MAX_REQUEST_HEADERS + 1].join(",");
         h.insert("access-control-request-headers", many.parse().unwrap());
         assert!(requested_headers(&h).is_none());

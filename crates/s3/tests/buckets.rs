@@ -133,10 +133,15 @@ async fn unknown_and_unsupported_requests() {
     let h = Harness::new("unsupported");
     make_bucket(&h, "bkt").await;
     req("GET", Some("bkt"), None)
-        .q("cors", "")
+        .q("website", "")
         .send(&h)
         .await
         .assert_err(501, "NotImplemented");
+    req("GET", Some("bkt"), None)
+        .q("cors", "")
+        .send(&h)
+        .await
+        .assert_err(404, "NoSuchCORSConfiguration");
     req("POST", Some("bkt"), Some("k"))
         .send(&h)
         .await

@@ -362,7 +362,9 @@ impl SqliteMeta {
     pub fn open(db: Arc<Db>) -> Result<SqliteMeta, StoreError> {
         db.migrate(
             "s3",
-            &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6],
+            &[
+                SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+            ],
         )?;
         Ok(SqliteMeta { db, reserve: None })
     }

@@ -612,7 +612,8 @@ impl S3Service {
         bucket_name: &str,
     ) -> S3Result<Reply> {
         let bucket = self.load_bucket(req, bucket_name)?;
-        let body = super::read_checked_body(req, super::MAX_XML_BODY, S3Error::MalformedXml).await?;
+        let body =
+            super::read_checked_body(req, super::MAX_XML_BODY, S3Error::MalformedXml).await?;
         let crate::bodies::DeleteRequest { quiet, objects } =
             crate::bodies::parse_delete(&xml::parse(&body)?)?;
         let owner = if req.caller.is_anonymous() {
