@@ -143,23 +143,15 @@ impl CorsRule {
                 "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
             )));
         }
-        if let Some(o) = self
-            .allowed_origins
-            .iter()
-            .find(|o| o.matches('*').count() > 1)
-        {
-            return Err(invalid(format!(
-                "AllowedOrigin \"{o}\" can not have more than one wildcard."
-            )));
-        }
-        if let Some(h) = self
-            .allowed_headers
-            .iter()
-            .find(|h| h.matches('*').count() > 1)
-        {
-            return Err(invalid(format!(
-                "AllowedHeader \"{h}\" can not have more than one wildcard."
-            )));
+        for (element, values) in [
+            ("AllowedOrigin", &self.allowed_origins),
+            ("AllowedHeader", &self.allowed_headers),
+        ] {
+            if let Some(v) = values.iter().find(|v| v.matches('*').count() > 1) {
+                return Err(invalid(format!(
+                    "{element} \"{v}\" can not have more than one wildcard."
+                )));
+            }
         }
         if let Some(h) = self.expose_headers.iter().find(|h| h.contains('*')) {
             return Err(invalid(format!(
