@@ -14,7 +14,6 @@ import hashlib
 import http.client
 import http.server
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import REGION, client
+from server import raw_request
 
 NOT_ALLOWED = ("CORSResponse: This CORS request is not allowed. This is usually because the evalution "
                "of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers "
@@ -45,29 +45,16 @@ RULES = {"CORSRules": [
 ]}
 
 
-@pytest.fixture
-def bucket(s3):
-    name = f"cors-{uuid.uuid4().hex[:10]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
 def code_of(exc):
     return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"]
 
 
 def raw(server, method, path, headers=()):
     """An unsigned request, as a browser sends a preflight. Returns (status, headers, body)."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in headers:
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read().decode()
-    finally:
-        conn.close()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    status, answer_headers, body = raw_request(server, lines)
+    return status, answer_headers, body.decode()
 
 
 def signed(server, method, path, query="", headers=None, body=b""):
