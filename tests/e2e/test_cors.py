@@ -28,7 +28,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import REGION, client
+from conftest import REGION, client, explain, new_user
 from server import raw_request
 
 NOT_ALLOWED = ("CORSResponse: This CORS request is not allowed. This is usually because the evalution "
@@ -154,7 +154,7 @@ def test_content_md5_is_required_and_checked(server, bucket):
 
 
 def test_cors_actions_are_authorized_and_recorded(server, s3, iam, bucket):
-    from test_authorization import explain, new_user, policy
+    from test_authorization import policy
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=RULES)
     _, key_id, secret = new_user(iam, policy({
         "Effect": "Allow", "Action": "s3:GetBucketCORS", "Resource": f"arn:aws:s3:::{bucket}"}))

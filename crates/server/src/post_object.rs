@@ -411,7 +411,5 @@ async fn handle_form(
         access: app.services.authz.clone(),
     };
     let resp = app.services.s3.post_object(req, form, signed).await;
-    Ok(resp.map(|b| {
-        http_body_util::BodyExt::boxed_unsync(http_body_util::BodyExt::map_err(b, |e| e.into()))
-    }))
+    Ok(crate::body::from_s3(resp))
 }
