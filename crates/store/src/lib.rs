@@ -16,6 +16,7 @@
 pub mod checksum;
 pub mod error;
 pub mod files;
+pub mod lifecycle;
 pub mod meta;
 pub mod model;
 pub mod sqlite;
@@ -29,12 +30,15 @@ use strongbox_core::reserve::DiskReserve;
 pub use checksum::{combine_crcs, ChecksumAlgorithm, ChecksumHasher};
 pub use error::StoreError;
 pub use files::{FileStore, ObjectReader, ObjectWriter, WrittenFile};
+pub use lifecycle::{LifecycleAction, LifecycleMeta, LifecycleOutcome};
 pub use meta::MetaStore;
 pub use model::*;
 
 /// Metadata store plus local file store.
 pub struct Store {
     pub meta: Arc<dyn MetaStore>,
+    /// Lifecycle configurations and the lifecycle worker's actions.
+    pub lifecycle: Arc<dyn LifecycleMeta>,
     pub files: FileStore,
 }
 
@@ -46,12 +50,14 @@ impl Store {
             data_dir,
             strongbox_core::reserve::RESERVE_BYTES,
         ));
-        let meta = sqlite::SqliteMeta::open(db)?.with_reserve(reserve.clone());
+        let meta = Arc::new(sqlite::SqliteMeta::open(db)?.with_reserve(reserve.clone()));
+        meta.migrate_lifecycle()?;
         let files = FileStore::open(data_dir)?.with_reserve(reserve);
         let referenced: HashSet<String> = meta.referenced_files()?.into_iter().collect();
         files.sweep(&referenced)?;
         Ok(Store {
-            meta: Arc::new(meta),
+            meta: meta.clone(),
+            lifecycle: meta,
             files,
         })
     }

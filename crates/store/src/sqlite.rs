@@ -441,6 +441,26 @@ fn ids_where(tx: &Connection, sql: &str, bucket: &str, key: &str) -> Result<Vec<
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// Removes an upload and its parts; returns the parts' files (`None` when there is no such upload).
+fn remove_upload(tx: &Connection, upload_id: &str) -> Result<Option<Vec<String>>, StoreError> {
+    let exists: bool = tx
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)")?
+        .query_row([upload_id], |r| r.get(0))?;
+    if !exists {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached("SELECT file_id FROM s3_parts WHERE upload_id = ?1")?;
+        for f in stmt.query_map([upload_id], |r| r.get::<_, String>(0))? {
+            files.push(f?);
+        }
+    }
+    tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", [upload_id])?;
+    tx.execute("DELETE FROM s3_uploads WHERE upload_id = ?1", [upload_id])?;
+    Ok(Some(files))
+}
+
 /// Inserts a new latest version per the versioning state; returns its id and obsolete files.
 fn insert_version(
     tx: &Connection,
@@ -1025,25 +1045,7 @@ impl MetaStore for SqliteMeta {
     }
 
     fn abort_upload(&self, upload_id: &str) -> Result<Vec<String>, StoreError> {
-        self.freeing_tx(|tx| {
-            let exists: bool = tx
-                .prepare_cached("SELECT EXISTS(SELECT 1 FROM s3_uploads WHERE upload_id = ?1)")?
-                .query_row([upload_id], |r| r.get(0))?;
-            if !exists {
-                return Err(StoreError::NoSuchUpload);
-            }
-            let mut files = Vec::new();
-            {
-                let mut stmt =
-                    tx.prepare_cached("SELECT file_id FROM s3_parts WHERE upload_id = ?1")?;
-                for f in stmt.query_map([upload_id], |r| r.get::<_, String>(0))? {
-                    files.push(f?);
-                }
-            }
-            tx.execute("DELETE FROM s3_parts WHERE upload_id = ?1", [upload_id])?;
-            tx.execute("DELETE FROM s3_uploads WHERE upload_id = ?1", [upload_id])?;
-            Ok(files)
-        })
+        self.freeing_tx(|tx| remove_upload(tx, upload_id)?.ok_or(StoreError::NoSuchUpload))
     }
 
     fn get_account_public_access_block(
@@ -1086,5 +1088,6 @@ impl MetaStore for SqliteMeta {
     }
 }
 
+mod lifecycle;
 #[cfg(test)]
 mod tests;

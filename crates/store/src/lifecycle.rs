@@ -1,0 +1,56 @@
+//! What the lifecycle worker needs from the metadata store: each bucket's
+//! lifecycle configuration, and the batched, race-checked removals it applies.
+
+use crate::error::StoreError;
+
+/// One change the lifecycle worker makes. Each is checked again inside the
+/// write transaction against what the worker saw (by row id), so a write that
+/// raced the worker's scan is never undone by it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LifecycleAction {
+    /// Expire the current version `row_id` of `key`: on an unversioned bucket
+    /// remove it; on a versioned one add a delete marker owned by `owner_account`
+    /// on top of it. Nothing happens when `row_id` is no longer the current version.
+    ExpireCurrent {
+        key: String,
+        row_id: i64,
+        owner_account: String,
+    },
+    /// Permanently remove the noncurrent version (or delete marker) `row_id`;
+    /// nothing happens when it is gone, has become the current version, or its
+    /// Object Lock state is no longer `lock_seen` (the state the worker judged).
+    RemoveNoncurrent {
+        key: String,
+        row_id: i64,
+        lock_seen: Option<String>,
+    },
+    /// Remove the delete marker `row_id` when it is the current and only version of `key`.
+    RemoveExpiredDeleteMarker { key: String, row_id: i64 },
+    /// Abort the multipart upload `upload_id`.
+    AbortUpload { upload_id: String },
+}
+
+/// What applying a batch did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LifecycleOutcome {
+    /// Actions that changed something (the others found the state changed).
+    pub applied: usize,
+    /// Data files no longer referenced; remove them.
+    pub obsolete_files: Vec<String>,
+}
+
+/// Lifecycle configurations and lifecycle actions.
+pub trait LifecycleMeta: Send + Sync {
+    /// The bucket's lifecycle configuration (opaque text), if any.
+    fn get_lifecycle(&self, bucket: &str) -> Result<Option<String>, StoreError>;
+    /// Sets (or with `None` removes) the bucket's configuration; `NoSuchBucket` when it does not exist.
+    fn set_lifecycle(&self, bucket: &str, config: Option<&str>) -> Result<(), StoreError>;
+    /// Every bucket with a lifecycle configuration, by name, with its configuration.
+    fn lifecycle_buckets(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Applies `actions` on `bucket` in one write transaction.
+    fn apply_lifecycle(
+        &self,
+        bucket: &str,
+        actions: &[LifecycleAction],
+    ) -> Result<LifecycleOutcome, StoreError>;
+}
