@@ -247,6 +247,9 @@ pub enum Op {
     GetBucketCors,
     PutBucketCors,
     DeleteBucketCors,
+    GetBucketLifecycleConfiguration,
+    PutBucketLifecycleConfiguration,
+    DeleteBucketLifecycle,
 }
 
 /// The IAM action an operation needs; `versioned` when the request names a version.
@@ -319,6 +322,12 @@ pub fn action(op: Op, versioned: bool) -> &'static str {
         // "you must have permission to perform the s3:PutBucketCORS action".
         (GetBucketCors, _) => "s3:GetBucketCORS",
         (PutBucketCors | DeleteBucketCors, _) => "s3:PutBucketCORS",
+        (GetBucketLifecycleConfiguration, _) => "s3:GetLifecycleConfiguration",
+        // API Reference, DeleteBucketLifecycle: "To use this operation, you must have
+        // permission to perform the s3:PutLifecycleConfiguration action."
+        (PutBucketLifecycleConfiguration | DeleteBucketLifecycle, _) => {
+            "s3:PutLifecycleConfiguration"
+        }
     }
 }
 
@@ -663,5 +672,13 @@ mod tests {
         );
         assert_eq!(action(Op::CompleteMultipartUpload, false), "s3:PutObject");
         assert_eq!(action(Op::PutObjectAcl, true), "s3:PutObjectVersionAcl");
+        assert_eq!(
+            action(Op::GetBucketLifecycleConfiguration, false),
+            "s3:GetLifecycleConfiguration"
+        );
+        assert_eq!(
+            action(Op::DeleteBucketLifecycle, false),
+            "s3:PutLifecycleConfiguration"
+        );
     }
 }

@@ -83,6 +83,8 @@ pub enum S3Error {
     NoSuchPublicAccessBlockConfiguration,
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
+    #[error("The lifecycle configuration does not exist")]
+    NoSuchLifecycleConfiguration,
     #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
     NoSuchUpload,
     #[error("The specified version does not exist.")]
@@ -180,6 +182,7 @@ impl AwsError for S3Error {
             S3Error::NoSuchKey => "NoSuchKey",
             S3Error::NoSuchPublicAccessBlockConfiguration => "NoSuchPublicAccessBlockConfiguration",
             S3Error::NoSuchTagSet => "NoSuchTagSet",
+            S3Error::NoSuchLifecycleConfiguration => "NoSuchLifecycleConfiguration",
             S3Error::NoSuchUpload => "NoSuchUpload",
             S3Error::NoSuchVersion => "NoSuchVersion",
             S3Error::NotImplemented(_) => "NotImplemented",
@@ -224,6 +227,7 @@ impl AwsError for S3Error {
             | S3Error::NoSuchKey
             | S3Error::NoSuchPublicAccessBlockConfiguration
             | S3Error::NoSuchTagSet
+            | S3Error::NoSuchLifecycleConfiguration
             | S3Error::NoSuchUpload
             | S3Error::NoSuchVersion
             | S3Error::OwnershipControlsNotFound

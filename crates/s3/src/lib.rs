@@ -17,6 +17,7 @@ pub mod cors;
 pub mod dates;
 pub mod error;
 pub mod headers;
+pub mod lifecycle;
 pub mod names;
 pub mod object_lock;
 mod ops;
@@ -92,6 +93,8 @@ pub struct S3Service {
     completed: completed::CompletedUploads,
     /// Local development only: accept SSE-C headers on plain HTTP.
     sse_c_over_http: bool,
+    /// The lifecycle clock and cached configurations.
+    lifecycle: lifecycle::Lifecycle,
 }
 
 impl S3Service {
@@ -105,6 +108,7 @@ impl S3Service {
             plaintext_sse_s3: false,
             completed: completed::CompletedUploads::default(),
             sse_c_over_http: false,
+            lifecycle: lifecycle::Lifecycle::default(),
         })
     }
 
@@ -128,6 +132,27 @@ impl S3Service {
     pub fn with_sse_c_over_http_allowed(mut self) -> S3Service {
         self.sse_c_over_http = true;
         self
+    }
+
+    /// Makes a lifecycle "day" last `seconds` (tests; AWS's day is 86,400 s).
+    pub fn with_lifecycle_day_seconds(mut self, seconds: u64) -> S3Service {
+        self.lifecycle = lifecycle::Lifecycle::new(lifecycle::Clock::with_day_seconds(seconds));
+        self
+    }
+
+    /// Starts the lifecycle worker: a pass over every bucket with a lifecycle
+    /// configuration every `interval` (needs a Tokio runtime).
+    pub fn spawn_lifecycle_worker(&self, interval: std::time::Duration) {
+        lifecycle::worker::spawn(self.store.clone(), self.lifecycle.clock, interval);
+    }
+
+    /// Runs one lifecycle pass now (benchmarks, tests).
+    pub fn run_lifecycle_pass(&self) -> Result<lifecycle::worker::PassReport, S3Error> {
+        Ok(lifecycle::worker::run_pass(
+            &self.store,
+            &self.lifecycle.clock,
+            jiff::Timestamp::now(),
+        )?)
     }
 
     /// Handles an S3 API request. Never panics on bad input; every response

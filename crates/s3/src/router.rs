@@ -8,13 +8,12 @@ use crate::error::{S3Error, S3Result};
 use crate::{S3Request, S3Service};
 
 /// Sub-resources this server does not implement (answered with NotImplemented).
-const UNSUPPORTED: [&str; 15] = [
+const UNSUPPORTED: [&str; 14] = [
     "torrent",
     "accelerate",
     "analytics",
     "intelligent-tiering",
     "inventory",
-    "lifecycle",
     "logging",
     "metadataTable",
     "metrics",
@@ -54,6 +53,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::GET if q("encryption") => Op::GetBucketEncryption,
             Method::GET if q("object-lock") => Op::GetObjectLockConfiguration,
             Method::GET if q("cors") => Op::GetBucketCors,
+            Method::GET if q("lifecycle") => Op::GetBucketLifecycleConfiguration,
             Method::GET if req.query_value("list-type").as_deref() == Some("2") => {
                 Op::ListObjectsV2
             }
@@ -68,6 +68,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::PUT if q("encryption") => Op::PutBucketEncryption,
             Method::PUT if q("object-lock") => Op::PutObjectLockConfiguration,
             Method::PUT if q("cors") => Op::PutBucketCors,
+            Method::PUT if q("lifecycle") => Op::PutBucketLifecycleConfiguration,
             Method::PUT => Op::CreateBucket,
             Method::DELETE if q("tagging") => Op::DeleteBucketTagging,
             Method::DELETE if q("policy") => Op::DeleteBucketPolicy,
@@ -75,6 +76,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::DELETE if q("publicAccessBlock") => Op::DeletePublicAccessBlock,
             Method::DELETE if q("encryption") => Op::DeleteBucketEncryption,
             Method::DELETE if q("cors") => Op::DeleteBucketCors,
+            Method::DELETE if q("lifecycle") => Op::DeleteBucketLifecycle,
             Method::DELETE => Op::DeleteBucket,
             Method::POST if q("delete") => Op::DeleteObjects,
             _ => return Err(S3Error::MethodNotAllowed),
@@ -176,6 +178,9 @@ impl S3Service {
             Op::PutObjectRetention => self.put_object_retention(req, b, k).await?,
             Op::GetObjectLegalHold => self.get_object_legal_hold(req, b, k)?,
             Op::PutObjectLegalHold => self.put_object_legal_hold(req, b, k).await?,
+            Op::GetBucketLifecycleConfiguration => self.get_bucket_lifecycle(req, b)?,
+            Op::PutBucketLifecycleConfiguration => self.put_bucket_lifecycle(req, b).await?,
+            Op::DeleteBucketLifecycle => self.delete_bucket_lifecycle(req, b)?,
             Op::GetAccountPublicAccessBlock
             | Op::PutAccountPublicAccessBlock
             | Op::DeleteAccountPublicAccessBlock => return Err(S3Error::MethodNotAllowed.into()),

@@ -33,8 +33,8 @@ pub enum LifecycleAction {
 /// What applying a batch did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LifecycleOutcome {
-    /// Actions that changed something (the others found the state changed).
-    pub applied: usize,
+    /// Per action, whether it changed something (false: it found the state changed).
+    pub applied: Vec<bool>,
     /// Data files no longer referenced; remove them.
     pub obsolete_files: Vec<String>,
 }

@@ -3,6 +3,7 @@
 mod bucket;
 mod bucket_config;
 mod control;
+mod lifecycle;
 mod list;
 mod multipart;
 mod object;
@@ -284,7 +285,7 @@ pub(crate) fn user_metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>
 }
 
 /// A small body S3 requires an integrity header for (DeleteObjects,
-/// PutBucketCors): `Content-MD5` or an `x-amz-checksum-*` value, checked
+/// PutBucketCors, PutBucketLifecycleConfiguration): `Content-MD5` or an `x-amz-checksum-*` value, checked
 /// against the bytes read (at most `limit`, else `too_large`).
 pub(crate) async fn read_checked_body(
     req: &mut S3Request,

@@ -311,7 +311,7 @@ impl S3Service {
             headers,
             metadata,
             checksum: stored_checksum.clone(),
-            tags,
+            tags: tags.clone(),
             owner_account: owner,
             acl: Some(acl.to_json()),
             segments: vec![written.segment()],
@@ -328,6 +328,9 @@ impl S3Service {
         };
         self.store.discard_files(&outcome.obsolete_files);
         let mut reply = Reply::ok().header("etag", &quoted(&etag));
+        let expiration =
+            self.expiration_of(&bucket, key, written.size, &tags, outcome.last_modified);
+        reply = reply.opt_header("x-amz-expiration", expiration.as_deref());
         reply = encryption_headers(encryption.as_ref(), reply, true);
         if let Some(c) = &stored_checksum {
             reply = reply
@@ -531,6 +534,10 @@ impl S3Service {
             "x-amz-version-id",
             version_header(bucket.versioning, &o.version_id).as_deref(),
         );
+        if o.is_latest {
+            let expiration = self.expiration_of(&bucket, key, o.size, &o.tags, o.last_modified);
+            reply = reply.opt_header("x-amz-expiration", expiration.as_deref());
+        }
         reply = encryption_headers(encryption.as_ref(), reply, false);
         if head {
             return Ok(Some(reply));

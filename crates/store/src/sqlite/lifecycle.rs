@@ -159,9 +159,9 @@ impl LifecycleMeta for SqliteMeta {
             let versioning = bucket_versioning(tx, bucket)?;
             let mut outcome = LifecycleOutcome::default();
             for action in actions {
-                if apply_one(tx, bucket, versioning, action, &mut outcome.obsolete_files)? {
-                    outcome.applied += 1;
-                }
+                let applied =
+                    apply_one(tx, bucket, versioning, action, &mut outcome.obsolete_files)?;
+                outcome.applied.push(applied);
             }
             Ok(outcome)
         })

@@ -1,0 +1,327 @@
+//! The lifecycle worker: one pass over every bucket with a lifecycle
+//! configuration, applying its enabled rules.
+//!
+//! - Expiration (Days/Date) of a current version: removed on an unversioned
+//!   bucket; a delete marker is added on a versioned (or suspended) one.
+//! - ExpiredObjectDeleteMarker: a delete marker that is the only version of its key is removed.
+//! - NoncurrentVersionExpiration: noncurrent versions are removed `NoncurrentDays`
+//!   after they became noncurrent, keeping the `NewerNoncurrentVersions` newest.
+//! - AbortIncompleteMultipartUpload: uploads initiated `DaysAfterInitiation` ago are aborted.
+//!
+//! Versions protected by Object Lock (retention of either mode, or a legal hold)
+//! are never removed. Keys are read in pages and changes written in batches of
+//! [`WRITE_BATCH`] per transaction, so the metadata writer is never held long.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use strongbox_store::{
+    LifecycleAction, ListQuery, Listed, ObjectVersion, Store, StoreError, Upload,
+};
+
+use super::{Clock, LifecycleConfig};
+use crate::object_lock::{Protection, VersionLock};
+
+/// Changes written per transaction.
+pub const WRITE_BATCH: usize = 256;
+/// Versions or uploads read per listing page.
+const READ_PAGE: usize = 1000;
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub buckets: usize,
+    /// Versions and uploads looked at.
+    pub scanned: usize,
+    pub expired_current: usize,
+    pub removed_noncurrent: usize,
+    pub removed_delete_markers: usize,
+    pub aborted_uploads: usize,
+    /// Versions a rule would have removed but Object Lock protects.
+    pub locked: usize,
+}
+
+/// Runs one pass at `now` over every bucket with a configuration.
+pub fn run_pass(store: &Store, clock: &Clock, now: Timestamp) -> Result<PassReport, StoreError> {
+    let mut report = PassReport::default();
+    for (bucket, text) in store.lifecycle.lifecycle_buckets()? {
+        let Some(config) = LifecycleConfig::from_json(&text) else {
+            tracing::warn!(%bucket, "unreadable lifecycle configuration skipped");
+            continue;
+        };
+        let Some(info) = store.meta.get_bucket(&bucket)? else {
+            continue;
+        };
+        report.buckets += 1;
+        let mut pass = BucketPass {
+            store,
+            bucket: &bucket,
+            owner: &info.owner_account,
+            config: &config,
+            clock,
+            now,
+            pending: Vec::new(),
+            report: &mut report,
+        };
+        pass.versions()?;
+        pass.uploads()?;
+        pass.flush()?;
+    }
+    Ok(report)
+}
+
+/// Runs a pass every `interval` until the runtime shuts down.
+pub fn spawn(store: Arc<Store>, clock: Clock, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let store = store.clone();
+            let pass =
+                tokio::task::spawn_blocking(move || run_pass(&store, &clock, Timestamp::now()))
+                    .await;
+            match pass {
+                Ok(Ok(r)) if r.scanned > 0 => tracing::debug!(?r, "lifecycle pass"),
+                Ok(Ok(_)) => {}
+                Ok(Err(err)) => tracing::warn!(%err, "lifecycle pass failed"),
+                Err(err) => tracing::warn!(%err, "lifecycle pass panicked"),
+            }
+        }
+    });
+}
+
+/// One bucket's share of a pass.
+struct BucketPass<'a> {
+    store: &'a Store,
+    bucket: &'a str,
+    owner: &'a str,
+    config: &'a LifecycleConfig,
+    clock: &'a Clock,
+    now: Timestamp,
+    pending: Vec<(LifecycleAction, Counter)>,
+    report: &'a mut PassReport,
+}
+
+/// Which count an action adds to once applied.
+#[derive(Clone, Copy)]
+enum Counter {
+    Current,
+    Noncurrent,
+    Marker,
+    Upload,
+}
+
+/// The versions of the key being scanned, seen so far (newest first).
+#[derive(Default)]
+struct KeyScan {
+    key: String,
+    seen: usize,
+    /// When the newer version seen last was created: when the next one became noncurrent.
+    newer_created: Option<Timestamp>,
+    /// The current version, when it is a delete marker.
+    marker_row: Option<i64>,
+}
+
+impl BucketPass<'_> {
+    fn versions(&mut self) -> Result<(), StoreError> {
+        let rules = &self.config.rules;
+        let wanted = rules
+            .iter()
+            .any(|r| r.enabled && (r.expiration.is_some() || r.noncurrent.is_some()));
+        if !wanted {
+            return Ok(());
+        }
+        let mut query = ListQuery {
+            bucket: self.bucket.to_string(),
+            max: READ_PAGE,
+            ..ListQuery::default()
+        };
+        let mut scan = KeyScan::default();
+        loop {
+            let page = self.store.meta.list_versions(&query)?;
+            let mut last = None;
+            for entry in page.entries {
+                let Listed::Item(v) = entry else { continue };
+                self.report.scanned += 1;
+                if scan.seen == 0 || v.key != scan.key {
+                    self.finish_key(&scan)?;
+                    scan = KeyScan {
+                        key: v.key.clone(),
+                        ..KeyScan::default()
+                    };
+                }
+                self.version(&mut scan, &v)?;
+                last = Some((v.key, v.version_id));
+            }
+            match (page.truncated, last) {
+                (true, Some((key, version))) => {
+                    query.key_marker = Some(key);
+                    query.id_marker = Some(version);
+                }
+                _ => break,
+            }
+        }
+        self.finish_key(&scan)
+    }
+
+    /// Judges one version; `scan` holds what came before it under the same key.
+    fn version(&mut self, scan: &mut KeyScan, v: &ObjectVersion) -> Result<(), StoreError> {
+        let position = scan.seen;
+        scan.seen += 1;
+        let became_noncurrent = scan.newer_created.replace(v.last_modified);
+        if position == 0 {
+            if v.delete_marker {
+                scan.marker_row = Some(v.row_id);
+                return Ok(());
+            }
+            let due =
+                self.config
+                    .current_expiry(self.clock, &v.key, v.size, &v.tags, v.last_modified);
+            if due.is_some_and(|(t, _)| t <= self.now) {
+                let action = LifecycleAction::ExpireCurrent {
+                    key: v.key.clone(),
+                    row_id: v.row_id,
+                    owner_account: self.owner.to_string(),
+                };
+                self.push(action, Counter::Current)?;
+            }
+            return Ok(());
+        }
+        let Some(since) = became_noncurrent else {
+            return Ok(());
+        };
+        // The number of noncurrent versions newer than this one.
+        let newer = u32::try_from(position - 1).unwrap_or(u32::MAX);
+        let due = self.config.rules.iter().any(|r| {
+            let Some(n) = r.noncurrent.as_ref().filter(|_| r.enabled) else {
+                return false;
+            };
+            r.filter.matches(&v.key, v.size, &v.tags)
+                && newer >= n.newer_noncurrent_versions.unwrap_or(0)
+                && self.clock.after_days(since, n.days) <= self.now
+        });
+        if !due {
+            return Ok(());
+        }
+        if VersionLock::from_json(v.lock.as_deref()).protection(self.now) != Protection::None {
+            self.report.locked += 1;
+            return Ok(());
+        }
+        let action = LifecycleAction::RemoveNoncurrent {
+            key: v.key.clone(),
+            row_id: v.row_id,
+            lock_seen: v.lock.clone(),
+        };
+        self.push(action, Counter::Noncurrent)
+    }
+
+    /// At the end of a key: a delete marker that is its only version expires
+    /// under a rule with ExpiredObjectDeleteMarker.
+    fn finish_key(&mut self, scan: &KeyScan) -> Result<(), StoreError> {
+        let Some(row_id) = scan.marker_row.filter(|_| scan.seen == 1) else {
+            return Ok(());
+        };
+        let expires = self.config.rules.iter().any(|r| {
+            r.enabled
+                && r.filter.matches(&scan.key, 0, &[])
+                && r.expiration
+                    .as_ref()
+                    .is_some_and(|e| e.expired_object_delete_marker == Some(true))
+        });
+        if !expires {
+            return Ok(());
+        }
+        let action = LifecycleAction::RemoveExpiredDeleteMarker {
+            key: scan.key.clone(),
+            row_id,
+        };
+        self.push(action, Counter::Marker)
+    }
+
+    fn uploads(&mut self) -> Result<(), StoreError> {
+        if !self
+            .config
+            .rules
+            .iter()
+            .any(|r| r.enabled && r.abort_after_days.is_some())
+        {
+            return Ok(());
+        }
+        let mut query = ListQuery {
+            bucket: self.bucket.to_string(),
+            max: READ_PAGE,
+            ..ListQuery::default()
+        };
+        loop {
+            let page = self.store.meta.list_uploads(&query)?;
+            let mut last = None;
+            for entry in page.entries {
+                let Listed::Item(u) = entry else { continue };
+                self.report.scanned += 1;
+                if self.upload_due(&u) {
+                    let action = LifecycleAction::AbortUpload {
+                        upload_id: u.upload_id.clone(),
+                    };
+                    self.push(action, Counter::Upload)?;
+                }
+                last = Some((u.key, u.upload_id));
+            }
+            match (page.truncated, last) {
+                (true, Some((key, id))) => {
+                    query.key_marker = Some(key);
+                    query.id_marker = Some(id);
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn upload_due(&self, u: &Upload) -> bool {
+        self.config.rules.iter().any(|r| {
+            let Some(days) = r.abort_after_days.filter(|_| r.enabled) else {
+                return false;
+            };
+            r.filter
+                .prefix
+                .as_deref()
+                .is_none_or(|p| u.key.starts_with(p))
+                && self.clock.after_days(u.initiated, days) <= self.now
+        })
+    }
+
+    fn push(&mut self, action: LifecycleAction, counter: Counter) -> Result<(), StoreError> {
+        self.pending.push((action, counter));
+        if self.pending.len() >= WRITE_BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Applies the pending actions in one transaction and removes the freed files.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let actions: Vec<LifecycleAction> = batch.iter().map(|(a, _)| a.clone()).collect();
+        let outcome = self
+            .store
+            .lifecycle
+            .apply_lifecycle(self.bucket, &actions)?;
+        self.store.discard_files(&outcome.obsolete_files);
+        let applied = batch
+            .iter()
+            .zip(&outcome.applied)
+            .filter(|(_, done)| **done);
+        for ((_, counter), _) in applied {
+            match counter {
+                Counter::Current => self.report.expired_current += 1,
+                Counter::Noncurrent => self.report.removed_noncurrent += 1,
+                Counter::Marker => self.report.removed_delete_markers += 1,
+                Counter::Upload => self.report.aborted_uploads += 1,
+            }
+        }
+        Ok(())
+    }
+}
