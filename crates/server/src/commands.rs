@@ -46,6 +46,13 @@ pub fn open_services(config: &ServeConfig) -> Result<Services, String> {
             kms: kms.clone(),
             authz: authz.clone(),
         }));
+    if let Some(seconds) = config.lifecycle.day_seconds {
+        tracing::warn!(
+            seconds,
+            "lifecycle days are scaled down for tests: one lifecycle day lasts {seconds} s"
+        );
+        s3 = s3.with_lifecycle_day_seconds(seconds);
+    }
     if config.plaintext_sse_s3 {
         tracing::warn!(
             "benchmark baseline: objects that would be SSE-S3 encrypted are stored in PLAINTEXT"

@@ -70,6 +70,16 @@ pub struct ServeFlags {
     /// Accept SSE-C on plain HTTP (local development only).
     pub allow_sse_c_over_http: bool,
     pub decision_log: strongbox_authz::record::LogLimits,
+    pub lifecycle: LifecycleSettings,
+}
+
+/// The lifecycle worker's settings (`--lifecycle-interval`, `--lifecycle-day-seconds`).
+#[derive(Clone, Copy, Debug)]
+pub struct LifecycleSettings {
+    /// Time between two passes of the worker.
+    pub interval: std::time::Duration,
+    /// For tests only: how many seconds a lifecycle "day" lasts (AWS: 86,400).
+    pub day_seconds: Option<u64>,
 }
 
 /// Resolved settings of `strongbox serve`.
@@ -88,6 +98,7 @@ pub struct ServeConfig {
     pub allow_sse_c_over_http: bool,
     /// Rotation of the decision log.
     pub decision_log: strongbox_authz::record::LogLimits,
+    pub lifecycle: LifecycleSettings,
 }
 
 /// A duration flag: `20s`, `500ms`, `2m`, or whole seconds (`20`); more than zero

@@ -139,6 +139,15 @@ enum Command {
         /// Rotated decision log files kept (decisions.1.jsonl … decisions.N.jsonl); 0 keeps none.
         #[arg(long, env = "STRONGBOX_DECISION_LOG_KEEP", default_value_t = 8)]
         decision_log_keep: usize,
+        /// Time between two passes of the lifecycle worker, which applies the buckets'
+        /// lifecycle rules (expiration, noncurrent expiration, aborting incomplete
+        /// multipart uploads), e.g. 60m, 30s, 500ms.
+        #[arg(long, env = "STRONGBOX_LIFECYCLE_INTERVAL", default_value = "60m", value_parser = config::parse_duration)]
+        lifecycle_interval: std::time::Duration,
+        /// FOR TESTS ONLY: a lifecycle "day" lasts this many seconds instead of 86,400,
+        /// so that rules with Days come due in seconds. Never set it on real data.
+        #[arg(long, env = "STRONGBOX_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+        lifecycle_day_seconds: Option<u64>,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -206,6 +215,8 @@ fn main() -> ExitCode {
             allow_sse_c_over_http,
             decision_log_max_bytes,
             decision_log_keep,
+            lifecycle_interval,
+            lifecycle_day_seconds,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -226,6 +237,10 @@ fn main() -> ExitCode {
             decision_log: strongbox_authz::record::LogLimits {
                 max_file_bytes: decision_log_max_bytes,
                 keep: decision_log_keep,
+            },
+            lifecycle: config::LifecycleSettings {
+                interval: lifecycle_interval,
+                day_seconds: lifecycle_day_seconds,
             },
         }),
         Command::Policy { command } => commands::policy(command),
@@ -271,6 +286,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         limits,
         allow_sse_c_over_http,
         decision_log,
+        lifecycle,
     } = flags;
     let tls = match tls
         .map(|(cert, key)| tls::acceptor(&cert, &key))
@@ -306,6 +322,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         plaintext_sse_s3,
         allow_sse_c_over_http,
         decision_log,
+        lifecycle,
     };
     let services = match commands::open_services(&config) {
         Ok(s) => s,
@@ -319,6 +336,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
     };
     let authz = services.authz.clone();
     limits::ensure_file_limit(limits.max_connections);
+    let s3 = services.s3.clone();
     let app = Arc::new(app::App {
         region: config.region.clone(),
         limits,
@@ -346,6 +364,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        s3.spawn_lifecycle_worker(config.lifecycle.interval);
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), tls = tls.is_some(), "strongbox serving");
         let handler = Arc::new(move |req, connection| app.clone().handle(req, connection));
         let served = listener::serve(listener, tls, limits, handler).await;
