@@ -115,27 +115,36 @@ fn main() {
     populate(&store, n);
     println!("populated {n} objects in {:.1?}", start.elapsed());
 
-    configure(&store, Expiration {
-        days: Some(30),
-        ..Expiration::default()
-    });
+    configure(
+        &store,
+        Expiration {
+            days: Some(30),
+            ..Expiration::default()
+        },
+    );
     let mut idle = Vec::new();
     for _ in 0..runs {
         let (took, report) = pass(&store);
         assert_eq!((report.scanned, report.expired_current), (n, 0));
         idle.push(took);
     }
-    println!("pass with nothing to expire:  median {:.1?} over {runs} runs ({idle:.1?})", median(idle.clone()));
+    println!(
+        "pass with nothing to expire:  median {:.1?} over {runs} runs ({idle:.1?})",
+        median(idle.clone())
+    );
 
     let mut expiring = Vec::new();
     for run in 0..runs {
         if run > 0 {
             populate(&store, n);
         }
-        configure(&store, Expiration {
-            date_ms: Some(0),
-            ..Expiration::default()
-        });
+        configure(
+            &store,
+            Expiration {
+                date_ms: Some(0),
+                ..Expiration::default()
+            },
+        );
         let (took, report) = pass(&store);
         assert_eq!((report.scanned, report.expired_current), (n, n));
         expiring.push(took);

@@ -538,3 +538,94 @@ fn parse_noncurrent(n: &Element) -> Result<NoncurrentExpiration, S3Error> {
         newer_noncurrent_versions: newer,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<LifecycleConfig, S3Error> {
+        let doc = crate::xml::parse(body.as_bytes())?;
+        LifecycleConfig::from_xml(&doc, || "generated".to_string())
+    }
+
+    #[test]
+    fn round_trips_every_element() {
+        let body = "<LifecycleConfiguration><Rule><ID>a</ID><Filter><And><Prefix>p/</Prefix>\
+            <Tag><Key>k</Key><Value>v</Value></Tag><ObjectSizeGreaterThan>1</ObjectSizeGreaterThan>\
+            </And></Filter><Status>Enabled</Status><Expiration><Date>2030-01-01T00:00:00.000Z</Date>\
+            </Expiration><NoncurrentVersionExpiration><NoncurrentDays>3</NoncurrentDays>\
+            <NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>\
+            <Rule><Prefix>old/</Prefix><Status>Disabled</Status><AbortIncompleteMultipartUpload>\
+            <DaysAfterInitiation>7</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule></LifecycleConfiguration>";
+        let config = parse(body).unwrap();
+        assert_eq!(config.rules[1].id, "generated");
+        assert_eq!(config.rules[1].filter.form, FilterForm::Legacy);
+        let again = parse(&config.to_xml()).unwrap();
+        assert_eq!(again, config);
+        assert_eq!(LifecycleConfig::from_json(&config.to_json()), Some(config));
+    }
+
+    #[test]
+    fn filters_match_all_their_predicates() {
+        let f = Filter {
+            form: FilterForm::And,
+            prefix: Some("logs/".into()),
+            tags: vec![("t".into(), "1".into())],
+            size_greater_than: Some(10),
+            size_less_than: Some(100),
+        };
+        let tags = vec![("t".to_string(), "1".to_string()), ("u".into(), "2".into())];
+        assert!(f.matches("logs/a", 50, &tags));
+        assert!(!f.matches("data/a", 50, &tags));
+        assert!(!f.matches("logs/a", 10, &tags));
+        assert!(!f.matches("logs/a", 100, &tags));
+        assert!(!f.matches("logs/a", 50, &[]));
+        assert!(Filter::default().matches("anything", 0, &[]));
+    }
+
+    #[test]
+    fn refuses_what_s3_refuses() {
+        let rule = |inner: &str| {
+            format!("<LifecycleConfiguration><Rule><ID>a</ID><Filter/><Status>Enabled</Status>{inner}</Rule></LifecycleConfiguration>")
+        };
+        let code = |body: String| {
+            parse(&body)
+                .err()
+                .map(|e| strongbox_core::AwsError::code(&e).to_string())
+        };
+        assert_eq!(
+            code(rule("<Expiration><Days>-1</Days></Expiration>")).as_deref(),
+            Some("InvalidArgument")
+        );
+        assert_eq!(
+            code(rule("<Expiration><Days>x</Days></Expiration>")).as_deref(),
+            Some("MalformedXML")
+        );
+        assert_eq!(
+            code(rule("<Expiration></Expiration>")).as_deref(),
+            Some("MalformedXML")
+        );
+        assert_eq!(
+            code(rule("<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays><NewerNoncurrentVersions>101</NewerNoncurrentVersions></NoncurrentVersionExpiration>")).as_deref(),
+            Some("InvalidArgument")
+        );
+        assert_eq!(
+            code(rule(
+                "<Transition><Days>1</Days><StorageClass>STANDARD</StorageClass></Transition>"
+            ))
+            .as_deref(),
+            Some("MalformedXML")
+        );
+        assert_eq!(
+            code(rule(
+                "<Transition><Days>1</Days><StorageClass>DEEP_ARCHIVE</StorageClass></Transition>"
+            ))
+            .as_deref(),
+            Some("InvalidStorageClass")
+        );
+        let sizes = "<LifecycleConfiguration><Rule><ID>a</ID><Filter><And><ObjectSizeGreaterThan>5</ObjectSizeGreaterThan>\
+            <ObjectSizeLessThan>5</ObjectSizeLessThan></And></Filter><Status>Enabled</Status>\
+            <Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>";
+        assert_eq!(code(sizes.to_string()).as_deref(), Some("InvalidArgument"));
+    }
+}

@@ -325,3 +325,193 @@ impl BucketPass<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use strongbox_core::db::Db;
+    use strongbox_store::{Bucket, NewObject, Versioning};
+
+    use super::*;
+    use crate::lifecycle::config::{Expiration, Filter, NoncurrentExpiration, Rule};
+
+    const DAY: i64 = 86_400;
+
+    fn ts(seconds: i64) -> Timestamp {
+        Timestamp::from_second(seconds).unwrap()
+    }
+
+    fn store(versioning: Versioning) -> (Store, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "strongbox-lc-test-{}",
+            strongbox_core::ids::random_hex(6)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(Arc::new(Db::open_in_memory().unwrap()), &dir).unwrap();
+        store
+            .meta
+            .create_bucket(&Bucket {
+                name: "b".into(),
+                owner_account: "111122223333".into(),
+                region: "us-east-1".into(),
+                created: ts(0),
+                versioning,
+                object_ownership: None,
+                policy: None,
+                acl: None,
+                public_access_block: None,
+                tags: None,
+                encryption: None,
+                object_lock: None,
+            })
+            .unwrap();
+        (store, dir)
+    }
+
+    fn put(store: &Store, key: &str, at: i64, lock: Option<&str>) -> String {
+        let object = NewObject {
+            bucket: "b".into(),
+            key: key.into(),
+            size: 1,
+            last_modified: Some(ts(at)),
+            owner_account: "111122223333".into(),
+            lock: lock.map(str::to_string),
+            ..NewObject::default()
+        };
+        store.meta.put_object(object).unwrap().version_id
+    }
+
+    fn configure(store: &Store, rule: Rule) {
+        let config = LifecycleConfig { rules: vec![rule] };
+        store
+            .lifecycle
+            .set_lifecycle("b", Some(&config.to_json()))
+            .unwrap();
+    }
+
+    fn versions(store: &Store, key: &str) -> Vec<(String, bool)> {
+        let q = ListQuery {
+            bucket: "b".into(),
+            prefix: key.into(),
+            max: 1000,
+            ..ListQuery::default()
+        };
+        let page = store.meta.list_versions(&q).unwrap();
+        page.entries
+            .into_iter()
+            .filter_map(|e| match e {
+                Listed::Item(v) => Some((v.version_id, v.delete_marker)),
+                Listed::Prefix(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn expiration_is_due_at_the_midnight_after_the_days() {
+        let (s, dir) = store(Versioning::Unversioned);
+        configure(
+            &s,
+            Rule {
+                id: "r".into(),
+                enabled: true,
+                expiration: Some(Expiration {
+                    days: Some(1),
+                    ..Expiration::default()
+                }),
+                ..Rule::default()
+            },
+        );
+        // Created 10:00 on day 10: due at midnight starting day 12.
+        put(&s, "k", 10 * DAY + 36_000, None);
+        let clock = Clock::default();
+        let early = run_pass(&s, &clock, ts(12 * DAY - 1)).unwrap();
+        assert_eq!(early.expired_current, 0);
+        assert_eq!(versions(&s, "k").len(), 1);
+        let due = run_pass(&s, &clock, ts(12 * DAY)).unwrap();
+        assert_eq!(due.expired_current, 1);
+        assert!(versions(&s, "k").is_empty());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn noncurrent_days_count_from_the_successor_and_keep_newer_versions() {
+        let (s, dir) = store(Versioning::Enabled);
+        configure(
+            &s,
+            Rule {
+                id: "r".into(),
+                enabled: true,
+                filter: Filter::default(),
+                noncurrent: Some(NoncurrentExpiration {
+                    days: 2,
+                    newer_noncurrent_versions: Some(1),
+                }),
+                ..Rule::default()
+            },
+        );
+        let v1 = put(&s, "k", DAY, None);
+        let v2 = put(&s, "k", 2 * DAY, None);
+        let v3 = put(&s, "k", 10 * DAY, None);
+        let v4 = put(&s, "k", 11 * DAY, None);
+        let clock = Clock::default();
+        // v1 became noncurrent on day 2 (due day 5), v2 on day 10 (due day 13); v3 is the
+        // newest noncurrent version and is kept.
+        let r = run_pass(&s, &clock, ts(6 * DAY)).unwrap();
+        assert_eq!(r.removed_noncurrent, 1);
+        let left: Vec<String> = versions(&s, "k").into_iter().map(|(v, _)| v).collect();
+        assert_eq!(left, [v4.clone(), v3.clone(), v2.clone()]);
+        run_pass(&s, &clock, ts(13 * DAY)).unwrap();
+        let left: Vec<String> = versions(&s, "k").into_iter().map(|(v, _)| v).collect();
+        assert_eq!(left, [v4, v3]);
+        let _ = v1;
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn locked_versions_stay_and_markers_go_when_alone() {
+        let (s, dir) = store(Versioning::Enabled);
+        configure(
+            &s,
+            Rule {
+                id: "r".into(),
+                enabled: true,
+                expiration: Some(Expiration {
+                    expired_object_delete_marker: Some(true),
+                    ..Expiration::default()
+                }),
+                noncurrent: Some(NoncurrentExpiration {
+                    days: 1,
+                    newer_noncurrent_versions: None,
+                }),
+                ..Rule::default()
+            },
+        );
+        let held = r#"{"legal_hold":true}"#;
+        put(&s, "locked", DAY, Some(held));
+        s.meta
+            .delete_object("b", "locked", None, "111122223333")
+            .unwrap();
+        put(&s, "free", DAY, None);
+        s.meta
+            .delete_object("b", "free", None, "111122223333")
+            .unwrap();
+        let clock = Clock::default();
+        // The versions became noncurrent when the markers were added, just now.
+        assert_eq!(
+            run_pass(&s, &clock, Timestamp::now())
+                .unwrap()
+                .removed_noncurrent,
+            0
+        );
+        let now = ts(Timestamp::now().as_second() + 3 * DAY);
+        let r = run_pass(&s, &clock, now).unwrap();
+        assert_eq!((r.removed_noncurrent, r.locked), (1, 1));
+        assert_eq!(versions(&s, "locked").len(), 2);
+        // The free key's marker is now alone: the next pass removes it.
+        assert_eq!(versions(&s, "free").len(), 1);
+        let r = run_pass(&s, &clock, now).unwrap();
+        assert_eq!(r.removed_delete_markers, 1);
+        assert!(versions(&s, "free").is_empty());
+        assert_eq!(versions(&s, "locked").len(), 2);
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
