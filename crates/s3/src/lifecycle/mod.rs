@@ -94,13 +94,15 @@ pub fn expiration_header(due: Timestamp, rule: &Rule) -> String {
     )
 }
 
+/// A bucket incarnation (name, creation ms) → its configuration, if any.
+type ConfigCache = HashMap<(String, i64), Option<Arc<LifecycleConfig>>>;
+
 /// The service's lifecycle state: the clock, and the parsed configurations of
 /// recently used buckets (so GET/HEAD/PUT do not parse JSON for `x-amz-expiration`).
 #[derive(Default)]
 pub struct Lifecycle {
     pub clock: Clock,
-    /// (bucket, creation ms) → its configuration, if any.
-    cache: Mutex<HashMap<(String, i64), Option<Arc<LifecycleConfig>>>>,
+    cache: Mutex<ConfigCache>,
 }
 
 impl Lifecycle {
