@@ -14,7 +14,7 @@ use strongbox_core::db::Db;
 use strongbox_s3::lifecycle::config::{Expiration, Filter, LifecycleConfig, Rule};
 use strongbox_s3::lifecycle::worker::{run_pass, PassReport};
 use strongbox_s3::lifecycle::Clock;
-use strongbox_store::{Bucket, NewObject, Store, Versioning};
+use strongbox_store::{Bucket, NewObject, Store};
 
 const BUCKET: &str = "lifecycle-bench";
 const WRITERS: usize = 32;
@@ -31,20 +31,12 @@ fn open_store(dir: &std::path::Path) -> Arc<Store> {
     let store = Store::open(db, dir).expect("open the store");
     store
         .meta
-        .create_bucket(&Bucket {
-            name: BUCKET.into(),
-            owner_account: "111122223333".into(),
-            region: "us-east-1".into(),
-            created: jiff::Timestamp::now(),
-            versioning: Versioning::Unversioned,
-            object_ownership: None,
-            policy: None,
-            acl: None,
-            public_access_block: None,
-            tags: None,
-            encryption: None,
-            object_lock: None,
-        })
+        .create_bucket(&Bucket::new(
+            BUCKET,
+            "111122223333",
+            "us-east-1",
+            jiff::Timestamp::now(),
+        ))
         .expect("create the bucket");
     Arc::new(store)
 }

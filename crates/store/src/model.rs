@@ -53,6 +53,26 @@ pub struct Bucket {
     pub cors: Option<String>,
 }
 
+impl Bucket {
+    /// An unconfigured bucket (no policy, ACL, ownership controls, …).
+    pub fn new(name: &str, owner_account: &str, region: &str, created: Timestamp) -> Bucket {
+        Bucket {
+            name: name.to_string(),
+            owner_account: owner_account.to_string(),
+            region: region.to_string(),
+            created,
+            versioning: Versioning::Unversioned,
+            object_ownership: None,
+            policy: None,
+            acl: None,
+            public_access_block: None,
+            tags: None,
+            encryption: None,
+            object_lock: None,
+        }
+    }
+}
+
 /// A bucket configuration column that is set or removed as a whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BucketField {

@@ -350,18 +350,8 @@ mod tests {
         store
             .meta
             .create_bucket(&Bucket {
-                name: "b".into(),
-                owner_account: "111122223333".into(),
-                region: "us-east-1".into(),
-                created: ts(0),
                 versioning,
-                object_ownership: None,
-                policy: None,
-                acl: None,
-                public_access_block: None,
-                tags: None,
-                encryption: None,
-                object_lock: None,
+                ..Bucket::new("b", "111122223333", "us-east-1", ts(0))
             })
             .unwrap();
         (store, dir)
@@ -378,6 +368,17 @@ mod tests {
             ..NewObject::default()
         };
         store.meta.put_object(object).unwrap().version_id
+    }
+
+    fn rule(expiration: Option<Expiration>, noncurrent: Option<NoncurrentExpiration>) -> Rule {
+        Rule {
+            id: "r".into(),
+            enabled: true,
+            filter: Filter::default(),
+            expiration,
+            noncurrent,
+            abort_after_days: None,
+        }
     }
 
     fn configure(store: &Store, rule: Rule) {
@@ -408,18 +409,11 @@ mod tests {
     #[test]
     fn expiration_is_due_at_the_midnight_after_the_days() {
         let (s, dir) = store(Versioning::Unversioned);
-        configure(
-            &s,
-            Rule {
-                id: "r".into(),
-                enabled: true,
-                expiration: Some(Expiration {
-                    days: Some(1),
-                    ..Expiration::default()
-                }),
-                ..Rule::default()
-            },
-        );
+        let days = Expiration {
+            days: Some(1),
+            ..Expiration::default()
+        };
+        configure(&s, rule(Some(days), None));
         // Created 10:00 on day 10: due at midnight starting day 12.
         put(&s, "k", 10 * DAY + 36_000, None);
         let clock = Clock::default();
@@ -435,19 +429,11 @@ mod tests {
     #[test]
     fn noncurrent_days_count_from_the_successor_and_keep_newer_versions() {
         let (s, dir) = store(Versioning::Enabled);
-        configure(
-            &s,
-            Rule {
-                id: "r".into(),
-                enabled: true,
-                filter: Filter::default(),
-                noncurrent: Some(NoncurrentExpiration {
-                    days: 2,
-                    newer_noncurrent_versions: Some(1),
-                }),
-                ..Rule::default()
-            },
-        );
+        let noncurrent = NoncurrentExpiration {
+            days: 2,
+            newer_noncurrent_versions: Some(1),
+        };
+        configure(&s, rule(None, Some(noncurrent)));
         let v1 = put(&s, "k", DAY, None);
         let v2 = put(&s, "k", 2 * DAY, None);
         let v3 = put(&s, "k", 10 * DAY, None);
@@ -469,22 +455,15 @@ mod tests {
     #[test]
     fn locked_versions_stay_and_markers_go_when_alone() {
         let (s, dir) = store(Versioning::Enabled);
-        configure(
-            &s,
-            Rule {
-                id: "r".into(),
-                enabled: true,
-                expiration: Some(Expiration {
-                    expired_object_delete_marker: Some(true),
-                    ..Expiration::default()
-                }),
-                noncurrent: Some(NoncurrentExpiration {
-                    days: 1,
-                    newer_noncurrent_versions: None,
-                }),
-                ..Rule::default()
-            },
-        );
+        let markers = Expiration {
+            expired_object_delete_marker: Some(true),
+            ..Expiration::default()
+        };
+        let noncurrent = NoncurrentExpiration {
+            days: 1,
+            newer_noncurrent_versions: None,
+        };
+        configure(&s, rule(Some(markers), Some(noncurrent)));
         let held = r#"{"legal_hold":true}"#;
         put(&s, "locked", DAY, Some(held));
         s.meta
