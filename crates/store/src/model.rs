@@ -69,6 +69,7 @@ impl Bucket {
             tags: None,
             encryption: None,
             object_lock: None,
+            cors: None,
         }
     }
 }
@@ -231,6 +232,19 @@ pub struct NewObject {
     pub encryption: Option<String>,
     /// Object Lock retention and legal hold (JSON), if any.
     pub lock: Option<String>,
+}
+
+impl NewObject {
+    /// A delete marker owned by `owner_account`.
+    pub fn delete_marker(bucket: &str, key: &str, owner_account: &str) -> NewObject {
+        NewObject {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            delete_marker: true,
+            owner_account: owner_account.to_string(),
+            ..NewObject::default()
+        }
+    }
 }
 
 /// What storing a version did.

@@ -711,13 +711,7 @@ impl MetaStore for SqliteMeta {
                     })
                 }
                 None => {
-                    let marker = NewObject {
-                        bucket: bucket.to_string(),
-                        key: key.to_string(),
-                        delete_marker: true,
-                        owner_account: owner_account.to_string(),
-                        ..NewObject::default()
-                    };
+                    let marker = NewObject::delete_marker(bucket, key, owner_account);
                     let (vid, _, obsolete_files) = insert_version(tx, &marker, versioning)?;
                     Ok(DeleteOutcome {
                         version_id: Some(vid),

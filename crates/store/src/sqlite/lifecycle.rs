@@ -62,13 +62,7 @@ fn apply_one(
             if versioning == Versioning::Unversioned {
                 files.extend(delete_rows(tx, &[*row_id])?);
             } else {
-                let marker = NewObject {
-                    bucket: bucket.to_string(),
-                    key: key.clone(),
-                    delete_marker: true,
-                    owner_account: owner_account.clone(),
-                    ..NewObject::default()
-                };
+                let marker = NewObject::delete_marker(bucket, key, owner_account);
                 let (_, _, obsolete) = insert_version(tx, &marker, versioning)?;
                 files.extend(obsolete);
             }

@@ -6,19 +6,8 @@ fn meta() -> SqliteMeta {
 
 fn bucket(name: &str) -> Bucket {
     Bucket {
-        name: name.into(),
-        owner_account: "111111111111".into(),
-        region: "us-east-1".into(),
-        created: Timestamp::now(),
-        versioning: Versioning::Unversioned,
         object_ownership: Some("BucketOwnerEnforced".into()),
-        policy: None,
-        acl: None,
-        public_access_block: None,
-        tags: None,
-        encryption: None,
-        object_lock: None,
-        cors: None,
+        ..Bucket::new(name, "111111111111", "us-east-1", Timestamp::now())
     }
 }
 
