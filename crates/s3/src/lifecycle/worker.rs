@@ -119,8 +119,8 @@ struct KeyScan {
     seen: usize,
     /// When the newer version seen last was created: when the next one became noncurrent.
     newer_created: Option<Timestamp>,
-    /// The current version, when it is a delete marker.
-    marker_row: Option<i64>,
+    /// The current version (row id, creation), when it is a delete marker.
+    marker: Option<(i64, Timestamp)>,
 }
 
 impl BucketPass<'_> {
@@ -172,7 +172,7 @@ impl BucketPass<'_> {
         let became_noncurrent = scan.newer_created.replace(v.last_modified);
         if position == 0 {
             if v.delete_marker {
-                scan.marker_row = Some(v.row_id);
+                scan.marker = Some((v.row_id, v.last_modified));
                 return Ok(());
             }
             let due =
@@ -216,19 +216,28 @@ impl BucketPass<'_> {
         self.push(action, Counter::Noncurrent)
     }
 
-    /// At the end of a key: a delete marker that is its only version expires
-    /// under a rule with ExpiredObjectDeleteMarker.
+    /// At the end of a key: a delete marker that is its only version (an expired
+    /// object delete marker) is removed under a rule with ExpiredObjectDeleteMarker,
+    /// or once it is old enough for a rule's Expiration Days or Date (User Guide,
+    /// "Managing delete markers": "If the lifecycle configuration is set to delete
+    /// current versions, or the ExpiredObjectDeleteMarker action is explicitly set,
+    /// Amazon S3 removes the expired object's delete marker").
     fn finish_key(&mut self, scan: &KeyScan) -> Result<(), StoreError> {
-        let Some(row_id) = scan.marker_row.filter(|_| scan.seen == 1) else {
+        let Some((row_id, created)) = scan.marker.filter(|_| scan.seen == 1) else {
             return Ok(());
         };
-        let expires = self.config.rules.iter().any(|r| {
+        let flagged = self.config.rules.iter().any(|r| {
             r.enabled
                 && r.filter.matches(&scan.key, 0, &[])
                 && r.expiration
                     .as_ref()
                     .is_some_and(|e| e.expired_object_delete_marker == Some(true))
         });
+        let aged = self
+            .config
+            .current_expiry(self.clock, &scan.key, 0, &[], created)
+            .is_some_and(|(due, _)| due <= self.now);
+        let expires = flagged || aged;
         if !expires {
             return Ok(());
         }
@@ -491,6 +500,33 @@ mod tests {
         assert_eq!(r.removed_delete_markers, 1);
         assert!(versions(&s, "free").is_empty());
         assert_eq!(versions(&s, "locked").len(), 2);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn expiration_days_also_remove_old_lone_delete_markers() {
+        let (s, dir) = store(Versioning::Enabled);
+        let days = Expiration {
+            days: Some(1),
+            ..Expiration::default()
+        };
+        configure(&s, rule(Some(days), None));
+        s.meta
+            .delete_object("b", "k", None, "111122223333")
+            .unwrap();
+        let clock = Clock::default();
+        assert_eq!(
+            run_pass(&s, &clock, Timestamp::now())
+                .unwrap()
+                .removed_delete_markers,
+            0
+        );
+        let later = ts(Timestamp::now().as_second() + 3 * DAY);
+        assert_eq!(
+            run_pass(&s, &clock, later).unwrap().removed_delete_markers,
+            1
+        );
+        assert!(versions(&s, "k").is_empty());
         std::fs::remove_dir_all(dir).ok();
     }
 }
