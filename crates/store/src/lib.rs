@@ -30,7 +30,7 @@ use strongbox_core::reserve::DiskReserve;
 pub use checksum::{combine_crcs, ChecksumAlgorithm, ChecksumHasher};
 pub use error::StoreError;
 pub use files::{FileStore, ObjectReader, ObjectWriter, WrittenFile};
-pub use lifecycle::{LifecycleAction, LifecycleMeta, LifecycleOutcome};
+pub use lifecycle::{LifecycleAction, LifecycleMeta, LifecycleOutcome, VersionSummary};
 pub use meta::MetaStore;
 pub use model::*;
 

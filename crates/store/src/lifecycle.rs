@@ -39,6 +39,20 @@ pub struct LifecycleOutcome {
     pub obsolete_files: Vec<String>,
 }
 
+/// What the lifecycle worker reads of a version (no headers, metadata or parts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionSummary {
+    pub row_id: i64,
+    pub key: String,
+    pub is_latest: bool,
+    pub delete_marker: bool,
+    pub size: u64,
+    pub last_modified: jiff::Timestamp,
+    pub tags: Vec<(String, String)>,
+    /// Object Lock retention and legal hold (JSON), as stored.
+    pub lock: Option<String>,
+}
+
 /// Lifecycle configurations and lifecycle actions.
 pub trait LifecycleMeta: Send + Sync {
     /// The bucket's lifecycle configuration (opaque text), if any.
@@ -47,6 +61,14 @@ pub trait LifecycleMeta: Send + Sync {
     fn set_lifecycle(&self, bucket: &str, config: Option<&str>) -> Result<(), StoreError>;
     /// Every bucket with a lifecycle configuration, by name, with its configuration.
     fn lifecycle_buckets(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// At most `limit` versions of `bucket` in key order, newest first within a
+    /// key, after `after` (a key and the row id of its last version read).
+    fn lifecycle_versions(
+        &self,
+        bucket: &str,
+        after: Option<(&str, i64)>,
+        limit: usize,
+    ) -> Result<Vec<VersionSummary>, StoreError>;
     /// Applies `actions` on `bucket` in one write transaction.
     fn apply_lifecycle(
         &self,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use strongbox_store::{
-    LifecycleAction, ListQuery, Listed, ObjectVersion, Store, StoreError, Upload,
+    LifecycleAction, ListQuery, Listed, Store, StoreError, Upload, VersionSummary,
 };
 
 use super::{Clock, LifecycleConfig};
@@ -132,17 +132,16 @@ impl BucketPass<'_> {
         if !wanted {
             return Ok(());
         }
-        let mut query = ListQuery {
-            bucket: self.bucket.to_string(),
-            max: READ_PAGE,
-            ..ListQuery::default()
-        };
         let mut scan = KeyScan::default();
+        let mut after: Option<(String, i64)> = None;
         loop {
-            let page = self.store.meta.list_versions(&query)?;
-            let mut last = None;
-            for entry in page.entries {
-                let Listed::Item(v) = entry else { continue };
+            let cursor = after.as_ref().map(|(k, id)| (k.as_str(), *id));
+            let page = self
+                .store
+                .lifecycle
+                .lifecycle_versions(self.bucket, cursor, READ_PAGE)?;
+            let full = page.len() >= READ_PAGE;
+            for v in &page {
                 self.report.scanned += 1;
                 if scan.seen == 0 || v.key != scan.key {
                     self.finish_key(&scan)?;
@@ -151,14 +150,10 @@ impl BucketPass<'_> {
                         ..KeyScan::default()
                     };
                 }
-                self.version(&mut scan, &v)?;
-                last = Some((v.key, v.version_id));
+                self.version(&mut scan, v)?;
             }
-            match (page.truncated, last) {
-                (true, Some((key, version))) => {
-                    query.key_marker = Some(key);
-                    query.id_marker = Some(version);
-                }
+            match page.last() {
+                Some(last) if full => after = Some((last.key.clone(), last.row_id)),
                 _ => break,
             }
         }
@@ -166,7 +161,7 @@ impl BucketPass<'_> {
     }
 
     /// Judges one version; `scan` holds what came before it under the same key.
-    fn version(&mut self, scan: &mut KeyScan, v: &ObjectVersion) -> Result<(), StoreError> {
+    fn version(&mut self, scan: &mut KeyScan, v: &VersionSummary) -> Result<(), StoreError> {
         let position = scan.seen;
         scan.seen += 1;
         let became_noncurrent = scan.newer_created.replace(v.last_modified);
@@ -527,6 +522,26 @@ mod tests {
             1
         );
         assert!(versions(&s, "k").is_empty());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_key_spanning_read_pages_is_counted_once() {
+        let (s, dir) = store(Versioning::Enabled);
+        let noncurrent = NoncurrentExpiration {
+            days: 1,
+            newer_noncurrent_versions: Some(100),
+        };
+        configure(&s, rule(None, Some(noncurrent)));
+        put(&s, "a", DAY, None);
+        for i in 0..(READ_PAGE as i64 + 105) {
+            put(&s, "k", DAY + i, None);
+        }
+        put(&s, "z", DAY, None);
+        let r = run_pass(&s, &Clock::default(), ts(100 * DAY)).unwrap();
+        assert_eq!(r.scanned, READ_PAGE + 107);
+        assert_eq!(r.removed_noncurrent, READ_PAGE + 4);
+        assert_eq!(versions(&s, "k").len(), 101);
         std::fs::remove_dir_all(dir).ok();
     }
 }

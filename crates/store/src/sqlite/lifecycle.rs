@@ -4,9 +4,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{bucket_versioning, delete_rows, insert_version, remove_upload, SqliteMeta};
+use super::{
+    bucket_versioning, delete_rows, from_ms, insert_version, key_string, parse_json, remove_upload,
+    SqliteMeta,
+};
 use crate::error::StoreError;
-use crate::lifecycle::{LifecycleAction, LifecycleMeta, LifecycleOutcome};
+use crate::lifecycle::{LifecycleAction, LifecycleMeta, LifecycleOutcome, VersionSummary};
 use crate::model::{NewObject, Versioning};
 
 /// A configuration belongs to one incarnation of a bucket (its creation time),
@@ -23,6 +26,22 @@ impl SqliteMeta {
     pub fn migrate_lifecycle(&self) -> Result<(), StoreError> {
         Ok(self.db.migrate("s3-lifecycle", &[SCHEMA_V1])?)
     }
+}
+
+const SUMMARY_COLUMNS: &str =
+    "id, key, is_latest, is_delete_marker, size, last_modified_ms, tags, lock";
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionSummary> {
+    Ok(VersionSummary {
+        row_id: r.get(0)?,
+        key: key_string(r.get(1)?),
+        is_latest: r.get(2)?,
+        delete_marker: r.get(3)?,
+        size: r.get::<_, i64>(4)? as u64,
+        last_modified: from_ms(r.get(5)?),
+        tags: parse_json(r.get(6)?),
+        lock: r.get(7)?,
+    })
 }
 
 /// `(is_latest, is_delete_marker, lock)` of row `row_id` of `bucket`/`key`.
@@ -141,6 +160,42 @@ impl LifecycleMeta for SqliteMeta {
             )?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect()
+        })
+    }
+
+    fn lifecycle_versions(
+        &self,
+        bucket: &str,
+        after: Option<(&str, i64)>,
+        limit: usize,
+    ) -> Result<Vec<VersionSummary>, StoreError> {
+        self.read(|c| {
+            let mut out = Vec::new();
+            let key: &[u8] = after.map(|(k, _)| k.as_bytes()).unwrap_or_default();
+            if let Some((_, row_id)) = after {
+                // The rest of the key being read: its older versions.
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND id < ?3 \
+                     ORDER BY id DESC LIMIT ?4"
+                ))?;
+                let rows = stmt.query_map(params![bucket, key, row_id, limit as i64], summary_from_row)?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            let left = limit.saturating_sub(out.len());
+            if left > 0 {
+                let op = if after.is_some() { ">" } else { ">=" };
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key {op} ?2 \
+                     ORDER BY key, id DESC LIMIT ?3"
+                ))?;
+                let rows = stmt.query_map(params![bucket, key, left as i64], summary_from_row)?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
         })
     }
 
