@@ -37,7 +37,7 @@ WAIT = 20  # seconds to wait for the worker at most
 @pytest.fixture(scope="module")
 def lc_server():
     with running_server(extra_args=("--lifecycle-day-seconds", str(DAY),
-                                    "--lifecycle-interval", "0.3")) as srv:
+                                    "--lifecycle-interval", "300ms")) as srv:
         yield srv
 
 
