@@ -204,7 +204,8 @@ impl LifecycleMeta for SqliteMeta {
         bucket: &str,
         actions: &[LifecycleAction],
     ) -> Result<LifecycleOutcome, StoreError> {
-        self.in_tx(|tx| {
+        // Lifecycle removals free space: on a full disk they may use the reserve.
+        self.freeing_tx(|tx| {
             let versioning = bucket_versioning(tx, bucket)?;
             let mut outcome = LifecycleOutcome::default();
             for action in actions {
