@@ -89,7 +89,10 @@ def test_a_full_disk_can_be_freed_through_the_api(small_fs):
     finally:
         srv.stop()
     log = open(srv.log_path).read()
-    assert "released the disk reserve" in log, log[-3000:]
+    # Whether a delete needed the reserve depends on where SQLite's WAL stood when the
+    # disk filled (a checkpointed WAL reuses its own pages); either way it committed.
+    # The release-and-retry path itself: crates/store sqlite::tests::
+    # freeing_writes_release_the_reserve_and_retry_once_when_the_disk_is_full.
     assert "decision log: records could not be written" in log, log[-3000:]
     assert "records lost since start" in log, log[-3000:]
     logged = "".join(open(os.path.join(data_dir, n), errors="replace").read()

@@ -369,3 +369,52 @@ fn object_lock_columns_round_trip() {
         .unwrap();
     assert_eq!(config().as_deref(), Some("{}"));
 }
+
+/// A delete whose commit fails for lack of space releases the disk reserve and runs
+/// once more; a write failing for another reason, or with no reserve left, does not.
+#[test]
+fn freeing_writes_release_the_reserve_and_retry_once_when_the_disk_is_full() {
+    let dir = std::env::temp_dir().join(format!(
+        "sbstore-reserve-{}",
+        strongbox_core::ids::random_hex(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reserve = Arc::new(strongbox_core::reserve::DiskReserve::open(&dir, 4096));
+    assert!(reserve.is_held());
+    let m = meta().with_reserve(reserve.clone());
+    let full = || StoreError::Io(std::io::Error::from(std::io::ErrorKind::StorageFull));
+
+    let attempts = std::cell::Cell::new(0);
+    let out = m.freeing_tx(|_| {
+        attempts.set(attempts.get() + 1);
+        if attempts.get() == 1 {
+            Err(full())
+        } else {
+            Ok(7)
+        }
+    });
+    assert_eq!(out.unwrap(), 7);
+    assert_eq!(attempts.get(), 2, "retried once after the release");
+    assert!(!reserve.is_held() && !dir.join("reserve").exists());
+
+    // Nothing left to release: the failure stands, no second retry.
+    attempts.set(0);
+    let out = m.freeing_tx(|_| {
+        attempts.set(attempts.get() + 1);
+        Err::<(), _>(full())
+    });
+    assert!(out.unwrap_err().is_disk_full());
+    assert_eq!(attempts.get(), 1);
+
+    // Other failures are not retried and keep the reserve.
+    reserve.ensure_held().unwrap();
+    attempts.set(0);
+    let out = m.freeing_tx(|_| {
+        attempts.set(attempts.get() + 1);
+        Err::<(), _>(StoreError::NoSuchBucket)
+    });
+    assert!(matches!(out, Err(StoreError::NoSuchBucket)));
+    assert_eq!(attempts.get(), 1);
+    assert!(reserve.is_held());
+    let _ = std::fs::remove_dir_all(&dir);
+}
