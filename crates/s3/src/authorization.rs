@@ -250,6 +250,8 @@ pub enum Op {
     GetBucketLifecycleConfiguration,
     PutBucketLifecycleConfiguration,
     DeleteBucketLifecycle,
+    GetBucketLogging,
+    PutBucketLogging,
 }
 
 /// The IAM action an operation needs; `versioned` when the request names a version.
@@ -321,6 +323,9 @@ pub fn action(op: Op, versioned: bool) -> &'static str {
         // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html:
         // "you must have permission to perform the s3:PutBucketCORS action".
         (GetBucketCors, _) => "s3:GetBucketCORS",
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLogging.html
+        (GetBucketLogging, _) => "s3:GetBucketLogging",
+        (PutBucketLogging, _) => "s3:PutBucketLogging",
         (PutBucketCors | DeleteBucketCors, _) => "s3:PutBucketCORS",
         (GetBucketLifecycleConfiguration, _) => "s3:GetLifecycleConfiguration",
         // API Reference, DeleteBucketLifecycle: "To use this operation, you must have

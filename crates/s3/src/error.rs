@@ -53,6 +53,9 @@ pub enum S3Error {
     InvalidRange,
     #[error("{0}")]
     InvalidRequest(String),
+    /// PutBucketLogging with a target bucket that cannot receive logs (400).
+    #[error("{0}")]
+    InvalidTargetBucketForLogging(String),
     #[error("{0}")]
     InvalidTag(String),
     #[error("Your key is too long")]
@@ -169,6 +172,7 @@ impl AwsError for S3Error {
             S3Error::InvalidPartNumber => "InvalidPartNumber",
             S3Error::InvalidRange => "InvalidRange",
             S3Error::InvalidRequest(_) => "InvalidRequest",
+            S3Error::InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
             S3Error::InvalidTag(_) => "InvalidTag",
             S3Error::KeyTooLong => "KeyTooLongError",
             S3Error::MalformedAcl => "MalformedACLError",

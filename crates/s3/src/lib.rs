@@ -6,6 +6,7 @@
 //! [`S3Access`] (in [`authorization`], one table), runs the operation and
 //! renders the XML response or the S3 error.
 
+pub mod access_log;
 pub mod acl;
 pub mod authorization;
 pub mod bodies;
@@ -95,6 +96,8 @@ pub struct S3Service {
     sse_c_over_http: bool,
     /// The lifecycle clock and cached configurations.
     lifecycle: lifecycle::Lifecycle,
+    /// Server access log records waiting for delivery.
+    access_logs: Arc<access_log::AccessLogs>,
 }
 
 impl S3Service {
@@ -109,6 +112,7 @@ impl S3Service {
             completed: completed::CompletedUploads::default(),
             sse_c_over_http: false,
             lifecycle: lifecycle::Lifecycle::default(),
+            access_logs: Arc::default(),
         })
     }
 
@@ -146,6 +150,12 @@ impl S3Service {
         lifecycle::worker::spawn(self.store.clone(), self.lifecycle.clock, interval);
     }
 
+    /// Starts the server access log delivery worker: every `interval` the
+    /// buffered records of each logged bucket become one object in its target bucket.
+    pub fn spawn_access_log_worker(&self, interval: std::time::Duration) {
+        access_log::spawn_worker(self.store.clone(), self.access_logs.clone(), interval);
+    }
+
     /// Runs one lifecycle pass now (benchmarks, tests).
     pub fn run_lifecycle_pass(&self) -> Result<lifecycle::worker::PassReport, S3Error> {
         Ok(lifecycle::worker::run_pass(
@@ -171,14 +181,18 @@ impl S3Service {
             Ok(()) => self.dispatch(&mut req).await,
             Err(f) => Err(f),
         };
+        let mut error_code = None;
         let resp = match result {
             Ok(r) => r,
             Err(f) => {
                 let f = f.naming_the_bucket(req.bucket.as_deref());
+                error_code = Some(strongbox_core::AwsError::code(&f.error).to_string());
                 response::error(&f, &resource, &req.meta.request_id, head)
             }
         };
-        response::finish(resp, &req.meta.request_id)
+        let resp = response::finish(resp, &req.meta.request_id);
+        self.record_access(&req, &resp, error_code.as_deref());
+        resp
     }
 
     /// Handles an S3 Control request (account-level Block Public Access).

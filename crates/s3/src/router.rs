@@ -8,13 +8,12 @@ use crate::error::{S3Error, S3Result};
 use crate::{S3Request, S3Service};
 
 /// Sub-resources this server does not implement (answered with NotImplemented).
-const UNSUPPORTED: [&str; 14] = [
+const UNSUPPORTED: [&str; 13] = [
     "torrent",
     "accelerate",
     "analytics",
     "intelligent-tiering",
     "inventory",
-    "logging",
     "metadataTable",
     "metrics",
     "notification",
@@ -53,6 +52,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::GET if q("encryption") => Op::GetBucketEncryption,
             Method::GET if q("object-lock") => Op::GetObjectLockConfiguration,
             Method::GET if q("cors") => Op::GetBucketCors,
+            Method::GET if q("logging") => Op::GetBucketLogging,
             Method::GET if q("lifecycle") => Op::GetBucketLifecycleConfiguration,
             Method::GET if req.query_value("list-type").as_deref() == Some("2") => {
                 Op::ListObjectsV2
@@ -68,6 +68,7 @@ pub fn classify(req: &S3Request) -> Result<Op, S3Error> {
             Method::PUT if q("encryption") => Op::PutBucketEncryption,
             Method::PUT if q("object-lock") => Op::PutObjectLockConfiguration,
             Method::PUT if q("cors") => Op::PutBucketCors,
+            Method::PUT if q("logging") => Op::PutBucketLogging,
             Method::PUT if q("lifecycle") => Op::PutBucketLifecycleConfiguration,
             Method::PUT => Op::CreateBucket,
             Method::DELETE if q("tagging") => Op::DeleteBucketTagging,
@@ -154,6 +155,8 @@ impl S3Service {
             Op::GetBucketCors => self.get_bucket_cors(req, b)?,
             Op::PutBucketCors => self.put_bucket_cors(req, b).await?,
             Op::DeleteBucketCors => self.delete_bucket_config(req, b, op)?,
+            Op::GetBucketLogging => self.get_bucket_logging(req, b)?,
+            Op::PutBucketLogging => self.put_bucket_logging(req, b).await?,
             Op::DeleteObjects => self.delete_objects(req, b).await?,
             Op::GetObject => self.get_object(req, b, k, false).await?,
             Op::HeadObject => self.get_object(req, b, k, true).await?,

@@ -71,6 +71,8 @@ pub struct ServeFlags {
     pub allow_sse_c_over_http: bool,
     pub decision_log: strongbox_authz::record::LogLimits,
     pub lifecycle: LifecycleSettings,
+    /// Time between two server access log deliveries (`--access-log-interval`).
+    pub access_log_interval: std::time::Duration,
 }
 
 /// The lifecycle worker's settings (`--lifecycle-interval`, `--lifecycle-day-seconds`).

@@ -148,6 +148,11 @@ enum Command {
         /// so that rules with Days come due in seconds. Never set it on real data.
         #[arg(long, env = "STRONGBOX_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_day_seconds: Option<u64>,
+        /// Time between two deliveries of server access logs: the records buffered for
+        /// each bucket with logging enabled become one object in its target bucket,
+        /// e.g. 5m, 30s, 500ms.
+        #[arg(long, env = "STRONGBOX_ACCESS_LOG_INTERVAL", default_value = "5m", value_parser = config::parse_duration)]
+        access_log_interval: std::time::Duration,
     },
     /// Evaluate policy-evaluation case files (the conformance JSON format).
     Policy {
@@ -217,6 +222,7 @@ fn main() -> ExitCode {
             decision_log_keep,
             lifecycle_interval,
             lifecycle_day_seconds,
+            access_log_interval,
         } => serve(config::ServeFlags {
             listen,
             data_dir,
@@ -242,6 +248,7 @@ fn main() -> ExitCode {
                 interval: lifecycle_interval,
                 day_seconds: lifecycle_day_seconds,
             },
+            access_log_interval,
         }),
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
@@ -287,6 +294,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
         allow_sse_c_over_http,
         decision_log,
         lifecycle,
+        access_log_interval,
     } = flags;
     let tls = match tls
         .map(|(cert, key)| tls::acceptor(&cert, &key))
@@ -365,6 +373,7 @@ fn serve(flags: config::ServeFlags) -> ExitCode {
             }
         };
         s3.spawn_lifecycle_worker(config.lifecycle.interval);
+        s3.spawn_access_log_worker(access_log_interval);
         tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), tls = tls.is_some(), "strongbox serving");
         let handler = Arc::new(move |req, connection| app.clone().handle(req, connection));
         let served = listener::serve(listener, tls, limits, handler).await;

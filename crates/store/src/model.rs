@@ -51,6 +51,8 @@ pub struct Bucket {
     pub object_lock: Option<String>,
     /// The CORS configuration (JSON); `None` when the bucket has none.
     pub cors: Option<String>,
+    /// The server access logging configuration (JSON); `None` when logging is off.
+    pub logging: Option<String>,
 }
 
 impl Bucket {
@@ -70,6 +72,7 @@ impl Bucket {
             encryption: None,
             object_lock: None,
             cors: None,
+            logging: None,
         }
     }
 }
@@ -85,6 +88,7 @@ pub enum BucketField {
     Encryption,
     ObjectLock,
     Cors,
+    Logging,
 }
 
 impl BucketField {
@@ -98,6 +102,7 @@ impl BucketField {
             BucketField::Encryption => "encryption",
             BucketField::ObjectLock => "object_lock",
             BucketField::Cors => "cors",
+            BucketField::Logging => "logging",
         }
     }
 }

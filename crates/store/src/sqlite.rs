@@ -106,6 +106,9 @@ const SCHEMA_V5: &str = "ALTER TABLE s3_buckets ADD COLUMN object_lock TEXT;
 /// The bucket's CORS configuration.
 const SCHEMA_V6: &str = "ALTER TABLE s3_buckets ADD COLUMN cors TEXT;";
 
+/// The bucket's server access logging configuration.
+const SCHEMA_V7: &str = "ALTER TABLE s3_buckets ADD COLUMN logging TEXT;";
+
 /// Rows fetched per listing query.
 const BATCH: usize = 1000;
 
@@ -190,7 +193,7 @@ fn object_from_row(r: &Row<'_>) -> rusqlite::Result<ObjectVersion> {
 
 const BUCKET_COLUMNS: &str =
     "name, owner_account, region, created_ms, versioning, object_ownership, policy, acl, \
-     public_access_block, tags, encryption, object_lock, cors";
+     public_access_block, tags, encryption, object_lock, cors, logging";
 
 fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
     Ok(Bucket {
@@ -207,6 +210,7 @@ fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<Bucket> {
         encryption: r.get(10)?,
         object_lock: r.get(11)?,
         cors: r.get(12)?,
+        logging: r.get(13)?,
     })
 }
 
@@ -363,7 +367,7 @@ impl SqliteMeta {
         db.migrate(
             "s3",
             &[
-                SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+                SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
             ],
         )?;
         Ok(SqliteMeta { db, reserve: None })
@@ -539,7 +543,7 @@ impl MetaStore for SqliteMeta {
                 return Err(StoreError::BucketExists { owner_account });
             }
             tx.execute(
-                &format!("INSERT INTO s3_buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                &format!("INSERT INTO s3_buckets ({BUCKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
                 params![
                     bucket.name,
                     bucket.owner_account,
@@ -554,6 +558,7 @@ impl MetaStore for SqliteMeta {
                     bucket.encryption,
                     bucket.object_lock,
                     bucket.cors,
+                    bucket.logging,
                 ],
             )?;
             Ok(())

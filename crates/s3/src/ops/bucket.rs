@@ -186,6 +186,7 @@ impl S3Service {
             encryption: None,
             object_lock: object_lock.as_ref().map(|c| c.to_json()),
             cors: None,
+            logging: None,
         };
         match self.store.meta.create_bucket(&bucket) {
             Ok(()) => {}

@@ -4,6 +4,7 @@ mod bucket;
 mod bucket_config;
 mod control;
 mod lifecycle;
+mod logging;
 mod list;
 mod multipart;
 mod object;
