@@ -33,6 +33,13 @@ const MAX_CACHED_BUCKETS: usize = 10_000;
 /// The longest target prefix accepted.
 const MAX_PREFIX: usize = 512;
 const XMLNS: &str = "http://doc.s3.amazonaws.com/2006-03-01";
+/// What a key and a request path keep unencoded in a record (RFC 3986 unreserved, and `/`).
+pub const KEY_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// A bucket's logging configuration (stored as JSON in the bucket row).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +71,9 @@ impl LoggingConfig {
             .to_string();
         let target_prefix = enabled.text_of("TargetPrefix").unwrap_or("").to_string();
         if target_prefix.len() > MAX_PREFIX {
-            return Err(S3Error::InvalidArgument("The target prefix is too long".into()));
+            return Err(S3Error::InvalidArgument(
+                "The target prefix is too long".into(),
+            ));
         }
         let partition_date_source = match enabled.child("TargetObjectKeyFormat") {
             None => None,
@@ -241,9 +250,18 @@ fn field(v: Option<&str>) -> String {
     }
 }
 
+/// The longest quoted value kept (user agent, referer, request URI).
+const MAX_QUOTED: usize = 2048;
+
 fn quoted(v: Option<&str>) -> String {
     match v {
-        Some(s) if !s.is_empty() => format!("\"{}\"", s.replace(['"', '\n', '\r'], "")),
+        Some(s) if !s.is_empty() => {
+            let mut end = s.len().min(MAX_QUOTED);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("\"{}\"", s[..end].replace(['"', '\n', '\r'], ""))
+        }
         _ => "\"-\"".to_string(),
     }
 }
@@ -259,9 +277,9 @@ impl AccessRecord<'_> {
             .time
             .to_zoned(jiff::tz::TimeZone::UTC)
             .strftime("[%d/%b/%Y:%H:%M:%S +0000]");
-        let key = self.key.map(|k| {
-            percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC).to_string()
-        });
+        let key = self
+            .key
+            .map(|k| percent_encoding::utf8_percent_encode(k, KEY_ENCODE).to_string());
         [
             field(Some(self.bucket_owner)),
             field(Some(self.bucket)),
@@ -529,8 +547,14 @@ mod tests {
         let q = |s: &[&str]| -> Vec<(String, String)> {
             s.iter().map(|k| (k.to_string(), String::new())).collect()
         };
-        assert_eq!(operation_name(&http::Method::PUT, true, &q(&[])), "REST.PUT.OBJECT");
-        assert_eq!(operation_name(&http::Method::GET, false, &q(&[])), "REST.GET.BUCKET");
+        assert_eq!(
+            operation_name(&http::Method::PUT, true, &q(&[])),
+            "REST.PUT.OBJECT"
+        );
+        assert_eq!(
+            operation_name(&http::Method::GET, false, &q(&[])),
+            "REST.GET.BUCKET"
+        );
         assert_eq!(
             operation_name(&http::Method::PUT, false, &q(&["logging"])),
             "REST.PUT.LOGGING_STATUS"
@@ -547,5 +571,6 @@ mod tests {
         assert_eq!(field(Some("a b")), "a%20b");
         assert_eq!(quoted(Some("x\"y")), "\"xy\"");
         assert_eq!(number(Some(0).filter(|n| *n > 0)), "-");
+        assert_eq!(quoted(Some(&"é".repeat(2000))).len(), MAX_QUOTED + 2);
     }
 }

@@ -226,6 +226,7 @@ impl S3Service {
         self.authorized_bucket(req, name, Op::DeleteBucket)?;
         let files = self.store.meta.delete_bucket(name)?;
         self.store.discard_files(&files);
+        self.access_logs.forget(name);
         Ok(Reply::no_content())
     }
 

@@ -65,7 +65,9 @@ impl S3Service {
         let content_length = header("content-length").and_then(|v| v.parse::<u64>().ok());
         let head = req.method == http::Method::HEAD;
         let object_size = match req.method {
-            http::Method::GET | http::Method::HEAD if req.key.is_some() && resp.status().is_success() => {
+            http::Method::GET | http::Method::HEAD
+                if req.key.is_some() && resp.status().is_success() =>
+            {
                 content_length
             }
             http::Method::PUT if req.key.is_some() => req
@@ -76,7 +78,10 @@ impl S3Service {
         };
         let operation = operation_name(&req.method, req.key.is_some(), &req.query);
         let request_uri = request_uri(req);
-        let owner_id = req.access.canonical_user_id(&owner_account).unwrap_or_default();
+        let owner_id = req
+            .access
+            .canonical_user_id(&owner_account)
+            .unwrap_or_default();
         let host_id = crate::host_id(&req.meta.request_id);
         let now = jiff::Timestamp::now();
         let meta = &req.meta;
@@ -131,24 +136,25 @@ fn tls_label(v: &str) -> String {
     format!("TLSv{v}")
 }
 
+/// Query parameters of a presigned URL (SigV4 `X-Amz-*`, SigV2 `Signature`,
+/// `AWSAccessKeyId`): never written to a log.
+fn is_signature_parameter(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("x-amz-") || lower == "signature" || lower == "awsaccesskeyid"
+}
+
 /// `METHOD /bucket/key?query HTTP/1.1` (path style; the query without signature values).
 fn request_uri(req: &S3Request) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const PATH: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'/')
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
     let mut uri = format!("{} /{}", req.method, req.bucket.as_deref().unwrap_or(""));
     if let Some(key) = &req.key {
         uri.push('/');
-        uri.push_str(&utf8_percent_encode(key, PATH).to_string());
+        uri.push_str(&utf8_percent_encode(key, crate::access_log::KEY_ENCODE).to_string());
     }
     let query: Vec<String> = req
         .query
         .iter()
-        .filter(|(k, _)| !k.starts_with("X-Amz-") && k != "Signature" && k != "AWSAccessKeyId")
+        .filter(|(k, _)| !is_signature_parameter(k))
         .map(|(k, v)| {
             let k = utf8_percent_encode(k, NON_ALPHANUMERIC);
             if v.is_empty() {
