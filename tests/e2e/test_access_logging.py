@@ -181,6 +181,9 @@ def test_records_are_delivered_in_the_documented_format(srv, s3, pair):
 
     listed, lines = wait_for_log_lines(s3, target, "logs/", 4)
     assert listed, "no log object delivered"
+    # Log objects are encrypted at rest like every object (SSE-S3).
+    head = s3.head_object(Bucket=target, Key=listed[0]["Key"])
+    assert head["ServerSideEncryption"] == "AES256"
     for obj in listed:
         assert re.fullmatch(r"logs/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}", obj["Key"])
     records = {}

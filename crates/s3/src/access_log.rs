@@ -22,6 +22,7 @@ use strongbox_store::{Bucket, NewObject, Store};
 use crate::acl::Acl;
 use crate::authorization::{Ids, S3Access};
 use crate::error::S3Error;
+use crate::sse::{sse_s3_single_segment, SseKeys, StoredEncryption};
 use crate::xml::{Element, XmlWriter};
 
 /// The service principal S3 delivers logs as.
@@ -437,23 +438,30 @@ impl AccessLogs {
 
 /// Starts the delivery worker: every `interval` the pending records of each
 /// source bucket become one log object in its target bucket.
-pub fn spawn_worker(store: Arc<Store>, logs: Arc<AccessLogs>, interval: Duration) {
+/// Log objects are SSE-S3 encrypted with `keys` when given (as every object
+/// of a server with a key source is by default).
+pub fn spawn_worker(
+    store: Arc<Store>,
+    logs: Arc<AccessLogs>,
+    keys: Option<Arc<dyn SseKeys>>,
+    interval: Duration,
+) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
-            deliver_pending(&store, &logs).await;
+            deliver_pending(&store, &logs, keys.as_deref()).await;
         }
     });
 }
 
 /// Delivers every source bucket's pending records now.
-pub async fn deliver_pending(store: &Store, logs: &AccessLogs) {
+pub async fn deliver_pending(store: &Store, logs: &AccessLogs, keys: Option<&dyn SseKeys>) {
     for (source_name, pending) in logs.take() {
         let n = pending.lines.len();
         if n == 0 {
             continue;
         }
-        if let Err(why) = deliver_bucket(store, logs, &source_name, &pending.lines).await {
+        if let Err(why) = deliver_bucket(store, logs, keys, &source_name, &pending.lines).await {
             logs.drop_records(n, &source_name, why);
         } else {
             logs.delivered.fetch_add(n as u64, Ordering::Relaxed);
@@ -466,6 +474,7 @@ pub async fn deliver_pending(store: &Store, logs: &AccessLogs) {
 async fn deliver_bucket(
     store: &Store,
     logs: &AccessLogs,
+    keys: Option<&dyn SseKeys>,
     source_name: &str,
     lines: &[String],
 ) -> Result<(), &'static str> {
@@ -492,9 +501,17 @@ async fn deliver_bucket(
     }
     let mut body = lines.join("\n");
     body.push('\n');
+    let (encryption, cipher) = match keys {
+        Some(keys) => {
+            let (stored, cipher) =
+                sse_s3_single_segment(keys, &target.name, &key).map_err(|_| "cannot encrypt")?;
+            (Some(stored), Some(cipher))
+        }
+        None => (None, None),
+    };
     let mut writer = store
         .files
-        .create(&[])
+        .create_encrypted(&[], cipher)
         .await
         .map_err(|_| "cannot write")?
         .inline_up_to(strongbox_store::files::INLINE_LIMIT);
@@ -512,7 +529,7 @@ async fn deliver_bucket(
         key,
         delete_marker: false,
         size: written.size,
-        etag: format!("\"{}\"", strongbox_core::ids::hex(&written.md5)),
+        etag: crate::sse::etag(encryption.as_ref(), &written.md5),
         last_modified: None,
         headers: vec![("content-type".into(), "text/plain".into())],
         metadata: Vec::new(),
@@ -522,7 +539,7 @@ async fn deliver_bucket(
         acl,
         segments: vec![written.segment()],
         parts: Vec::new(),
-        encryption: None,
+        encryption: encryption.as_ref().map(StoredEncryption::to_json),
         lock: None,
     };
     match store.meta.put_object(object) {

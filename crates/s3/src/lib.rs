@@ -153,7 +153,8 @@ impl S3Service {
     /// Starts the server access log delivery worker: every `interval` the
     /// buffered records of each logged bucket become one object in its target bucket.
     pub fn spawn_access_log_worker(&self, interval: std::time::Duration) {
-        access_log::spawn_worker(self.store.clone(), self.access_logs.clone(), interval);
+        let keys = self.sse_keys.clone().filter(|_| !self.plaintext_sse_s3);
+        access_log::spawn_worker(self.store.clone(), self.access_logs.clone(), keys, interval);
     }
 
     /// Runs one lifecycle pass now (benchmarks, tests).

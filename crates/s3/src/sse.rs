@@ -366,6 +366,27 @@ impl StoredEncryption {
 /// random 128-bit ETag drawn per write (object, copy or part; a multipart ETag is the
 /// MD5 of its parts' ETags, so it is random too). Content-MD5 is still checked against
 /// the plaintext before this, and conditional requests compare with the stored ETag.
+/// SSE-S3 for a single-file object the server writes itself (access log
+/// objects): the stored details and the cipher of its data file.
+pub(crate) fn sse_s3_single_segment(
+    keys: &dyn SseKeys,
+    bucket: &str,
+    key: &str,
+) -> Result<(StoredEncryption, ObjectCipher), S3Error> {
+    let (wrapped, data_key) = keys.sse_s3_data_key().map_err(|e| kms_failure(&e))?;
+    // The binding names the object and a fresh id, so data files cannot be swapped.
+    let data_id = strongbox_core::ids::random_hex(16);
+    let binding = strongbox_kms::s3::object_binding(bucket, key, Some(&data_id));
+    let (segment, cipher) = StoredEncryption::new_segment(&data_key, &binding)?;
+    let stored = StoredEncryption {
+        algorithm: AES256.into(),
+        wrapped_key: b64(&wrapped),
+        segments: vec![segment],
+        ..StoredEncryption::default()
+    };
+    Ok((stored, cipher))
+}
+
 pub fn etag(enc: Option<&StoredEncryption>, md5: &[u8; 16]) -> String {
     match enc {
         Some(e) if e.algorithm != AES256 => strongbox_core::ids::random_hex(16),
