@@ -129,6 +129,26 @@ def test_policy_for_another_prefix_or_source_is_refused(srv, s3):
     assert e.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
 
 
+def test_target_of_another_account_is_refused(server, member):
+    """The target must be owned by the source's account, even when its policy allows
+    delivery: AWS answers InvalidTargetBucketForLogging "The owner for the bucket to be
+    logged and the target bucket must be the same." (shared server: the member account)."""
+    root = client(server, "s3")
+    other = client(server, "s3", **member.kw)
+    source, target = name("src"), name("xacct")
+    root.create_bucket(Bucket=source)
+    other.create_bucket(Bucket=target)
+    other.put_bucket_policy(Bucket=target,
+                            Policy=delivery_policy(target, source, account_of(server)))
+    with pytest.raises(ClientError) as e:
+        enable(root, source, target)
+    err = e.value.response["Error"]
+    assert err["Code"] == "InvalidTargetBucketForLogging"
+    assert err["Message"] == ("The owner for the bucket to be logged and the target bucket "
+                              "must be the same.")
+    assert err["TargetBucket"] == target
+
+
 def test_missing_target_is_refused(s3):
     source = name("src")
     s3.create_bucket(Bucket=source)

@@ -185,8 +185,9 @@ pub fn delivery_allowed(target: &Bucket, source: &Bucket, key: &str) -> bool {
     evaluate(&request, &set).decision == Decision::Allow
 }
 
-/// Checks a target as PutBucketLogging does: it exists, is in the source's
-/// region, has no Object Lock default retention, and its policy allows delivery.
+/// Checks a target as PutBucketLogging does: it exists, has the source's owner,
+/// is in the source's region, has no Object Lock default retention, and its
+/// policy allows delivery.
 pub fn validate_target(
     config: &LoggingConfig,
     source: &Bucket,
@@ -194,6 +195,13 @@ pub fn validate_target(
 ) -> Result<(), S3Error> {
     let invalid = |m: &str| S3Error::InvalidTargetBucketForLogging(m.to_string());
     let target = target.ok_or_else(|| invalid("The target bucket for logging does not exist"))?;
+    // "Both the source and destination buckets must be in the same AWS Region and
+    // owned by the same account" (User Guide, "Logging requests with server access logging").
+    if target.owner_account != source.owner_account {
+        return Err(invalid(
+            "The owner for the bucket to be logged and the target bucket must be the same.",
+        ));
+    }
     if target.region != source.region {
         return Err(invalid(
             "The target bucket for logging must be in the same region as the source bucket",
@@ -211,7 +219,7 @@ pub fn validate_target(
     }
     if !delivery_allowed(target, source, &config.object_key(source, Timestamp::now())) {
         return Err(invalid(
-            "The owner for the bucket to be logged and the target bucket must grant logging.s3.amazonaws.com s3:PutObject in the target bucket policy",
+            "You must either provide the necessary permissions to the logging service using a bucket policy or give the log-delivery group WRITE and READ_ACP permissions to the target bucket",
         ));
     }
     Ok(())

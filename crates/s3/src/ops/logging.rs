@@ -10,7 +10,7 @@ use strongbox_store::BucketField;
 use crate::access_log::{operation_name, AccessRecord, LoggingConfig};
 use crate::authorization::Op;
 use crate::body::S3Body;
-use crate::error::{S3Error, S3Result};
+use crate::error::{Failure, S3Error, S3Result};
 use crate::response::Reply;
 use crate::{S3Request, S3Service};
 
@@ -36,7 +36,8 @@ impl S3Service {
         if let Some(config) = &config {
             let source = self.load_bucket_row(req, name)?;
             let target = self.store.meta.get_bucket(&config.target_bucket)?;
-            crate::access_log::validate_target(config, &source, target.as_ref())?;
+            crate::access_log::validate_target(config, &source, target.as_ref())
+                .map_err(|e| Failure::from(e).with("TargetBucket", &config.target_bucket))?;
         }
         let json = config.as_ref().map(LoggingConfig::to_json);
         self.store
