@@ -255,6 +255,21 @@ def test_presigned_requests_are_logged_without_their_signature(srv, s3, pair, ve
                    for secret in ("Signature", "Credential", "AWSAccessKeyId"))
 
 
+def test_browser_post_uploads_are_logged(s3, pair):
+    import requests
+    source, target = pair
+    enable(s3, source, target)
+    post = s3.generate_presigned_post(Bucket=source, Key="form.txt")
+    resp = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"form")})
+    assert resp.status_code == 204
+    _, lines = wait_for_log_lines(s3, target, "logs/", 1)
+    records = {m["request_id"]: m for m in map(LINE.match, lines) if m}
+    rec = records[resp.headers["x-amz-request-id"]]
+    assert rec["status"] == "204" and rec["uri"] == f"POST /{source} HTTP/1.1"
+    assert rec["operation"] == "REST.POST.BUCKET"
+    assert rec["auth"] == "-" and rec["error"] == "-"
+
+
 def test_delivery_stops_when_the_policy_is_removed(s3, pair):
     source, target = pair
     enable(s3, source, target)

@@ -503,6 +503,9 @@ async fn deliver_bucket(
         .ok()
         .flatten()
         .ok_or("target bucket gone")?;
+    if target.owner_account != source.owner_account {
+        return Err("target bucket has another owner");
+    }
     let key = config.object_key(&source, Timestamp::now());
     if !delivery_allowed(&target, &source, &key) {
         return Err("target bucket policy no longer allows log delivery");

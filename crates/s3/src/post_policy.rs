@@ -461,16 +461,24 @@ impl S3Service {
         form: PostForm,
         signed: bool,
     ) -> Response<S3Body> {
+        // The access log record names the request as sent: a POST to the bucket (the
+        // upload runs as a PUT of the form's key).
+        let key = req.key.clone();
         let result = self.post_object_inner(&mut req, &form, signed).await;
+        let mut error_code = None;
         let resp = match result {
             Ok(r) => r,
             Err(f) => {
                 let f = f.naming_the_bucket(req.bucket.as_deref());
+                error_code = Some(strongbox_core::AwsError::code(&f.error).to_string());
                 let resource = crate::response::resource_of(&req);
                 crate::response::error(&f, &resource, &req.meta.request_id, false)
             }
         };
-        crate::response::finish(resp, &req.meta.request_id)
+        let resp = crate::response::finish(resp, &req.meta.request_id);
+        (req.method, req.key) = (http::Method::POST, key);
+        self.record_access(&req, &resp, error_code.as_deref());
+        resp
     }
 
     async fn post_object_inner(

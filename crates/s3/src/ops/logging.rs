@@ -107,7 +107,7 @@ impl S3Service {
             version_id: header("x-amz-version-id").filter(|v| *v != "null"),
             host_id: &host_id,
             signature_version: meta.signature_version.as_deref().map(signature_label),
-            auth_type: meta.auth_type.as_deref().map(auth_type_label),
+            auth_type: meta.auth_type.as_deref().and_then(auth_type_label),
             host_header: req.header("host"),
             tls_version: tls_version.as_deref(),
         };
@@ -124,12 +124,12 @@ fn signature_label(v: &str) -> &'static str {
     }
 }
 
-/// `AuthHeader` / `QueryString` as the log format names them.
-fn auth_type_label(v: &str) -> &'static str {
-    if v == "REST-QUERY-STRING" {
-        "QueryString"
-    } else {
-        "AuthHeader"
+/// `AuthHeader` / `QueryString` as the log format names them (`-` for POST form uploads).
+fn auth_type_label(v: &str) -> Option<&'static str> {
+    match v {
+        "REST-HEADER" => Some("AuthHeader"),
+        "REST-QUERY-STRING" => Some("QueryString"),
+        _ => None,
     }
 }
 
