@@ -29,6 +29,10 @@ use crate::xml::{Element, XmlWriter};
 pub const LOGGING_SERVICE: &str = "logging.s3.amazonaws.com";
 /// Records kept per source bucket between deliveries; more are dropped and counted.
 pub const MAX_RECORDS_PER_BUCKET: usize = 10_000;
+/// Bytes of records kept per source bucket between deliveries (one log object at most).
+pub const MAX_BYTES_PER_BUCKET: usize = 8 << 20;
+/// Bytes of records kept for all buckets together between deliveries.
+pub const MAX_BYTES_TOTAL: usize = 64 << 20;
 /// Source buckets whose configuration is cached.
 const MAX_CACHED_BUCKETS: usize = 10_000;
 /// The longest target prefix accepted.
@@ -358,12 +362,20 @@ pub fn operation_name(method: &http::Method, has_key: bool, query: &[(String, St
 #[derive(Default)]
 struct Pending {
     lines: Vec<String>,
+    bytes: usize,
+}
+
+/// Pending records of every source bucket, and their size.
+#[derive(Default)]
+struct PendingSet {
+    buckets: HashMap<String, Pending>,
+    bytes: usize,
 }
 
 /// Records waiting for delivery, the cached configurations, and the counters.
 #[derive(Default)]
 pub struct AccessLogs {
-    pending: Mutex<HashMap<String, Pending>>,
+    pending: Mutex<PendingSet>,
     /// Source bucket → (owner account, configuration); cleared on PutBucketLogging.
     configs: Mutex<HashMap<String, Option<(String, LoggingConfig)>>>,
     /// Canonical ids for log objects' ACLs (set by the first request).
@@ -408,17 +420,28 @@ impl AccessLogs {
         let _ = self.access.set(access.clone());
     }
 
-    /// Queues a record of `bucket`; dropped (and counted) past the per-bucket cap.
+    /// Queues a record of `bucket`; dropped (and counted) past the per-bucket
+    /// record and byte caps or the overall byte cap.
     pub fn push(&self, bucket: &str, line: String) {
         let Ok(mut pending) = self.pending.lock() else {
             return;
         };
-        let entry = pending.entry(bucket.to_string()).or_default();
-        if entry.lines.len() >= MAX_RECORDS_PER_BUCKET {
+        let size = line.len() + 1;
+        let (records, bytes) = pending
+            .buckets
+            .get(bucket)
+            .map_or((0, 0), |p| (p.lines.len(), p.bytes));
+        let full = pending.bytes + size > MAX_BYTES_TOTAL
+            || records >= MAX_RECORDS_PER_BUCKET
+            || bytes + size > MAX_BYTES_PER_BUCKET;
+        if full {
             self.dropped.fetch_add(1, Ordering::Relaxed);
-        } else {
-            entry.lines.push(line);
+            return;
         }
+        pending.bytes += size;
+        let entry = pending.buckets.entry(bucket.to_string()).or_default();
+        entry.bytes += size;
+        entry.lines.push(line);
     }
 
     /// Records dropped so far (buffer full, target gone or no longer allowed).
@@ -434,7 +457,7 @@ impl AccessLogs {
     fn take(&self) -> HashMap<String, Pending> {
         self.pending
             .lock()
-            .map(|mut p| std::mem::take(&mut *p))
+            .map(|mut p| std::mem::take(&mut *p).buckets)
             .unwrap_or_default()
     }
 
@@ -600,5 +623,21 @@ mod tests {
         assert_eq!(quoted(Some("x\"y")), "\"xy\"");
         assert_eq!(number(Some(0).filter(|n| *n > 0)), "-");
         assert_eq!(quoted(Some(&"é".repeat(2000))).len(), MAX_QUOTED + 2);
+    }
+
+    #[test]
+    fn buffers_are_bounded_and_drops_counted() {
+        let logs = AccessLogs::default();
+        for _ in 0..MAX_RECORDS_PER_BUCKET + 5 {
+            logs.push("b", "x".into());
+        }
+        assert_eq!(logs.dropped(), 5);
+        let big = "y".repeat(MAX_BYTES_PER_BUCKET);
+        logs.push("c", big);
+        assert_eq!(logs.dropped(), 6);
+        let taken = logs.take();
+        assert_eq!(taken["b"].lines.len(), MAX_RECORDS_PER_BUCKET);
+        assert!(!taken.contains_key("c"));
+        assert!(logs.take().is_empty());
     }
 }

@@ -90,7 +90,7 @@ impl S3Service {
         let record = AccessRecord {
             bucket_owner: &owner_id,
             bucket,
-            time: now,
+            time: meta.received_at,
             remote_ip: meta.source_ip.map(|ip| ip.to_string()),
             requester: (!req.caller.account_id.is_empty()).then_some(req.caller.arn.as_str()),
             request_id: &meta.request_id,
