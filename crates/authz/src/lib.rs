@@ -12,6 +12,7 @@ pub mod cache;
 pub mod caller_cache;
 pub mod context;
 pub mod decision_log;
+pub mod denials;
 pub mod explain;
 pub mod fix;
 pub mod record;

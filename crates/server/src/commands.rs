@@ -142,8 +142,29 @@ pub fn policy(command: PolicyCommand) -> ExitCode {
     }
 }
 
-/// Runs `strongbox explain REQUEST_ID`.
-pub fn explain(request_id: &str, data_dir: &Path, json: bool) -> ExitCode {
+/// Runs `strongbox explain REQUEST_ID` (or `--last`: the newest denied request).
+pub fn explain(request_id: Option<&str>, last: bool, data_dir: &Path, json: bool) -> ExitCode {
+    let request_id = match (request_id, last) {
+        (Some(id), false) => id.to_string(),
+        _ => match newest_denial(data_dir) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                eprintln!(
+                    "no denied request in the decision log in {}",
+                    data_dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+            Err(err) => {
+                eprintln!(
+                    "cannot read the decision log in {}: {err}",
+                    data_dir.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let request_id = request_id.as_str();
     // A running server writes decision records in batches (at most
     // `record::BATCH_INTERVAL` apart): a request that just ended may not be in
     // the file yet, so look again for a moment before giving up.
@@ -183,6 +204,88 @@ pub fn explain(request_id: &str, data_dir: &Path, json: bool) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The request id of the newest denial; a running server writes in batches,
+/// so the log is read again after one batch interval when nothing is there yet.
+fn newest_denial(data_dir: &Path) -> std::io::Result<Option<String>> {
+    if let Some(r) = strongbox_authz::denials::last_denial(data_dir)? {
+        return Ok(Some(r.request_id));
+    }
+    std::thread::sleep(strongbox_authz::record::BATCH_INTERVAL * 10);
+    Ok(strongbox_authz::denials::last_denial(data_dir)?.map(|r| r.request_id))
+}
+
+/// The filters of `strongbox denials`.
+pub struct DenialsArgs {
+    pub since: Option<String>,
+    pub principal: Option<String>,
+    pub account: Option<String>,
+    pub bucket: Option<String>,
+    pub action: Option<String>,
+    pub limit: usize,
+}
+
+/// Runs `strongbox denials`: recent denials, newest first, as a table or JSON lines.
+pub fn denials(args: DenialsArgs, data_dir: &Path, json: bool) -> ExitCode {
+    use strongbox_authz::denials::{denials, parse_since, DenialFilter};
+    let since = match args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, jiff::Timestamp::now()))
+    {
+        None => None,
+        Some(Ok(at)) => Some(at),
+        Some(Err(err)) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter = DenialFilter {
+        since,
+        principal: args.principal,
+        account: args.account,
+        bucket: args.bucket,
+        action: args.action,
+    };
+    let found = match denials(data_dir, &filter, args.limit) {
+        Ok(found) => found,
+        Err(err) => {
+            eprintln!(
+                "cannot read the decision log in {}: {err}",
+                data_dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        for r in &found {
+            let line = serde_json::json!({
+                "request_id": r.request_id,
+                "time": r.time,
+                "principal": r.principal,
+                "principal_account": r.principal_account,
+                "action": r.action,
+                "resource": r.resource,
+                "resource_account": r.resource_account,
+                "reason": r.reason,
+                "message": r.message,
+            });
+            println!("{line}");
+        }
+    } else {
+        println!(
+            "{:<28} {:<20} {:<44} {:<22} {:<40} REASON",
+            "TIME", "REQUEST ID", "PRINCIPAL", "ACTION", "RESOURCE"
+        );
+        for r in &found {
+            println!(
+                "{:<28} {:<20} {:<44} {:<22} {:<40} {}",
+                r.time, r.request_id, r.principal, r.action, r.resource, r.reason
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// `strongbox accounts …`

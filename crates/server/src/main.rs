@@ -161,11 +161,41 @@ enum Command {
     },
     /// Explain the authorization decisions of one request.
     Explain {
-        /// The request id (`x-amz-request-id` of the response).
-        request_id: String,
+        /// The request id (`x-amz-request-id` of the response, or the `RequestId` of the error body).
+        #[arg(required_unless_present = "last", conflicts_with = "last")]
+        request_id: Option<String>,
+        /// Explain the newest denied request instead.
+        #[arg(long)]
+        last: bool,
         #[arg(long, default_value = "./strongbox-data")]
         data_dir: PathBuf,
         /// Print the raw decision records as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recent denied requests, newest first (across rotated decision logs).
+    Denials {
+        /// Only denials since then: a span back from now (10m, 1h, 2d) or an RFC 3339 instant.
+        #[arg(long)]
+        since: Option<String>,
+        /// The caller's ARN or a part of it (e.g. `user/alice`).
+        #[arg(long)]
+        principal: Option<String>,
+        /// The caller's or the resource owner's account id.
+        #[arg(long)]
+        account: Option<String>,
+        /// The bucket of the resource.
+        #[arg(long)]
+        bucket: Option<String>,
+        /// The action, e.g. `s3:PutObject`.
+        #[arg(long)]
+        action: Option<String>,
+        /// At most this many denials.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        limit: u32,
+        #[arg(long, default_value = "./strongbox-data")]
+        data_dir: PathBuf,
+        /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -253,9 +283,31 @@ fn main() -> ExitCode {
         Command::Policy { command } => commands::policy(command),
         Command::Explain {
             request_id,
+            last,
             data_dir,
             json,
-        } => commands::explain(&request_id, &data_dir, json),
+        } => commands::explain(request_id.as_deref(), last, &data_dir, json),
+        Command::Denials {
+            since,
+            principal,
+            account,
+            bucket,
+            action,
+            limit,
+            data_dir,
+            json,
+        } => commands::denials(
+            commands::DenialsArgs {
+                since,
+                principal,
+                account,
+                bucket,
+                action,
+                limit: limit as usize,
+            },
+            &data_dir,
+            json,
+        ),
         Command::Accounts {
             command,
             data_dir,
