@@ -78,6 +78,9 @@ def test_explain_last_and_denials_filters(srv):
     assert records[-1]["decision"] == "Deny" and records[-1]["action"] == "s3:GetObject"
     text = run("explain", "--last", "--data-dir", data_dir)
     assert text.returncode == 0 and bob_id in text.stdout and "s3:GetObject" in text.stdout
+    # A one-line verdict heads the explanation.
+    head = text.stdout.splitlines()[0]
+    assert head.startswith("Denied: no identity-based policy allows s3:GetObject for user/bob; fix: "), head
 
     # denials: newest first, with what was refused and why.
     every = listed(data_dir)

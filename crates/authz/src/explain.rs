@@ -12,6 +12,8 @@ pub fn render(records: &[DecisionRecord]) -> String {
         return out;
     }
     let first = &records[0];
+    let _ = writeln!(out, "{}", verdict(records));
+    let _ = writeln!(out);
     let _ = writeln!(out, "Request {}", first.request_id);
     let _ = writeln!(out, "  at        {}", first.time);
     let _ = writeln!(
@@ -77,10 +79,126 @@ pub fn render(records: &[DecisionRecord]) -> String {
     out
 }
 
+/// The one line that heads an explanation: the outcome, why, and the fix, e.g.
+/// "Denied: no identity-based policy allows s3:PutObject for user/alice; fix: …".
+pub fn verdict(records: &[DecisionRecord]) -> String {
+    // A request ends at its first denial; its later records (if any) are not decisive.
+    let Some(denial) = records.iter().find(|r| r.decision == "Deny") else {
+        return match records.len() {
+            0 => "No decision recorded for this request id.".to_string(),
+            1 => "Allowed: its one check allowed it.".to_string(),
+            n => format!("Allowed: all {n} checks allowed it."),
+        };
+    };
+    let mut line = format!("Denied: {}", denial_cause(denial));
+    if let Some(fix) = denial.fix.as_deref().and_then(|f| f.lines().next()) {
+        if !fix.trim().is_empty() {
+            let _ = write!(line, "; fix: {}", fix.trim());
+        }
+    }
+    line
+}
+
+/// Why `denial` was refused, in a few words.
+fn denial_cause(denial: &DecisionRecord) -> String {
+    let action = &denial.action;
+    let who = short_principal(&denial.principal);
+    let by = match (&denial.deciding_policy, &denial.deciding_statement) {
+        (Some(p), Some(s)) => format!("statement {s} of {p}"),
+        (Some(p), None) => p.clone(),
+        _ => "a statement".to_string(),
+    };
+    match denial.reason.as_str() {
+        "no_allow_identity_policy" => {
+            format!("no identity-based policy allows {action} for {who}")
+        }
+        "no_allow_resource_policy" => format!(
+            "no resource-based policy of {} allows {action} for {who}",
+            denial.resource
+        ),
+        "no_allow_scp" => format!(
+            "no service control policy allows {action} in account {}",
+            display_account(&denial.principal_account)
+        ),
+        "no_allow_permissions_boundary" => {
+            format!("the permissions boundary of {who} does not allow {action}")
+        }
+        "no_allow_session_policy" => {
+            format!("the session policy of {who} does not allow {action}")
+        }
+        reason if reason.starts_with("explicit_deny_") => {
+            format!("an explicit Deny ({by}) refuses {action} for {who}")
+        }
+        rule => format!(
+            "{action} for {who} refused by the rule {rule}: {}",
+            denial.message
+        ),
+    }
+}
+
+/// `user/alice`, `assumed-role/R/S`, `root of account N`, `anonymous` from a caller ARN.
+fn short_principal(arn: &str) -> String {
+    let Some(rest) = arn.strip_prefix("arn:aws:") else {
+        return arn.to_string();
+    };
+    // service:region:account:resource
+    let mut parts = rest.splitn(4, ':');
+    let (_, _, account, resource) = (parts.next(), parts.next(), parts.next(), parts.next());
+    match (account, resource) {
+        (Some(account), Some("root")) => format!("the root user of account {account}"),
+        (_, Some(resource)) => resource.to_string(),
+        _ => arn.to_string(),
+    }
+}
+
 fn display_account(a: &str) -> &str {
     if a.is_empty() {
         "none: anonymous"
     } else {
         a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(decision: &str, reason: &str, fix: Option<&str>) -> DecisionRecord {
+        DecisionRecord {
+            request_id: "R".into(),
+            principal: "arn:aws:iam::111122223333:user/alice".into(),
+            principal_account: "111122223333".into(),
+            action: "s3:PutObject".into(),
+            resource: "arn:aws:s3:::b/k".into(),
+            decision: decision.into(),
+            reason: reason.into(),
+            fix: fix.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_verdict_names_the_cause_and_the_fix_of_the_denial() {
+        let denied = record(
+            "Deny",
+            "no_allow_identity_policy",
+            Some("Attach a policy.\nmore"),
+        );
+        assert_eq!(
+            verdict(&[record("Allow", "allowed", None), denied]),
+            "Denied: no identity-based policy allows s3:PutObject for user/alice; fix: Attach a policy."
+        );
+        let mut deny = record("Deny", "explicit_deny_resource_policy", None);
+        deny.deciding_policy = Some("bucket policy of b".into());
+        deny.deciding_statement = Some("DenyAll".into());
+        deny.principal = "arn:aws:iam::111122223333:root".into();
+        assert_eq!(
+            verdict(&[deny]),
+            "Denied: an explicit Deny (statement DenyAll of bucket policy of b) refuses s3:PutObject for the root user of account 111122223333"
+        );
+        assert_eq!(
+            verdict(&[record("Allow", "allowed", None)]),
+            "Allowed: its one check allowed it."
+        );
     }
 }
