@@ -69,8 +69,22 @@ pub fn render(records: &[DecisionRecord]) -> String {
                 }
             }
         }
-        if let Some(fix) = &r.fix {
-            let _ = writeln!(out, "  smallest change that would allow it:");
+        for (n, fix) in r.fixes.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  fix {} ({}, verified: re-evaluated with it → {}):",
+                n + 1,
+                fix.kind,
+                fix.reevaluation
+            );
+            let _ = writeln!(out, "    change:  {}", fix.change);
+            let _ = writeln!(out, "    who:     {}", fix.who);
+            let widens = fix.widens.as_deref().unwrap_or("no one beyond the caller");
+            let _ = writeln!(out, "    widens:  {widens}");
+            let _ = writeln!(out, "    command: {}", fix.command);
+        }
+        if let Some(fix) = r.fix.as_ref().filter(|_| r.fixes.is_empty()) {
+            let _ = writeln!(out, "  smallest change that would allow it (not verified):");
             for line in fix.lines() {
                 let _ = writeln!(out, "    {line}");
             }
@@ -91,7 +105,9 @@ pub fn verdict(records: &[DecisionRecord]) -> String {
         };
     };
     let mut line = format!("Denied: {}", denial_cause(denial));
-    if let Some(fix) = denial.fix.as_deref().and_then(|f| f.lines().next()) {
+    if let Some(fix) = denial.fixes.first() {
+        let _ = write!(line, "; fix: {} ({}): {}", fix.change, fix.who, fix.command);
+    } else if let Some(fix) = denial.fix.as_deref().and_then(|f| f.lines().next()) {
         if !fix.trim().is_empty() {
             let _ = write!(line, "; fix: {}", fix.trim());
         }

@@ -123,3 +123,165 @@ pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation
         ),
     }
 }
+
+/// A fix `explain` proposes, proven before it is shown: the engine evaluated the
+/// same request again with the change applied, and it was allowed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProvenFix {
+    /// `request`, `identity-policy`, `bucket-policy`, `key-policy`, `scp`, …
+    pub kind: String,
+    /// What changes, in words.
+    pub change: String,
+    /// Who can make the change, e.g. "an admin of account 111122223333".
+    pub who: String,
+    /// Whom the change lets in beyond the caller (`None`: no one).
+    pub widens: Option<String>,
+    /// The `aws` CLI command that applies it, as one shell line.
+    pub command: String,
+    /// The same command as arguments (after `aws`), for scripts.
+    pub argv: Vec<String>,
+    /// Re-evaluated with the change applied and allowed.
+    pub verified: bool,
+    /// The re-evaluation's decision and reason, e.g. `Allow (allowed)`.
+    pub reevaluation: String,
+}
+
+/// Quotes `arg` for a POSIX shell when it needs it.
+fn shell_quote(arg: &str) -> String {
+    let plain = arg
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+".contains(&b));
+    if plain && !arg.is_empty() {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// An inline policy name for a fix granting `action`: `strongbox-fix-s3-PutObject`.
+fn fix_policy_name(action: &str) -> String {
+    let name: String = action
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("strongbox-fix-{name}")
+}
+
+/// The inline identity policy that would allow the request, and the IAM call
+/// that attaches it to the caller's user or role (`None` for other callers:
+/// root is never refused by identity policies, anonymous callers have none,
+/// federated sessions are bounded by their session policy).
+fn identity_policy_candidate(
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+) -> Option<(String, Vec<String>)> {
+    let (flag, name, call) = match caller.kind {
+        CallerKind::User => ("--user-name", caller.user_name.clone()?, "put-user-policy"),
+        CallerKind::AssumedRole => {
+            let role = caller.role_arn.as_deref()?;
+            let name = role.rsplit('/').next()?.to_string();
+            ("--role-name", name, "put-role-policy")
+        }
+        _ => return None,
+    };
+    let document = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+    })
+    .to_string();
+    let argv = [
+        "iam",
+        call,
+        flag,
+        &name,
+        "--policy-name",
+        &fix_policy_name(action),
+        "--policy-document",
+        &document,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    Some((document, argv))
+}
+
+/// The fixes for a denied `request` that re-evaluation proves, least privilege first.
+pub fn proven_fixes(
+    caller: &Caller,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+    evaluation: &Evaluation,
+) -> Vec<ProvenFix> {
+    let mut fixes = Vec::new();
+    let identity_side = matches!(
+        evaluation.reason,
+        Reason::NoAllowIdentityPolicy | Reason::NoAllowResourcePolicy
+    );
+    if identity_side {
+        if let Some(fix) = identity_policy_fix(caller, request, set) {
+            fixes.push(fix);
+        }
+    }
+    fixes
+}
+
+/// Adds the narrowest identity-based statement, re-evaluates, and offers it
+/// only when the request would then be allowed.
+fn identity_policy_fix(
+    caller: &Caller,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+) -> Option<ProvenFix> {
+    let (document, argv) = identity_policy_candidate(caller, request.action, request.resource)?;
+    let policy =
+        strongbox_policy::Policy::parse(&strongbox_policy::PolicyKind::Identity, &document).ok()?;
+    let name = fix_policy_name(request.action);
+    let mut changed = set.clone();
+    changed.identity.push(strongbox_policy::PolicyRef {
+        name: &name,
+        policy: &policy,
+    });
+    let after = strongbox_policy::evaluate(request, &changed);
+    if after.decision != strongbox_policy::Decision::Allow {
+        return None;
+    }
+    let command = std::iter::once("aws".to_string())
+        .chain(argv.iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Some(ProvenFix {
+        kind: "identity-policy".to_string(),
+        change: format!(
+            "add to {} an inline policy {name} allowing {} on {}",
+            who(caller),
+            request.action,
+            request.resource
+        ),
+        who: format!(
+            "an admin of account {} (iam:{})",
+            caller.account_id,
+            iam_permission(&argv)
+        ),
+        widens: None,
+        command,
+        argv,
+        verified: true,
+        reevaluation: format!("{:?} ({})", after.decision, after.reason.code()),
+    })
+}
+
+/// `PutUserPolicy` from `put-user-policy`.
+fn iam_permission(argv: &[String]) -> String {
+    argv.get(1)
+        .map(|call| {
+            call.split('-')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

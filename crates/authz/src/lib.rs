@@ -182,6 +182,10 @@ impl Authz {
                 .map(|levels| levels.iter().map(|l| refs(l)).collect()),
         };
         let evaluation = evaluate(&request, &set);
+        let fixes = match evaluation.decision {
+            Decision::Allow => Vec::new(),
+            Decision::Deny => fix::proven_fixes(caller, &request, &set, &evaluation),
+        };
         let message = match evaluation.decision {
             Decision::Allow => String::new(),
             Decision::Deny => evaluation.message(&request, question.style),
@@ -212,6 +216,7 @@ impl Authz {
             &message,
             policy_names,
             engine_context,
+            fixes,
         );
         match evaluation.decision {
             Decision::Allow => Ok(()),
@@ -278,6 +283,7 @@ impl Authz {
         message: &str,
         policies: Vec<String>,
         context: Context,
+        fixes: Vec<fix::ProvenFix>,
     ) {
         let denied = evaluation.decision == Decision::Deny;
         let (deciding_policy, deciding_statement) = match &evaluation.deciding {
@@ -318,6 +324,7 @@ impl Authz {
                     .map(|(k, v)| (k.as_str(), v.as_slice())),
             ),
             fix,
+            fixes,
             trace,
             ..Default::default()
         });

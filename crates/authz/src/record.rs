@@ -24,6 +24,8 @@ pub const MAX_TEXT_BYTES: usize = 4096;
 pub const MAX_VALUES_PER_KEY: usize = 32;
 /// Condition keys kept per record.
 pub const MAX_CONTEXT_KEYS: usize = 128;
+/// Proven fixes kept per record.
+pub const MAX_FIXES: usize = 4;
 /// Policy names kept per record.
 pub const MAX_POLICIES: usize = 64;
 /// The longest line a record may take; beyond it the trace is left out.
@@ -58,6 +60,9 @@ pub struct DecisionRecord {
     pub context: BTreeMap<String, Vec<String>>,
     /// The smallest change that would allow the request (denials only).
     pub fix: Option<String>,
+    /// Fixes proven by re-evaluating the request with each applied (denials only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<crate::fix::ProvenFix>,
     /// The engine's full trace (denials only, to keep the log small), without
     /// the request context (that is `context`, kept once).
     pub trace: Option<serde_json::Value>,
@@ -119,6 +124,17 @@ impl DecisionRecord {
             .is_some_and(|f| truncate(f, MAX_TEXT_BYTES))
         {
             cut.push("fix".to_string());
+        }
+        // A cut command would be wrong: a fix too long to keep whole is left out.
+        let fixes = self.fixes.len();
+        self.fixes.truncate(MAX_FIXES);
+        self.fixes.retain(|f| {
+            f.command.len() <= MAX_TEXT_BYTES
+                && f.change.len() <= MAX_TEXT_BYTES
+                && f.argv.iter().map(String::len).sum::<usize>() <= MAX_TEXT_BYTES
+        });
+        if self.fixes.len() < fixes {
+            cut.push("fixes".to_string());
         }
         if self.policies.len() > MAX_POLICIES {
             self.policies.truncate(MAX_POLICIES);
