@@ -91,3 +91,48 @@ def test_a_fix_that_would_not_allow_is_not_offered(server, aws, iam, bucket, tmp
     denial = last_denial_of(server, name)
     assert denial["reason"] == "explicit_deny_identity_policy"
     assert all(f["kind"] != "identity-policy" for f in denial.get("fixes", [])), denial
+
+
+def test_cross_account_upload(server, aws, iam, member, bucket, tmp_path):
+    """A user of a member account, allowed s3:PutObject by its own account, uploads
+    into a bucket of the management account: the bucket policy must grant it."""
+    from conftest import client
+    member_iam = client(server, "iam", **member.kw)
+    name, creds = new_user(member_iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    refused(put(aws, bucket, tmp_path, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["reason"] == "no_allow_resource_policy", denial
+    fix = first_fix(denial, "bucket-policy")
+    owner = client(server, "sts").get_caller_identity()["Account"]
+    assert owner in fix["who"] and fix["widens"] is None
+    assert f"arn:aws:iam::{member.account}:user/{name}" in fix["command"]
+    aws(*fix["argv"])  # as the bucket owner (the management account's root user)
+    assert put(aws, bucket, tmp_path, creds=creds).returncode == 0
+
+
+def test_root_lock_out(server, aws, s3, bucket, tmp_path):
+    """A bucket policy that denies everything to everyone locks out the account's root
+    user too; the fix is the root user deleting the policy (or AssumeRoot with
+    S3UnlockBucketPolicy): https://repost.aws/knowledge-center/s3-accidentally-denied-access"""
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}))
+    refused(put(aws, bucket, tmp_path, creds={}))
+    root = client_root_arn(server)
+    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
+                       "--principal", root, "--bucket", bucket)
+    request_id = json.loads(listed.splitlines()[0])["request_id"]
+    records = [json.loads(line) for line in
+               strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
+    denial = [r for r in records if r["decision"] == "Deny"][-1]
+    assert denial["reason"] == "explicit_deny_resource_policy", denial
+    fix = first_fix(denial, "unlock")
+    assert fix["argv"][:2] == ["s3api", "delete-bucket-policy"]
+    assert "root user" in fix["who"] and "S3UnlockBucketPolicy" in fix["who"] and fix["widens"]
+    aws(*fix["argv"])  # as the root user of the bucket's account
+    assert put(aws, bucket, tmp_path, creds={}).returncode == 0
+
+
+def client_root_arn(server):
+    from conftest import client
+    return client(server, "sts").get_caller_identity()["Arn"]

@@ -205,24 +205,206 @@ fn identity_policy_candidate(
     Some((document, argv))
 }
 
-/// The fixes for a denied `request` that re-evaluation proves, least privilege first.
+/// The bucket policy a fix may change: the bucket, its policy now, its owner.
+#[derive(Clone, Debug)]
+pub struct EditablePolicy {
+    pub bucket: String,
+    pub text: Option<String>,
+    pub owner_account: String,
+}
+
+/// The fixes for a denied `request` that re-evaluation proves, least privilege
+/// first: a statement for the caller alone before one that removes a policy.
 pub fn proven_fixes(
     caller: &Caller,
+    question: &Question<'_>,
     request: &strongbox_policy::Request<'_>,
     set: &strongbox_policy::PolicySet<'_>,
     evaluation: &Evaluation,
 ) -> Vec<ProvenFix> {
     let mut fixes = Vec::new();
-    let identity_side = matches!(
-        evaluation.reason,
-        Reason::NoAllowIdentityPolicy | Reason::NoAllowResourcePolicy
-    );
-    if identity_side {
-        if let Some(fix) = identity_policy_fix(caller, request, set) {
-            fixes.push(fix);
+    match evaluation.reason {
+        Reason::NoAllowIdentityPolicy | Reason::NoAllowResourcePolicy => {
+            fixes.extend(identity_policy_fix(caller, request, set));
+            if let Some(editable) = &question.editable {
+                fixes.extend(bucket_policy_fix(caller, editable, request, set));
+            }
         }
+        Reason::ExplicitDenyResourcePolicy => {
+            // Locked out: the bucket policy refuses even the owner's root user.
+            let locked_out = |e: &&EditablePolicy| {
+                caller.kind == CallerKind::Root && caller.account_id == e.owner_account
+            };
+            if let Some(editable) = question.editable.as_ref().filter(locked_out) {
+                fixes.extend(unlock_fix(editable, evaluation, request, set));
+            }
+        }
+        _ => {}
     }
     fixes
+}
+
+/// Evaluates `request` against `changed`; the re-evaluation's summary when allowed.
+fn allowed_with(
+    request: &strongbox_policy::Request<'_>,
+    changed: &strongbox_policy::PolicySet<'_>,
+) -> Option<String> {
+    let after = strongbox_policy::evaluate(request, changed);
+    (after.decision == strongbox_policy::Decision::Allow)
+        .then(|| format!("{:?} ({})", after.decision, after.reason.code()))
+}
+
+/// `aws ARGV…` as one shell line.
+fn command_line(argv: &[String]) -> String {
+    std::iter::once("aws".to_string())
+        .chain(argv.iter().map(|a| shell_quote(a)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The label `s3.rs` gives a bucket policy whose Allow statements cannot grant
+/// here (`bucket policy (Deny statements only: …)`): adding one would not help.
+fn bucket_policy_cannot_grant(set: &strongbox_policy::PolicySet<'_>) -> bool {
+    set.resource
+        .iter()
+        .any(|r| r.name.starts_with("bucket policy ("))
+}
+
+/// Adds to the bucket policy a statement granting the caller (everyone, for an
+/// anonymous caller) this action on this resource; offered when that allows it.
+fn bucket_policy_fix(
+    caller: &Caller,
+    editable: &EditablePolicy,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+) -> Option<ProvenFix> {
+    if bucket_policy_cannot_grant(set) {
+        return None;
+    }
+    let anonymous = caller.kind == CallerKind::Anonymous;
+    let principal = if anonymous {
+        serde_json::json!("*")
+    } else {
+        serde_json::json!({ "AWS": principal_for_grant(caller) })
+    };
+    let statement = serde_json::json!({
+        "Sid": "StrongboxFix",
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": request.action,
+        "Resource": request.resource,
+    });
+    let mut document = match editable.text.as_deref() {
+        Some(text) => serde_json::from_str::<serde_json::Value>(text).ok()?,
+        None => serde_json::json!({ "Version": "2012-10-17", "Statement": [] }),
+    };
+    let statements = match document.get_mut("Statement")? {
+        serde_json::Value::Array(list) => list,
+        single => {
+            *single = serde_json::Value::Array(vec![single.take()]);
+            single.as_array_mut()?
+        }
+    };
+    statements.push(statement);
+    let text = document.to_string();
+    let kind = strongbox_policy::PolicyKind::Bucket {
+        bucket: editable.bucket.clone(),
+    };
+    let policy = strongbox_policy::Policy::parse_for_evaluation(&kind, &text).ok()?;
+    let mut changed = set.clone();
+    changed.resource.retain(|r| r.name != "bucket policy");
+    changed.resource.push(strongbox_policy::PolicyRef {
+        name: "bucket policy",
+        policy: &policy,
+    });
+    let reevaluation = allowed_with(request, &changed)?;
+    let argv: Vec<String> = [
+        "s3api",
+        "put-bucket-policy",
+        "--bucket",
+        &editable.bucket,
+        "--policy",
+        &text,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    Some(ProvenFix {
+        kind: "bucket-policy".to_string(),
+        change: format!(
+            "add to the bucket policy of {} a statement allowing {} on {} for {}",
+            editable.bucket,
+            request.action,
+            request.resource,
+            if anonymous {
+                "everyone".to_string()
+            } else {
+                principal_for_grant(caller)
+            }
+        ),
+        who: format!(
+            "the bucket owner: an admin of account {} (s3:PutBucketPolicy)",
+            editable.owner_account
+        ),
+        widens: anonymous.then(|| {
+            format!(
+                "everyone, anonymous callers included: makes {} public for {}",
+                request.resource, request.action
+            )
+        }),
+        command: command_line(&argv),
+        argv,
+        verified: true,
+        reevaluation,
+    })
+}
+
+/// A bucket policy Deny that refuses even the bucket owner's account (a
+/// lock-out): the owner's root user deletes the policy (S3 lets the root user
+/// of the bucket's account delete it whatever it says), or, from the
+/// management account, a root session with the `S3UnlockBucketPolicy` task policy.
+fn unlock_fix(
+    editable: &EditablePolicy,
+    evaluation: &Evaluation,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+) -> Option<ProvenFix> {
+    let deciding = evaluation.deciding.as_ref()?;
+    if !deciding.policy_name.starts_with("bucket policy") {
+        return None;
+    }
+    let mut changed = set.clone();
+    changed
+        .resource
+        .retain(|r| !r.name.starts_with("bucket policy"));
+    let reevaluation = allowed_with(request, &changed)?;
+    let argv: Vec<String> = [
+        "s3api",
+        "delete-bucket-policy",
+        "--bucket",
+        &editable.bucket,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let owner = &editable.owner_account;
+    Some(ProvenFix {
+        kind: "unlock".to_string(),
+        change: format!(
+            "delete the bucket policy of {} (its statement {} denies this)",
+            editable.bucket,
+            crate::statement_label(deciding)
+        ),
+        who: format!(
+            "the root user of account {owner} (the bucket owner's root user may always delete its bucket policy), or the management account through `aws sts assume-root --target-principal {owner} --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy`"
+        ),
+        widens: Some(format!(
+            "removes every statement of the bucket policy of {}, its other Deny statements too",
+            editable.bucket
+        )),
+        command: command_line(&argv),
+        argv,
+        verified: true,
+        reevaluation,
+    })
 }
 
 /// Adds the narrowest identity-based statement, re-evaluates, and offers it
@@ -241,14 +423,7 @@ fn identity_policy_fix(
         name: &name,
         policy: &policy,
     });
-    let after = strongbox_policy::evaluate(request, &changed);
-    if after.decision != strongbox_policy::Decision::Allow {
-        return None;
-    }
-    let command = std::iter::once("aws".to_string())
-        .chain(argv.iter().map(|a| shell_quote(a)))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let reevaluation = allowed_with(request, &changed)?;
     Some(ProvenFix {
         kind: "identity-policy".to_string(),
         change: format!(
@@ -263,10 +438,10 @@ fn identity_policy_fix(
             iam_permission(&argv)
         ),
         widens: None,
-        command,
+        command: command_line(&argv),
         argv,
         verified: true,
-        reevaluation: format!("{:?} ({})", after.decision, after.reason.code()),
+        reevaluation,
     })
 }
 

@@ -59,6 +59,8 @@ pub struct Question<'a> {
     pub context: &'a [strongbox_core::ContextEntry],
     /// Quote the resource in messages (S3 does; IAM, STS and KMS do not).
     pub style: MessageStyle,
+    /// The resource's policy a fix may change (`None`: none can be, e.g. AWS managed keys).
+    pub editable: Option<fix::EditablePolicy>,
 }
 
 impl Authz {
@@ -184,7 +186,7 @@ impl Authz {
         let evaluation = evaluate(&request, &set);
         let fixes = match evaluation.decision {
             Decision::Allow => Vec::new(),
-            Decision::Deny => fix::proven_fixes(caller, &request, &set, &evaluation),
+            Decision::Deny => fix::proven_fixes(caller, question, &request, &set, &evaluation),
         };
         let message = match evaluation.decision {
             Decision::Allow => String::new(),
@@ -433,6 +435,7 @@ impl Authorizer for Authz {
             resource_required: check.resource_policy_required,
             context: check.context,
             style,
+            editable: None,
         };
         self.decide(caller, meta, &question)
     }

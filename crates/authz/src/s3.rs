@@ -323,6 +323,11 @@ impl S3Access for Authz {
             resource_required: false,
             context: &check.context,
             style: MessageStyle::S3,
+            editable: check.bucket.map(|b| crate::fix::EditablePolicy {
+                bucket: b.name.clone(),
+                text: b.policy.clone(),
+                owner_account: b.owner_account.clone(),
+            }),
         };
         self.decide(caller, meta, &question)
     }
