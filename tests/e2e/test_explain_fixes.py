@@ -136,3 +136,25 @@ def test_root_lock_out(server, aws, s3, bucket, tmp_path):
 def client_root_arn(server):
     from conftest import client
     return client(server, "sts").get_caller_identity()["Arn"]
+
+
+def test_explicit_deny_on_the_kms_key_id_header(server, aws, s3, kms, bucket, tmp_path):
+    """A bucket policy that denies uploads not naming a given KMS key
+    (StringNotLikeIfExists on s3:x-amz-server-side-encryption-aws-kms-key-id): the fix
+    is to send the header (a request-side fix), not to remove the guard."""
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "RequireKey", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringNotLikeIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}}]}))
+    refused(put(aws, bucket, tmp_path, "--server-side-encryption", "aws:kms", creds={}))
+    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1", "--bucket", bucket)
+    request_id = json.loads(listed.splitlines()[0])["request_id"]
+    records = [json.loads(line) for line in
+               strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
+    denial = [r for r in records if r["decision"] == "Deny"][-1]
+    assert denial["reason"] == "explicit_deny_resource_policy", denial
+    fix = first_fix(denial, "request")
+    assert fix["argv"][:2] == ["s3api", "put-object"] and key_arn in fix["argv"], fix
+    assert fix["widens"] is None and "caller" in fix["who"]
+    assert aws(*fix["argv"], "--body", tmp_path / "body.txt").returncode == 0

@@ -231,12 +231,17 @@ pub fn proven_fixes(
             }
         }
         Reason::ExplicitDenyResourcePolicy => {
-            // Locked out: the bucket policy refuses even the owner's root user.
+            // Change the request first: send what the Deny's guard asks for.
+            fixes.extend(request_fix(request, set, evaluation));
+            // Locked out: the bucket policy refuses even the owner's root user,
+            // and no change of the request helps.
             let locked_out = |e: &&EditablePolicy| {
                 caller.kind == CallerKind::Root && caller.account_id == e.owner_account
             };
-            if let Some(editable) = question.editable.as_ref().filter(locked_out) {
-                fixes.extend(unlock_fix(editable, evaluation, request, set));
+            if fixes.is_empty() {
+                if let Some(editable) = question.editable.as_ref().filter(locked_out) {
+                    fixes.extend(unlock_fix(editable, evaluation, request, set));
+                }
             }
         }
         _ => {}
@@ -459,4 +464,125 @@ fn iam_permission(argv: &[String]) -> String {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The request headers a corrected command can send, as `aws s3api` flags.
+const HEADER_FLAGS: &[(&str, &str)] = &[
+    (
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        "--ssekms-key-id",
+    ),
+    (
+        "s3:x-amz-server-side-encryption",
+        "--server-side-encryption",
+    ),
+    ("s3:x-amz-acl", "--acl"),
+];
+
+/// Negated operators: a Deny with one applies when the request does NOT send
+/// the value, so sending it (one literal policy value) lifts the Deny.
+fn is_negated_match(operator: &str) -> bool {
+    let base = operator.strip_suffix("IfExists").unwrap_or(operator);
+    matches!(
+        base,
+        "StringNotEquals"
+            | "StringNotLike"
+            | "StringNotEqualsIgnoreCase"
+            | "ArnNotEquals"
+            | "ArnNotLike"
+    )
+}
+
+/// The condition values the deciding Deny statement wants sent: `(key, value)`
+/// for each of its negated conditions on a header the CLI can send.
+fn wanted_headers(evaluation: &Evaluation) -> Option<Vec<(String, String)>> {
+    let deciding = evaluation.deciding.as_ref()?;
+    let trace = serde_json::to_value(&evaluation.trace).ok()?;
+    let policy = trace["policies"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == deciding.policy_name.as_str())?;
+    let statement = policy["statements"]
+        .as_array()?
+        .iter()
+        .find(|s| s["index"] == deciding.statement_index)?;
+    let mut wanted = Vec::new();
+    for condition in statement["conditions"].as_array()? {
+        let key = condition["key"].as_str()?;
+        let operator = condition["operator"].as_str()?;
+        let value = condition["policy_values"].as_array()?.first()?.as_str()?;
+        let sendable = HEADER_FLAGS
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(key));
+        if !sendable || !is_negated_match(operator) || value.contains(['*', '?', '$']) {
+            return None;
+        }
+        wanted.push((key.to_ascii_lowercase(), value.to_string()));
+    }
+    (!wanted.is_empty()).then_some(wanted)
+}
+
+/// Sends what the deciding Deny asks for (e.g. the KMS key id header): offered
+/// when the corrected request satisfies every Deny and is allowed.
+fn request_fix(
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+    evaluation: &Evaluation,
+) -> Option<ProvenFix> {
+    if request.action != "s3:PutObject" {
+        return None;
+    }
+    let (bucket, key) = request
+        .resource
+        .strip_prefix("arn:aws:s3:::")?
+        .split_once('/')?;
+    let wanted = wanted_headers(evaluation)?;
+    let mut context = request.context.clone();
+    for (k, v) in &wanted {
+        context.remove(k);
+        context.insert(k.clone(), v.clone());
+    }
+    // A KMS key id is sent only with SSE-KMS.
+    let kms_key = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+    let sse = "s3:x-amz-server-side-encryption";
+    if wanted.iter().any(|(k, _)| k == kms_key) && context.get(sse).is_none() {
+        context.insert(sse, "aws:kms");
+    }
+    let corrected = strongbox_policy::Request {
+        context: &context,
+        ..*request
+    };
+    let reevaluation = allowed_with(&corrected, set)?;
+    let mut argv: Vec<String> = ["s3api", "put-object", "--bucket", bucket, "--key", key]
+        .map(str::to_string)
+        .to_vec();
+    for (header, flag) in HEADER_FLAGS {
+        if let Some(value) = context.get(header).and_then(|v| v.first()) {
+            argv.extend([flag.to_string(), value.clone()]);
+        }
+    }
+    let sent: Vec<String> = wanted.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    Some(ProvenFix {
+        kind: "request".to_string(),
+        change: format!(
+            "send {} with the request, as the Deny statement {} of {} requires (add your --body FILE)",
+            sent.join(", "),
+            evaluation
+                .deciding
+                .as_ref()
+                .map(crate::statement_label)
+                .unwrap_or_default(),
+            evaluation
+                .deciding
+                .as_ref()
+                .map(|d| d.policy_name.as_str())
+                .unwrap_or_default()
+        ),
+        who: "the caller (a corrected request; no policy changes)".to_string(),
+        widens: None,
+        command: command_line(&argv),
+        argv,
+        verified: true,
+        reevaluation,
+    })
 }
