@@ -158,3 +158,38 @@ def test_explicit_deny_on_the_kms_key_id_header(server, aws, s3, kms, bucket, tm
     assert fix["argv"][:2] == ["s3api", "put-object"] and key_arn in fix["argv"], fix
     assert fix["widens"] is None and "caller" in fix["who"]
     assert aws(*fix["argv"], "--body", tmp_path / "body.txt").returncode == 0
+
+
+def test_scp_denies_the_upload(server, aws, member, tmp_path):
+    """An SCP attached to a member account denies s3:PutObject: the fix detaches it
+    (from the management account), and says whom that widens."""
+    from conftest import client, enable_scps
+    org = enable_scps(server)
+    member_s3 = client(server, "s3", **member.kw)
+    bucket = f"scp-{uuid.uuid4().hex[:8]}"
+    member_s3.create_bucket(Bucket=bucket)
+    policy_id = org.create_policy(Name=f"deny-put-{uuid.uuid4().hex[:6]}", Type="SERVICE_CONTROL_POLICY",
+                                  Description="e2e", Content=json.dumps({"Version": "2012-10-17", "Statement": [
+                                      {"Sid": "NoUploads", "Effect": "Deny", "Action": "s3:PutObject",
+                                       "Resource": "*"}]}))["Policy"]["PolicySummary"]["Id"]
+    org.attach_policy(PolicyId=policy_id, TargetId=member.account)
+    try:
+        refused(put(aws, bucket, tmp_path, creds=member.kw))
+        listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
+                           "--bucket", bucket)
+        request_id = json.loads(listed.splitlines()[0])["request_id"]
+        records = [json.loads(line) for line in
+                   strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
+        denial = [r for r in records if r["decision"] == "Deny"][-1]
+        assert denial["reason"] == "explicit_deny_scp", denial
+        fix = first_fix(denial, "scp")
+        assert fix["argv"] == ["organizations", "detach-policy", "--policy-id", policy_id,
+                               "--target-id", member.account], fix
+        assert "management account" in fix["who"] and member.account in fix["widens"]
+        aws(*fix["argv"])  # as the management account's root user
+        assert put(aws, bucket, tmp_path, creds=member.kw).returncode == 0
+    finally:
+        try:
+            org.detach_policy(PolicyId=policy_id, TargetId=member.account)
+        except Exception:
+            pass

@@ -244,9 +244,85 @@ pub fn proven_fixes(
                 }
             }
         }
+        Reason::ExplicitDenyScp => fixes.extend(scp_fix(caller, request, set, evaluation)),
         _ => {}
     }
     fixes
+}
+
+/// Where each SCP level is: the organization root, its OUs, then the account
+/// (from `aws:PrincipalOrgPaths`, `o-x/r-y/ou-a/`).
+fn scp_targets(caller: &Caller, request: &strongbox_policy::Request<'_>) -> Option<Vec<String>> {
+    let path = request.context.get("aws:PrincipalOrgPaths")?.first()?;
+    let mut targets: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    targets.push(caller.account_id.clone());
+    Some(targets)
+}
+
+/// Detaches the SCP whose Deny refused the request from the one level it is
+/// attached to (from the management account); offered when that allows it.
+fn scp_fix(
+    caller: &Caller,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+    evaluation: &Evaluation,
+) -> Option<ProvenFix> {
+    let deciding = evaluation.deciding.as_ref()?;
+    let levels = set.scp.as_ref()?;
+    let attached: Vec<usize> = levels
+        .iter()
+        .enumerate()
+        .filter(|(_, level)| level.iter().any(|p| p.name == deciding.policy_name))
+        .map(|(i, _)| i)
+        .collect();
+    let [level] = attached[..] else {
+        return None;
+    };
+    let target = scp_targets(caller, request)?.get(level)?.clone();
+    let policy_id = deciding.policy_name.rsplit('/').next()?.to_string();
+    // AWS managed SCPs (FullAWSAccess) allow; a Deny comes from a customer one.
+    if deciding
+        .policy_name
+        .starts_with("arn:aws:organizations::aws:")
+    {
+        return None;
+    }
+    let mut changed = set.clone();
+    if let Some(levels) = changed.scp.as_mut() {
+        levels[level].retain(|p| p.name != deciding.policy_name);
+    }
+    let reevaluation = allowed_with(request, &changed)?;
+    let argv: Vec<String> = [
+        "organizations",
+        "detach-policy",
+        "--policy-id",
+        &policy_id,
+        "--target-id",
+        &target,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    Some(ProvenFix {
+        kind: "scp".to_string(),
+        change: format!(
+            "detach the service control policy {policy_id} (its statement {} denies this) from {target}, or amend it so that it no longer denies {} here",
+            crate::statement_label(deciding),
+            request.action
+        ),
+        who: "the organization's management account (organizations:DetachPolicy); SCPs never restrict the management account itself".to_string(),
+        widens: Some(format!(
+            "every principal of every account under {target}: the SCP's restrictions no longer apply to them"
+        )),
+        command: command_line(&argv),
+        argv,
+        verified: true,
+        reevaluation,
+    })
 }
 
 /// Evaluates `request` against `changed`; the re-evaluation's summary when allowed.
