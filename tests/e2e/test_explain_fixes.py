@@ -193,3 +193,19 @@ def test_scp_denies_the_upload(server, aws, member, tmp_path):
             org.detach_policy(PolicyId=policy_id, TargetId=member.account)
         except Exception:
             pass
+
+
+def test_missing_s3_put_object_acl_with_acl(server, aws, s3, iam, tmp_path):
+    """`--acl` makes S3 check s3:PutObjectAcl too; a user allowed only s3:PutObject is
+    refused, and the fix grants s3:PutObjectAcl."""
+    bucket = f"acl-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket, ObjectOwnership="BucketOwnerPreferred")
+    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    acl = ("--acl", "bucket-owner-full-control")
+    refused(put(aws, bucket, tmp_path, *acl, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["action"] == "s3:PutObjectAcl", denial
+    fix = first_fix(denial, "identity-policy")
+    assert '"Action":"s3:PutObjectAcl"' in fix["command"]
+    aws(*fix["argv"])
+    assert put(aws, bucket, tmp_path, *acl, creds=creds).returncode == 0
