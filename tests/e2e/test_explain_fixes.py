@@ -49,7 +49,7 @@ def first_fix(denial, kind):
     fix = denial["fixes"][0]
     assert fix["kind"] == kind and fix["verified"] is True, fix
     assert fix["reevaluation"] == "Allow (allowed)", fix
-    assert fix["command"].startswith("aws ") and fix["argv"], fix
+    assert fix["argv"] and ("aws " + fix["argv"][0]) in fix["command"], fix
     return fix
 
 
@@ -209,3 +209,27 @@ def test_missing_s3_put_object_acl_with_acl(server, aws, s3, iam, tmp_path):
     assert '"Action":"s3:PutObjectAcl"' in fix["command"]
     aws(*fix["argv"])
     assert put(aws, bucket, tmp_path, *acl, creds=creds).returncode == 0
+
+
+def test_aws_managed_key_across_accounts(server, aws, iam, member, bucket, s3, tmp_path):
+    """SSE-KMS with the AWS managed key aws/s3 into another account's bucket: that key's
+    policy cannot be changed, so the fix is never to edit it; it is to encrypt with a
+    customer managed key of the caller's account (a request-side fix)."""
+    from conftest import client
+    member_iam = client(server, "iam", **member.kw)
+    name, creds = new_user(member_iam, [{"Effect": "Allow", "Action": ["s3:PutObject", "kms:*"], "Resource": "*"}])
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    sse = ("--server-side-encryption", "aws:kms")
+    refused(put(aws, bucket, tmp_path, *sse, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["action"] == "kms:GenerateDataKey" and denial["reason"] == "no_allow_resource_policy"
+    assert all(f["kind"] != "key-policy" for f in denial["fixes"])
+    assert "key policy" not in denial["fix"].split(";")[0].lower() or "cannot be changed" in denial["fix"]
+    fix = first_fix(denial, "request")
+    assert "customer managed key" in fix["change"] and "aws/s3" in fix["change"]
+    key_arn = aws(*fix["first"], **creds).stdout.strip()  # as the caller
+    assert key_arn.startswith(f"arn:aws:kms:") and f":{member.account}:key/" in key_arn
+    argv = [key_arn if a == "$KEY_ARN" else a for a in fix["argv"]]
+    assert aws(*argv, "--body", tmp_path / "body.txt", **creds).returncode == 0

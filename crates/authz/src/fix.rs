@@ -49,6 +49,141 @@ fn who(caller: &Caller) -> String {
     }
 }
 
+/// The alias of an AWS managed KMS key (`alias/aws/s3`) the request is on, if it is one.
+fn aws_managed_key_alias<'r>(request: &'r strongbox_policy::Request<'_>) -> Option<&'r str> {
+    if !request.action.starts_with("kms:") {
+        return None;
+    }
+    request
+        .context
+        .get("kms:ResourceAliases")?
+        .iter()
+        .map(String::as_str)
+        .find(|a| a.starts_with("alias/aws/"))
+}
+
+/// Whether `question` is about an AWS managed KMS key (`alias/aws/…`).
+fn is_aws_managed_key(question: &Question<'_>) -> bool {
+    question.action.starts_with("kms:")
+        && question.context.iter().any(|e| {
+            e.key == "kms:ResourceAliases" && e.values.iter().any(|a| a.starts_with("alias/aws/"))
+        })
+}
+
+/// The key policy KMS gives a key created without one: the account decides
+/// through IAM policies ("Default key policy", AWS KMS Developer Guide).
+fn default_key_policy(account: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "kms:*",
+            "Resource": "*",
+        }],
+    })
+    .to_string()
+}
+
+/// An AWS managed key (`aws/s3`) of another account cannot be used across
+/// accounts and its policy cannot be changed: the caller creates a customer
+/// managed key in its own account and sends its ARN. Proven by evaluating the
+/// same action on such a key (default key policy, the caller's own policies).
+fn customer_managed_key_fix(
+    caller: &Caller,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+) -> Option<ProvenFix> {
+    if matches!(caller.kind, CallerKind::Anonymous) {
+        return None;
+    }
+    let alias = aws_managed_key_alias(request)?.to_string();
+    let region = request
+        .resource
+        .strip_prefix("arn:aws:kms:")?
+        .split(':')
+        .next()?;
+    let bucket_key = request
+        .context
+        .get("kms:EncryptionContext:aws:s3:arn")
+        .and_then(|v| v.first())
+        .and_then(|arn| arn.strip_prefix("arn:aws:s3:::"))
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(b, k)| (b.to_string(), k.to_string()));
+    let (bucket, key) = bucket_key?;
+    let new_key = format!("arn:aws:kms:{region}:{}:key/NEW", caller.account_id);
+    let policy_text = default_key_policy(&caller.account_id);
+    let policy = strongbox_policy::Policy::parse_for_evaluation(
+        &strongbox_policy::PolicyKind::KeyPolicy,
+        &policy_text,
+    )
+    .ok()?;
+    let mut context = request.context.clone();
+    context.remove("kms:ResourceAliases");
+    let on_new_key = strongbox_policy::Request {
+        resource: &new_key,
+        resource_account: Some(&caller.account_id),
+        context: &context,
+        ..*request
+    };
+    let mut changed = set.clone();
+    changed.resource = vec![strongbox_policy::PolicyRef {
+        name: "key policy",
+        policy: &policy,
+    }];
+    let reevaluation = allowed_with(&on_new_key, &changed)?;
+    let first: Vec<String> = [
+        "kms",
+        "create-key",
+        "--description",
+        "customer managed key for cross-account SSE-KMS uploads",
+        "--query",
+        "KeyMetadata.Arn",
+        "--output",
+        "text",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let argv: Vec<String> = [
+        "s3api",
+        "put-object",
+        "--bucket",
+        &bucket,
+        "--key",
+        &key,
+        "--server-side-encryption",
+        "aws:kms",
+        "--ssekms-key-id",
+        "$KEY_ARN",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    Some(ProvenFix {
+        kind: "request".to_string(),
+        change: format!(
+            "encrypt with a customer managed key of account {} instead of the AWS managed key {alias} of account {} (an AWS managed key cannot be used across accounts and its key policy cannot be changed); add your --body FILE",
+            caller.account_id,
+            request.resource_account.unwrap_or_default()
+        ),
+        who: format!(
+            "the caller (kms:CreateKey in account {}, or an admin of it creates the key)",
+            caller.account_id
+        ),
+        widens: None,
+        command: format!(
+            "KEY_ARN=$({}) && {}",
+            command_line(&first),
+            command_line(&argv).replace("'$KEY_ARN'", "\"$KEY_ARN\"")
+        ),
+        argv,
+        first: Some(first),
+        verified: true,
+        reevaluation,
+    })
+}
+
 /// A suggestion for a denied `question`.
 pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation) -> String {
     let action = question.action;
@@ -91,6 +226,7 @@ pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation
             caller.account_id,
             statement_json(None, action, "*")
         ),
+        Reason::NoAllowResourcePolicy if is_aws_managed_key(question) => "The key is an AWS managed key: its key policy cannot be changed and it cannot be used across accounts. Encrypt with a customer managed key whose key policy allows the caller (--ssekms-key-id KEY_ARN).".to_string(),
         Reason::NoAllowResourcePolicy => format!(
             "Add to {resource_policy} a statement granting the caller: {}{}",
             statement_json(Some(caller), action, resource),
@@ -140,6 +276,10 @@ pub struct ProvenFix {
     pub command: String,
     /// The same command as arguments (after `aws`), for scripts.
     pub argv: Vec<String>,
+    /// A command to run before `argv`, whose output (trimmed) replaces
+    /// `$KEY_ARN` in `argv` (e.g. creating the customer managed key to send).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<Vec<String>>,
     /// Re-evaluated with the change applied and allowed.
     pub verified: bool,
     /// The re-evaluation's decision and reason, e.g. `Allow (allowed)`.
@@ -224,6 +364,10 @@ pub fn proven_fixes(
 ) -> Vec<ProvenFix> {
     let mut fixes = Vec::new();
     match evaluation.reason {
+        Reason::NoAllowResourcePolicy if aws_managed_key_alias(request).is_some() => {
+            // An AWS managed key's policy cannot be changed: never its target.
+            fixes.extend(customer_managed_key_fix(caller, request, set));
+        }
         Reason::NoAllowIdentityPolicy | Reason::NoAllowResourcePolicy => {
             fixes.extend(identity_policy_fix(caller, request, set));
             if let Some(editable) = &question.editable {
@@ -320,6 +464,7 @@ fn scp_fix(
         )),
         command: command_line(&argv),
         argv,
+        first: None,
         verified: true,
         reevaluation,
     })
@@ -434,6 +579,7 @@ fn bucket_policy_fix(
         }),
         command: command_line(&argv),
         argv,
+        first: None,
         verified: true,
         reevaluation,
     })
@@ -483,6 +629,7 @@ fn unlock_fix(
         )),
         command: command_line(&argv),
         argv,
+        first: None,
         verified: true,
         reevaluation,
     })
@@ -521,6 +668,7 @@ fn identity_policy_fix(
         widens: None,
         command: command_line(&argv),
         argv,
+        first: None,
         verified: true,
         reevaluation,
     })
@@ -658,6 +806,7 @@ fn request_fix(
         widens: None,
         command: command_line(&argv),
         argv,
+        first: None,
         verified: true,
         reevaluation,
     })

@@ -300,10 +300,11 @@ impl Authz {
         } else {
             None
         };
-        let fix = if denied {
-            Some(fix::suggest(caller, question, evaluation))
-        } else {
-            None
+        // A proven fix replaces the unverified suggestion.
+        let fix = match fixes.first() {
+            _ if !denied => None,
+            Some(first) => Some(format!("{}: {}", first.change, first.command)),
+            None => Some(fix::suggest(caller, question, evaluation)),
         };
         self.append(DecisionRecord {
             request_id: meta.request_id.clone(),
