@@ -233,3 +233,18 @@ def test_aws_managed_key_across_accounts(server, aws, iam, member, bucket, s3, t
     assert key_arn.startswith(f"arn:aws:kms:") and f":{member.account}:key/" in key_arn
     argv = [key_arn if a == "$KEY_ARN" else a for a in fix["argv"]]
     assert aws(*argv, "--body", tmp_path / "body.txt", **creds).returncode == 0
+
+
+def test_anonymous_list_buckets_is_told_to_sign(server, aws):
+    """Anonymous ListAllMyBuckets: no resource-based policy exists that could grant it,
+    so explain proposes none; it says to sign the request, which then succeeds."""
+    refused(aws("s3api", "list-buckets", "--no-sign-request", check=False))
+    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
+                       "--principal", "anonymous", "--action", "s3:ListAllMyBuckets")
+    request_id = json.loads(listed.splitlines()[0])["request_id"]
+    records = [json.loads(line) for line in
+               strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
+    denial = [r for r in records if r["decision"] == "Deny"][-1]
+    assert not denial.get("fixes"), denial  # no policy change can allow it
+    assert denial["fix"].startswith("Sign the request") and "resource-based" in denial["fix"], denial
+    assert aws("s3api", "list-buckets").returncode == 0  # signed

@@ -204,6 +204,16 @@ pub fn suggest(caller: &Caller, question: &Question<'_>, evaluation: &Evaluation
         .first()
         .map(|r| r.label.clone())
         .unwrap_or_else(|| "the resource-based policy".to_string());
+    // Nothing that could carry a resource-based policy (ListAllMyBuckets, CreateBucket…).
+    if caller.kind == CallerKind::Anonymous
+        && question.resource_policies.is_empty()
+        && question.editable.is_none()
+        && evaluation.reason != Reason::Allowed
+    {
+        return format!(
+            "Sign the request: anonymous callers can be granted access only by a resource-based policy, and {action} on {resource} has none; send it with the credentials of a principal allowed {action} (aws configure, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; not --no-sign-request)."
+        );
+    }
     match evaluation.reason {
         Reason::Allowed => String::new(),
         Reason::ExplicitDenyScp => format!(
