@@ -78,6 +78,7 @@ def test_missing_kms_generate_data_key(server, aws, iam, kms, bucket, tmp_path):
     refused(put(aws, bucket, tmp_path, *sse, creds=creds))
     denial = last_denial_of(server, name)
     assert denial["action"] == "kms:GenerateDataKey" and denial["resource"] == key_arn
+    assert denial["why_checked"].startswith("the request asked for SSE-KMS"), denial
     fix = first_fix(denial, "identity-policy")
     aws(*fix["argv"])
     assert put(aws, bucket, tmp_path, *sse, creds=creds).returncode == 0
@@ -205,6 +206,8 @@ def test_missing_s3_put_object_acl_with_acl(server, aws, s3, iam, tmp_path):
     refused(put(aws, bucket, tmp_path, *acl, creds=creds))
     denial = last_denial_of(server, name)
     assert denial["action"] == "s3:PutObjectAcl", denial
+    # Why that check ran: the header --acl sent.
+    assert "x-amz-acl" in denial["why_checked"] and "--acl" in denial["why_checked"], denial
     fix = first_fix(denial, "identity-policy")
     assert '"Action":"s3:PutObjectAcl"' in fix["command"]
     aws(*fix["argv"])
@@ -248,3 +251,20 @@ def test_anonymous_list_buckets_is_told_to_sign(server, aws):
     assert not denial.get("fixes"), denial  # no policy change can allow it
     assert denial["fix"].startswith("Sign the request") and "resource-based" in denial["fix"], denial
     assert aws("s3api", "list-buckets").returncode == 0  # signed
+
+
+def test_bucket_default_encryption_causes_the_kms_check(server, aws, s3, iam, kms, bucket, tmp_path):
+    """No encryption header, but the bucket's default encryption is SSE-KMS: explain says
+    that default is why kms:GenerateDataKey was checked, and the proven fix works."""
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]})
+    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    refused(put(aws, bucket, tmp_path, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["action"] == "kms:GenerateDataKey", denial
+    assert "the bucket's default encryption is SSE-KMS" in denial["why_checked"], denial
+    text = strongbox("explain", denial["request_id"], "--data-dir", server.data_dir)
+    assert "checked because: the bucket's default encryption" in text
+    aws(*first_fix(denial, "identity-policy")["argv"])
+    assert put(aws, bucket, tmp_path, creds=creds).returncode == 0

@@ -25,6 +25,9 @@ pub fn render(records: &[DecisionRecord]) -> String {
     for (i, r) in records.iter().enumerate() {
         let _ = writeln!(out);
         let _ = writeln!(out, "Check {}: {} on {}", i + 1, r.action, r.resource);
+        if let Some(why) = &r.why_checked {
+            let _ = writeln!(out, "  checked because: {why}");
+        }
         if let Some(acct) = &r.resource_account {
             let _ = writeln!(out, "  resource owner account: {acct}");
         }
@@ -91,6 +94,65 @@ pub fn render(records: &[DecisionRecord]) -> String {
         }
     }
     out
+}
+
+/// The first value of `key` in the context of `record`.
+fn value<'r>(record: &'r DecisionRecord, key: &str) -> Option<&'r str> {
+    record
+        .context
+        .get(key)
+        .and_then(|v| v.first())
+        .map(String::as_str)
+}
+
+/// Fills in why each check of one request ran: the request's own action, or
+/// the header, default or setting that made S3 check another action.
+pub fn annotate_why_checked(records: &mut [DecisionRecord]) {
+    let Some(first) = records.first().cloned() else {
+        return;
+    };
+    for (i, record) in records.iter_mut().enumerate() {
+        record.why_checked = if i == 0 {
+            Some(format!("the request itself: {}", first.action))
+        } else {
+            why_extra_check(&first, record)
+        };
+    }
+}
+
+/// Why `record` ran after the request's first check `first`.
+fn why_extra_check(first: &DecisionRecord, record: &DecisionRecord) -> Option<String> {
+    let action = record.action.as_str();
+    if action == "s3:PutObjectAcl" || action == "s3:PutObjectVersionAcl" {
+        if let Some(acl) = value(record, "s3:x-amz-acl").or_else(|| value(first, "s3:x-amz-acl")) {
+            return Some(format!(
+                "the request sent the x-amz-acl header ({acl}; the aws CLI's --acl), and S3 authorizes setting an ACL as {action}"
+            ));
+        }
+        let grant = record
+            .context
+            .keys()
+            .find(|k| k.starts_with("s3:x-amz-grant-"))?;
+        return Some(format!(
+            "the request sent the {} header (an ACL grant), and S3 authorizes setting an ACL as {action}",
+            grant.trim_start_matches("s3:")
+        ));
+    }
+    if action.starts_with("kms:") && first.action.starts_with("s3:") {
+        let sse = value(first, "s3:x-amz-server-side-encryption");
+        let key = value(first, "s3:x-amz-server-side-encryption-aws-kms-key-id");
+        return Some(match (action, sse) {
+            ("kms:Decrypt", _) if first.action.starts_with("s3:GetObject") => {
+                "the object is encrypted with SSE-KMS: S3 asks KMS to decrypt its data key as the caller".to_string()
+            }
+            (_, Some(sse)) => format!(
+                "the request asked for SSE-KMS (x-amz-server-side-encryption: {sse}{}): S3 asks KMS for a data key as the caller",
+                key.map(|k| format!(", key {k}")).unwrap_or_else(|| ", no key id: the AWS managed key aws/s3 unless the bucket's default names one".to_string())
+            ),
+            (_, None) => "the bucket's default encryption is SSE-KMS (the request sent no x-amz-server-side-encryption header): S3 asks KMS for a data key as the caller".to_string(),
+        });
+    }
+    None
 }
 
 /// The one line that heads an explanation: the outcome, why, and the fix, e.g.

@@ -60,6 +60,10 @@ pub struct DecisionRecord {
     pub context: BTreeMap<String, Vec<String>>,
     /// The smallest change that would allow the request (denials only).
     pub fix: Option<String>,
+    /// Why this check ran: which header, default or setting of the request
+    /// caused it (filled in by `explain` from the request's records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_checked: Option<String>,
     /// Fixes proven by re-evaluating the request with each applied (denials only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<crate::fix::ProvenFix>,

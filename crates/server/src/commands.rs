@@ -177,7 +177,8 @@ pub fn explain(request_id: Option<&str>, last: bool, data_dir: &Path, json: bool
         found = strongbox_authz::record::find(data_dir, request_id);
     }
     match found {
-        Ok(records) => {
+        Ok(mut records) => {
+            strongbox_authz::explain::annotate_why_checked(&mut records);
             if json {
                 for r in &records {
                     println!("{}", serde_json::to_string(r).unwrap_or_default());
