@@ -15,6 +15,7 @@ pub mod decision_log;
 pub mod denials;
 pub mod explain;
 pub mod fix;
+pub mod proven;
 pub mod record;
 pub mod s3;
 
@@ -60,7 +61,7 @@ pub struct Question<'a> {
     /// Quote the resource in messages (S3 does; IAM, STS and KMS do not).
     pub style: MessageStyle,
     /// The resource's policy a fix may change (`None`: none can be, e.g. AWS managed keys).
-    pub editable: Option<fix::EditablePolicy>,
+    pub editable: Option<proven::EditablePolicy>,
 }
 
 impl Authz {
@@ -186,7 +187,7 @@ impl Authz {
         let evaluation = evaluate(&request, &set);
         let fixes = match evaluation.decision {
             Decision::Allow => Vec::new(),
-            Decision::Deny => fix::proven_fixes(caller, question, &request, &set, &evaluation),
+            Decision::Deny => proven::proven_fixes(caller, question, &request, &set, &evaluation),
         };
         let message = match evaluation.decision {
             Decision::Allow => String::new(),
@@ -285,7 +286,7 @@ impl Authz {
         message: &str,
         policies: Vec<String>,
         context: Context,
-        fixes: Vec<fix::ProvenFix>,
+        fixes: Vec<proven::ProvenFix>,
     ) {
         let denied = evaluation.decision == Decision::Deny;
         let (deciding_policy, deciding_statement) = match &evaluation.deciding {

@@ -66,7 +66,7 @@ pub struct DecisionRecord {
     pub why_checked: Option<String>,
     /// Fixes proven by re-evaluating the request with each applied (denials only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub fixes: Vec<crate::fix::ProvenFix>,
+    pub fixes: Vec<crate::proven::ProvenFix>,
     /// The engine's full trace (denials only, to keep the log small), without
     /// the request context (that is `context`, kept once).
     pub trace: Option<serde_json::Value>,

@@ -323,7 +323,7 @@ impl S3Access for Authz {
             resource_required: false,
             context: &check.context,
             style: MessageStyle::S3,
-            editable: check.bucket.map(|b| crate::fix::EditablePolicy {
+            editable: check.bucket.map(|b| crate::proven::EditablePolicy {
                 bucket: b.name.clone(),
                 text: b.policy.clone(),
                 owner_account: b.owner_account.clone(),
