@@ -268,3 +268,43 @@ def test_bucket_default_encryption_causes_the_kms_check(server, aws, s3, iam, km
     assert "checked because: the bucket's default encryption" in text
     aws(*first_fix(denial, "identity-policy")["argv"])
     assert put(aws, bucket, tmp_path, creds=creds).returncode == 0
+
+
+def test_cross_account_upload_must_give_the_bucket_owner_full_control(server, aws, s3, iam, member, bucket,
+                                                                      tmp_path):
+    """The bucket policy requires `x-amz-acl: bucket-owner-full-control` of uploads from
+    another account (the documented pattern): the fix is the request-side
+    `--acl bucket-owner-full-control`, not an ACL JSON nor removing the guard."""
+    from conftest import client
+    member_iam = client(server, "iam", **member.kw)
+    name, creds = new_user(member_iam, [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    objects = f"arn:aws:s3:::{bucket}/*"
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Uploads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
+         "Action": ["s3:PutObject", "s3:PutObjectAcl"], "Resource": objects},
+        {"Sid": "OwnerFullControl", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": objects,
+         "Condition": {"StringNotEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}))
+    refused(put(aws, bucket, tmp_path, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["reason"] == "explicit_deny_resource_policy", denial
+    fix = first_fix(denial, "request")
+    assert fix["argv"][-2:] == ["--acl", "bucket-owner-full-control"], fix
+    assert fix["widens"] is None and "caller" in fix["who"]
+    assert aws(*fix["argv"], "--body", tmp_path / "body.txt", **creds).returncode == 0
+
+
+def test_missing_kms_decrypt(server, aws, s3, iam, kms, bucket, tmp_path):
+    """Reading an SSE-KMS object needs kms:Decrypt on its key: explain says the object's
+    encryption is why KMS was checked, and the proven fix grants kms:Decrypt."""
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"secret", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn)
+    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+    out = tmp_path / "out.txt"
+    refused(aws("s3api", "get-object", "--bucket", bucket, "--key", "k", out, check=False, **creds))
+    denial = last_denial_of(server, name)
+    assert denial["action"] == "kms:Decrypt" and denial["resource"] == key_arn, denial
+    assert denial["why_checked"].startswith("the object is encrypted with SSE-KMS"), denial
+    aws(*first_fix(denial, "identity-policy")["argv"])
+    assert aws("s3api", "get-object", "--bucket", bucket, "--key", "k", out, **creds).returncode == 0
+    assert out.read_bytes() == b"secret"
