@@ -10,7 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import client
+from conftest import client, new_user
 from server import binary, start, unsigned_get
 
 
@@ -32,10 +32,10 @@ def listed(data_dir, *filters):
     return [json.loads(line) for line in out.stdout.splitlines()]
 
 
-def user(srv, iam, name):
-    iam.create_user(UserName=name)
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return client(srv, "s3", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+def user(srv, iam):
+    """A new IAM user without policies: (its name, an S3 client of it)."""
+    arn, key, secret = new_user(iam)
+    return arn.rsplit("/", 1)[1], client(srv, "s3", key=key, secret=secret)
 
 
 def settle(data_dir, request_id):
@@ -63,7 +63,7 @@ def test_explain_last_and_denials_filters(srv):
     account = client(srv, "sts").get_caller_identity()["Account"]
     for b in ("den-a", "den-b"):
         root_s3.create_bucket(Bucket=b)
-    alice, bob = user(srv, iam, "alice"), user(srv, iam, "bob")
+    (alice_name, alice), (bob_name, bob) = user(srv, iam), user(srv, iam)
 
     alice_id = denied(alice.put_object, Bucket="den-a", Key="k", Body=b"x")
     bob_id = denied(bob.get_object, Bucket="den-b", Key="k")
@@ -80,21 +80,21 @@ def test_explain_last_and_denials_filters(srv):
     assert text.returncode == 0 and bob_id in text.stdout and "s3:GetObject" in text.stdout
     # A one-line verdict heads the explanation.
     head = text.stdout.splitlines()[0]
-    assert head.startswith("Denied: no identity-based policy allows s3:GetObject for user/bob; fix: "), head
+    assert head.startswith(f"Denied: no identity-based policy allows s3:GetObject for user/{bob_name}; fix: "), head
 
     # denials: newest first, with what was refused and why.
     every = listed(data_dir)
     assert [d["request_id"] for d in every] == [bob_id, alice_id]
     assert every[1] == every[1] | {
-        "principal": f"arn:aws:iam::{account}:user/alice", "action": "s3:PutObject",
+        "principal": f"arn:aws:iam::{account}:user/{alice_name}", "action": "s3:PutObject",
         "resource": "arn:aws:s3:::den-a/k", "reason": "no_allow_identity_policy"}
     assert every[1]["time"] and every[1]["message"]
 
     def ids(*filters):
         return [d["request_id"] for d in listed(data_dir, *filters)]
 
-    assert ids("--principal", "user/alice") == [alice_id]
-    assert ids("--principal", f"arn:aws:iam::{account}:user/bob") == [bob_id]
+    assert ids("--principal", f"user/{alice_name}") == [alice_id]
+    assert ids("--principal", f"arn:aws:iam::{account}:user/{bob_name}") == [bob_id]
     assert ids("--bucket", "den-a") == [alice_id]
     assert ids("--bucket", "den") == []
     assert ids("--action", "s3:GetObject") == [bob_id]
@@ -104,7 +104,7 @@ def test_explain_last_and_denials_filters(srv):
     assert ids("--since", "2999-01-01T00:00:00Z") == []
     assert ids("--limit", "1") == [bob_id]
 
-    table = run("denials", "--data-dir", data_dir, "--principal", "alice")
+    table = run("denials", "--data-dir", data_dir, "--principal", alice_name.upper())
     assert table.returncode == 0
     assert alice_id in table.stdout and "s3:PutObject" in table.stdout and bob_id not in table.stdout
     bad = run("denials", "--data-dir", data_dir, "--since", "soon")
@@ -115,7 +115,7 @@ def test_denials_and_explain_last_reach_rotated_logs(srv):
     data_dir = srv.data_dir
     root_s3, iam = client(srv, "s3"), client(srv, "iam")
     root_s3.create_bucket(Bucket="den-rot")
-    carol = user(srv, iam, "carol")
+    carol_name, carol = user(srv, iam)
     carol_id = denied(carol.put_object, Bucket="den-rot", Key="old", Body=b"x")
     # Enough anonymous denials to push carol's into a rotated file.
     last = None
@@ -125,7 +125,7 @@ def test_denials_and_explain_last_reach_rotated_logs(srv):
     settle(data_dir, last)
     assert carol_id not in open(os.path.join(data_dir, "decisions.jsonl")).read()
 
-    assert [d["request_id"] for d in listed(data_dir, "--principal", "user/carol")] == [carol_id]
+    assert [d["request_id"] for d in listed(data_dir, "--principal", f"user/{carol_name}")] == [carol_id]
     anonymous = listed(data_dir, "--principal", "anonymous", "--limit", "3")
     assert len(anonymous) == 3 and anonymous[0]["request_id"] == last
     out = run("explain", "--last", "--data-dir", data_dir, "--json")

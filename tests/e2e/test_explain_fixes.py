@@ -11,6 +11,7 @@ import json
 import subprocess
 import uuid
 
+from conftest import new_user
 from server import binary
 
 
@@ -20,14 +21,11 @@ def strongbox(*args):
     return out.stdout
 
 
-def new_user(iam, statements=()):
-    name = f"fix-{uuid.uuid4().hex[:8]}"
-    iam.create_user(UserName=name)
-    if statements:
-        iam.put_user_policy(UserName=name, PolicyName="base", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": list(statements)}))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return name, dict(key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+def user_with(iam, statements=()):
+    """A new IAM user allowed `statements`: (name, aws-fixture credentials)."""
+    doc = json.dumps({"Version": "2012-10-17", "Statement": list(statements)}) if statements else None
+    arn, key, secret = new_user(iam, doc)
+    return arn.rsplit("/", 1)[1], dict(key=key, secret=secret)
 
 
 def last_denial_of(server, name):
@@ -61,7 +59,7 @@ def put(aws, bucket, tmp_path, *extra, creds):
 
 
 def test_missing_s3_put_object(server, aws, iam, bucket, tmp_path):
-    name, creds = new_user(iam)
+    name, creds = user_with(iam)
     refused(put(aws, bucket, tmp_path, creds=creds))
     denial = last_denial_of(server, name)
     assert denial["action"] == "s3:PutObject" and denial["reason"] == "no_allow_identity_policy"
@@ -73,7 +71,7 @@ def test_missing_s3_put_object(server, aws, iam, bucket, tmp_path):
 
 def test_missing_kms_generate_data_key(server, aws, iam, kms, bucket, tmp_path):
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]
-    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    name, creds = user_with(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
     sse = ("--server-side-encryption", "aws:kms", "--ssekms-key-id", key_arn)
     refused(put(aws, bucket, tmp_path, *sse, creds=creds))
     denial = last_denial_of(server, name)
@@ -87,7 +85,7 @@ def test_missing_kms_generate_data_key(server, aws, iam, kms, bucket, tmp_path):
 def test_a_fix_that_would_not_allow_is_not_offered(server, aws, iam, bucket, tmp_path):
     """An explicit Deny in the caller's own policy: adding an Allow cannot help, so no
     identity-policy fix is shown (re-evaluation refuses it)."""
-    name, creds = new_user(iam, [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}])
+    name, creds = user_with(iam, [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}])
     refused(put(aws, bucket, tmp_path, creds=creds))
     denial = last_denial_of(server, name)
     assert denial["reason"] == "explicit_deny_identity_policy"
@@ -99,7 +97,7 @@ def test_cross_account_upload(server, aws, iam, member, bucket, tmp_path):
     into a bucket of the management account: the bucket policy must grant it."""
     from conftest import client
     member_iam = client(server, "iam", **member.kw)
-    name, creds = new_user(member_iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    name, creds = user_with(member_iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
     refused(put(aws, bucket, tmp_path, creds=creds))
     denial = last_denial_of(server, name)
     assert denial["reason"] == "no_allow_resource_policy", denial
@@ -201,7 +199,7 @@ def test_missing_s3_put_object_acl_with_acl(server, aws, s3, iam, tmp_path):
     refused, and the fix grants s3:PutObjectAcl."""
     bucket = f"acl-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket, ObjectOwnership="BucketOwnerPreferred")
-    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    name, creds = user_with(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
     acl = ("--acl", "bucket-owner-full-control")
     refused(put(aws, bucket, tmp_path, *acl, creds=creds))
     denial = last_denial_of(server, name)
@@ -220,7 +218,7 @@ def test_aws_managed_key_across_accounts(server, aws, iam, member, bucket, s3, t
     customer managed key of the caller's account (a request-side fix)."""
     from conftest import client
     member_iam = client(server, "iam", **member.kw)
-    name, creds = new_user(member_iam, [{"Effect": "Allow", "Action": ["s3:PutObject", "kms:*"], "Resource": "*"}])
+    name, creds = user_with(member_iam, [{"Effect": "Allow", "Action": ["s3:PutObject", "kms:*"], "Resource": "*"}])
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
@@ -259,7 +257,7 @@ def test_bucket_default_encryption_causes_the_kms_check(server, aws, s3, iam, km
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]})
-    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    name, creds = user_with(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
     refused(put(aws, bucket, tmp_path, creds=creds))
     denial = last_denial_of(server, name)
     assert denial["action"] == "kms:GenerateDataKey", denial
@@ -277,7 +275,7 @@ def test_cross_account_upload_must_give_the_bucket_owner_full_control(server, aw
     `--acl bucket-owner-full-control`, not an ACL JSON nor removing the guard."""
     from conftest import client
     member_iam = client(server, "iam", **member.kw)
-    name, creds = new_user(member_iam, [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    name, creds = user_with(member_iam, [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
     objects = f"arn:aws:s3:::{bucket}/*"
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "Uploads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
@@ -299,7 +297,7 @@ def test_missing_kms_decrypt(server, aws, s3, iam, kms, bucket, tmp_path):
     encryption is why KMS was checked, and the proven fix grants kms:Decrypt."""
     key_arn = kms.create_key()["KeyMetadata"]["Arn"]
     s3.put_object(Bucket=bucket, Key="k", Body=b"secret", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn)
-    name, creds = new_user(iam, [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+    name, creds = user_with(iam, [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
     out = tmp_path / "out.txt"
     refused(aws("s3api", "get-object", "--bucket", bucket, "--key", "k", out, check=False, **creds))
     denial = last_denial_of(server, name)
