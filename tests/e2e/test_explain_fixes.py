@@ -28,14 +28,19 @@ def user_with(iam, statements=()):
     return arn.rsplit("/", 1)[1], dict(key=key, secret=secret)
 
 
-def last_denial_of(server, name):
-    """The newest denial of user NAME, explained (`denials` then `explain --json`)."""
-    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
-                       "--principal", f"user/{name}")
+def last_denial(server, *filters):
+    """The newest denial passing `strongbox denials` FILTERS, explained
+    (`denials` for its request id, then `explain --json`): its Deny record."""
+    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1", *filters)
     request_id = json.loads(listed.splitlines()[0])["request_id"]
     records = [json.loads(line) for line in
                strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
     return [r for r in records if r["decision"] == "Deny"][-1]
+
+
+def last_denial_of(server, name):
+    """The newest denial of user NAME, explained."""
+    return last_denial(server, "--principal", f"user/{name}")
 
 
 def refused(result):
@@ -117,13 +122,7 @@ def test_root_lock_out(server, aws, s3, bucket, tmp_path):
         {"Sid": "DenyAll", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
          "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]}))
     refused(put(aws, bucket, tmp_path, creds={}))
-    root = client_root_arn(server)
-    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
-                       "--principal", root, "--bucket", bucket)
-    request_id = json.loads(listed.splitlines()[0])["request_id"]
-    records = [json.loads(line) for line in
-               strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
-    denial = [r for r in records if r["decision"] == "Deny"][-1]
+    denial = last_denial(server, "--principal", client_root_arn(server), "--bucket", bucket)
     assert denial["reason"] == "explicit_deny_resource_policy", denial
     fix = first_fix(denial, "unlock")
     assert fix["argv"][:2] == ["s3api", "delete-bucket-policy"]
@@ -147,11 +146,7 @@ def test_explicit_deny_on_the_kms_key_id_header(server, aws, s3, kms, bucket, tm
          "Resource": f"arn:aws:s3:::{bucket}/*",
          "Condition": {"StringNotLikeIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}}}]}))
     refused(put(aws, bucket, tmp_path, "--server-side-encryption", "aws:kms", creds={}))
-    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1", "--bucket", bucket)
-    request_id = json.loads(listed.splitlines()[0])["request_id"]
-    records = [json.loads(line) for line in
-               strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
-    denial = [r for r in records if r["decision"] == "Deny"][-1]
+    denial = last_denial(server, "--bucket", bucket)
     assert denial["reason"] == "explicit_deny_resource_policy", denial
     fix = first_fix(denial, "request")
     assert fix["argv"][:2] == ["s3api", "put-object"] and key_arn in fix["argv"], fix
@@ -174,12 +169,7 @@ def test_scp_denies_the_upload(server, aws, member, tmp_path):
     org.attach_policy(PolicyId=policy_id, TargetId=member.account)
     try:
         refused(put(aws, bucket, tmp_path, creds=member.kw))
-        listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
-                           "--bucket", bucket)
-        request_id = json.loads(listed.splitlines()[0])["request_id"]
-        records = [json.loads(line) for line in
-                   strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
-        denial = [r for r in records if r["decision"] == "Deny"][-1]
+        denial = last_denial(server, "--bucket", bucket)
         assert denial["reason"] == "explicit_deny_scp", denial
         fix = first_fix(denial, "scp")
         assert fix["argv"] == ["organizations", "detach-policy", "--policy-id", policy_id,
@@ -240,12 +230,7 @@ def test_anonymous_list_buckets_is_told_to_sign(server, aws):
     """Anonymous ListAllMyBuckets: no resource-based policy exists that could grant it,
     so explain proposes none; it says to sign the request, which then succeeds."""
     refused(aws("s3api", "list-buckets", "--no-sign-request", check=False))
-    listed = strongbox("denials", "--data-dir", server.data_dir, "--json", "--limit", "1",
-                       "--principal", "anonymous", "--action", "s3:ListAllMyBuckets")
-    request_id = json.loads(listed.splitlines()[0])["request_id"]
-    records = [json.loads(line) for line in
-               strongbox("explain", request_id, "--data-dir", server.data_dir, "--json").splitlines()]
-    denial = [r for r in records if r["decision"] == "Deny"][-1]
+    denial = last_denial(server, "--principal", "anonymous", "--action", "s3:ListAllMyBuckets")
     assert not denial.get("fixes"), denial  # no policy change can allow it
     assert denial["fix"].startswith("Sign the request") and "resource-based" in denial["fix"], denial
     assert aws("s3api", "list-buckets").returncode == 0  # signed
