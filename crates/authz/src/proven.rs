@@ -378,23 +378,21 @@ fn bucket_policy_cannot_grant(set: &strongbox_policy::PolicySet<'_>) -> bool {
         .any(|r| r.name.starts_with("bucket policy ("))
 }
 
-/// Adds to the bucket policy a statement granting the caller (everyone, for an
-/// anonymous caller) this action on this resource; offered when that allows it.
+/// Adds to the bucket policy a statement granting the caller this action on
+/// this resource; offered when that allows it. Not for anonymous callers:
+/// granting everyone (making the resource public) is rarely the fix, and
+/// re-parsing the bucket policy for every unsigned denial would let anyone buy
+/// CPU; their text suggestion names the grant, unverified.
 fn bucket_policy_fix(
     caller: &Caller,
     editable: &EditablePolicy,
     request: &strongbox_policy::Request<'_>,
     set: &strongbox_policy::PolicySet<'_>,
 ) -> Option<ProvenFix> {
-    if bucket_policy_cannot_grant(set) {
+    if caller.kind == CallerKind::Anonymous || bucket_policy_cannot_grant(set) {
         return None;
     }
-    let anonymous = caller.kind == CallerKind::Anonymous;
-    let principal = if anonymous {
-        serde_json::json!("*")
-    } else {
-        serde_json::json!({ "AWS": principal_for_grant(caller) })
-    };
+    let principal = serde_json::json!({ "AWS": principal_for_grant(caller) });
     let statement = serde_json::json!({
         "Sid": "StrongboxFix",
         "Effect": "Allow",
@@ -443,22 +441,14 @@ fn bucket_policy_fix(
             editable.bucket,
             request.action,
             request.resource,
-            if anonymous {
-                "everyone".to_string()
-            } else {
-                principal_for_grant(caller)
-            }
+            principal_for_grant(caller)
         ),
         who: format!(
             "the bucket owner: an admin of account {} (s3:PutBucketPolicy)",
             editable.owner_account
         ),
-        widens: anonymous.then(|| {
-            format!(
-                "everyone, anonymous callers included: makes {} public for {}",
-                request.resource, request.action
-            )
-        }),
+        // The statement names the caller alone.
+        widens: None,
         command: command_line(&argv),
         argv,
         first: None,
