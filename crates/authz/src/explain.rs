@@ -168,7 +168,11 @@ pub fn verdict(records: &[DecisionRecord]) -> String {
     };
     let mut line = format!("Denied: {}", denial_cause(denial));
     if let Some(fix) = denial.fixes.first() {
-        let _ = write!(line, "; fix: {} ({}): {}", fix.change, fix.who, fix.command);
+        let _ = write!(
+            line,
+            "; fix: {} — by {}: {}",
+            fix.change, fix.who, fix.command
+        );
     } else if let Some(fix) = denial.fix.as_deref().and_then(|f| f.lines().next()) {
         if !fix.trim().is_empty() {
             let _ = write!(line, "; fix: {}", fix.trim());

@@ -276,12 +276,12 @@ pub fn denials(args: DenialsArgs, data_dir: &Path, json: bool) -> ExitCode {
         }
     } else {
         println!(
-            "{:<28} {:<20} {:<44} {:<22} {:<40} REASON",
+            "{:<31} {:<17} {:<44} {:<22} {:<40} REASON",
             "TIME", "REQUEST ID", "PRINCIPAL", "ACTION", "RESOURCE"
         );
         for r in &found {
             println!(
-                "{:<28} {:<20} {:<44} {:<22} {:<40} {}",
+                "{:<31} {:<17} {:<44} {:<22} {:<40} {}",
                 r.time, r.request_id, r.principal, r.action, r.resource, r.reason
             );
         }
