@@ -291,3 +291,18 @@ def test_missing_kms_decrypt(server, aws, s3, iam, kms, bucket, tmp_path):
     aws(*first_fix(denial, "identity-policy")["argv"])
     assert aws("s3api", "get-object", "--bucket", bucket, "--key", "k", out, **creds).returncode == 0
     assert out.read_bytes() == b"secret"
+
+
+def test_explicit_deny_in_an_inline_identity_policy(server, aws, iam, bucket, tmp_path):
+    """A user allowed s3:PutObject by one inline policy and denied by another: the fix
+    deletes the denying policy (proven: the other still allows)."""
+    name, creds = user_with(iam, [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}])
+    iam.put_user_policy(UserName=name, PolicyName="no-uploads", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}]}))
+    refused(put(aws, bucket, tmp_path, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["reason"] == "explicit_deny_identity_policy", denial
+    fix = first_fix(denial, "identity-policy")
+    assert fix["argv"] == ["iam", "delete-user-policy", "--user-name", name, "--policy-name", "no-uploads"]
+    aws(*fix["argv"])
+    assert put(aws, bucket, tmp_path, creds=creds).returncode == 0

@@ -271,6 +271,12 @@ pub fn proven_fixes(
             }
         }
         Reason::ExplicitDenyScp => fixes.extend(scp_fix(caller, request, set, evaluation)),
+        Reason::ExplicitDenyIdentityPolicy => {
+            fixes.extend(request_fix(request, set, evaluation));
+            if fixes.is_empty() {
+                fixes.extend(inline_deny_fix(request, set, evaluation));
+            }
+        }
         _ => {}
     }
     fixes
@@ -718,4 +724,55 @@ mod tests {
         let argv = ["iam".to_string(), "put-user-policy".to_string()];
         assert_eq!(iam_permission(&argv), "PutUserPolicy");
     }
+}
+
+/// Deletes the inline identity policy (of the caller's user, role or group)
+/// whose Deny refused the request; offered when the request is then allowed
+/// (the policy's other statements do not carry the Allow it needs).
+fn inline_deny_fix(
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+    evaluation: &Evaluation,
+) -> Option<ProvenFix> {
+    let deciding = evaluation.deciding.as_ref()?;
+    // `user/NAME/inline/POLICY`, `role/NAME/inline/POLICY`, `group/NAME/inline/POLICY`.
+    let (owner, policy) = deciding.policy_name.split_once("/inline/")?;
+    let (kind, name) = owner.split_once('/')?;
+    let (call, flag) = match kind {
+        "user" => ("delete-user-policy", "--user-name"),
+        "role" => ("delete-role-policy", "--role-name"),
+        "group" => ("delete-group-policy", "--group-name"),
+        _ => return None,
+    };
+    let mut changed = set.clone();
+    changed.identity.retain(|p| p.name != deciding.policy_name);
+    let reevaluation = allowed_with(request, &changed)?;
+    let argv: Vec<String> = ["iam", call, flag, name, "--policy-name", policy]
+        .map(str::to_string)
+        .to_vec();
+    let account = request
+        .context
+        .get("aws:PrincipalAccount")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    Some(ProvenFix {
+        kind: "identity-policy".to_string(),
+        change: format!(
+            "delete the inline policy {policy} of {kind} {name} (its statement {} denies this), or narrow that statement",
+            crate::statement_label(deciding)
+        ),
+        who: format!(
+            "an admin of account {account} (iam:{})",
+            iam_permission(&argv)
+        ),
+        widens: (kind == "group").then(|| {
+            format!("every member of group {name}: the policy's restrictions no longer apply to them")
+        }),
+        command: command_line(&argv),
+        argv,
+        first: None,
+        verified: true,
+        reevaluation,
+    })
 }
