@@ -690,42 +690,6 @@ fn request_fix(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_are_quoted_for_a_shell() {
-        assert_eq!(shell_quote("s3api"), "s3api");
-        assert_eq!(shell_quote("arn:aws:s3:::b/k"), "arn:aws:s3:::b/k");
-        assert_eq!(shell_quote("{\"a\": 1}"), "'{\"a\": 1}'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
-        let argv = ["s3api".to_string(), "a b".to_string()];
-        assert_eq!(command_line(&argv), "aws s3api 'a b'");
-    }
-
-    #[test]
-    fn only_negated_operators_ask_for_a_value_to_send() {
-        for op in ["StringNotLikeIfExists", "StringNotEquals", "ArnNotLike"] {
-            assert!(is_negated_match(op), "{op}");
-        }
-        for op in ["StringLike", "StringEquals", "Null", "BoolIfExists"] {
-            assert!(!is_negated_match(op), "{op}");
-        }
-    }
-
-    #[test]
-    fn names_of_fix_policies_and_permissions() {
-        assert_eq!(
-            fix_policy_name("s3:PutObject"),
-            "strongbox-fix-s3-PutObject"
-        );
-        let argv = ["iam".to_string(), "put-user-policy".to_string()];
-        assert_eq!(iam_permission(&argv), "PutUserPolicy");
-    }
-}
-
 /// Deletes the inline identity policy (of the caller's user, role or group)
 /// whose Deny refused the request; offered when the request is then allowed
 /// (the policy's other statements do not carry the Allow it needs).
@@ -775,4 +739,40 @@ fn inline_deny_fix(
         verified: true,
         reevaluation,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_quoted_for_a_shell() {
+        assert_eq!(shell_quote("s3api"), "s3api");
+        assert_eq!(shell_quote("arn:aws:s3:::b/k"), "arn:aws:s3:::b/k");
+        assert_eq!(shell_quote("{\"a\": 1}"), "'{\"a\": 1}'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+        let argv = ["s3api".to_string(), "a b".to_string()];
+        assert_eq!(command_line(&argv), "aws s3api 'a b'");
+    }
+
+    #[test]
+    fn only_negated_operators_ask_for_a_value_to_send() {
+        for op in ["StringNotLikeIfExists", "StringNotEquals", "ArnNotLike"] {
+            assert!(is_negated_match(op), "{op}");
+        }
+        for op in ["StringLike", "StringEquals", "Null", "BoolIfExists"] {
+            assert!(!is_negated_match(op), "{op}");
+        }
+    }
+
+    #[test]
+    fn names_of_fix_policies_and_permissions() {
+        assert_eq!(
+            fix_policy_name("s3:PutObject"),
+            "strongbox-fix-s3-PutObject"
+        );
+        let argv = ["iam".to_string(), "put-user-policy".to_string()];
+        assert_eq!(iam_permission(&argv), "PutUserPolicy");
+    }
 }
