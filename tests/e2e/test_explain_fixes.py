@@ -306,3 +306,23 @@ def test_explicit_deny_in_an_inline_identity_policy(server, aws, iam, bucket, tm
     assert fix["argv"] == ["iam", "delete-user-policy", "--user-name", name, "--policy-name", "no-uploads"]
     aws(*fix["argv"])
     assert put(aws, bucket, tmp_path, creds=creds).returncode == 0
+
+
+def test_customer_managed_key_of_another_account(server, aws, s3, kms, member, bucket, tmp_path):
+    """Uploading with the bucket owner's customer managed key from another account: the
+    key policy must allow the caller; the proven fix extends it (run by the key owner)."""
+    from conftest import client
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    member_iam = client(server, "iam", **member.kw)
+    name, creds = user_with(member_iam, [{"Effect": "Allow", "Action": ["s3:PutObject", "kms:*"], "Resource": "*"}])
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{member.account}:root"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    sse = ("--server-side-encryption", "aws:kms", "--ssekms-key-id", key_arn)
+    refused(put(aws, bucket, tmp_path, *sse, creds=creds))
+    denial = last_denial_of(server, name)
+    assert denial["action"] == "kms:GenerateDataKey" and denial["reason"] == "no_allow_resource_policy"
+    fix = first_fix(denial, "key-policy")
+    assert fix["argv"][:4] == ["kms", "put-key-policy", "--key-id", key_arn] and "key owner" in fix["who"]
+    aws(*fix["argv"])  # as the key owner (the management account's root user)
+    assert put(aws, bucket, tmp_path, *sse, creds=creds).returncode == 0

@@ -62,6 +62,8 @@ pub struct Question<'a> {
     pub style: MessageStyle,
     /// The resource's policy a fix may change (`None`: none can be, e.g. AWS managed keys).
     pub editable: Option<proven::EditablePolicy>,
+    /// The key policy text of a KMS key (what a key-policy fix extends).
+    pub key_policy: Option<&'a str>,
 }
 
 impl Authz {
@@ -438,6 +440,14 @@ impl Authorizer for Authz {
             context: check.context,
             style,
             editable: None,
+            key_policy: match kind {
+                PolicyKind::KeyPolicy => check
+                    .resource_policies
+                    .iter()
+                    .find(|r| r.label == "key policy")
+                    .map(|r| r.document),
+                _ => None,
+            },
         };
         self.decide(caller, meta, &question)
     }

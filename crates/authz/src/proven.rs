@@ -6,9 +6,13 @@
 //! satisfies every Deny. This runs when the denial is decided, where every
 //! policy is at hand, so records keep the fixes, not the policy texts.
 //!
-//! Kinds, least privilege first: `request`, `identity-policy`,
-//! `bucket-policy`, `scp`, `unlock`. A policy that cannot be changed (AWS
-//! managed keys) is never the target of a fix.
+//! Kinds, least privilege first: `request` (send a header a Deny asks for; a
+//! customer managed key instead of `aws/s3` across accounts),
+//! `identity-policy` (the narrowest inline statement; delete an inline policy
+//! whose Deny refused), `bucket-policy`, `key-policy`, `scp` (detach from the
+//! level it is attached to), `unlock` (a root lock-out by the bucket policy).
+//! A policy that cannot be changed (AWS managed keys) is never the target of a
+//! fix; SCPs never restrict the management account, so none is proposed there.
 
 use strongbox_core::{Caller, CallerKind};
 use strongbox_policy::{Evaluation, Reason};
@@ -255,6 +259,9 @@ pub fn proven_fixes(
             if let Some(editable) = &question.editable {
                 fixes.extend(bucket_policy_fix(caller, editable, request, set));
             }
+            if let Some(text) = question.key_policy {
+                fixes.extend(key_policy_fix(caller, text, request, set));
+            }
         }
         Reason::ExplicitDenyResourcePolicy => {
             // Change the request first: send what the Deny's guard asks for.
@@ -384,6 +391,87 @@ fn bucket_policy_cannot_grant(set: &strongbox_policy::PolicySet<'_>) -> bool {
         .any(|r| r.name.starts_with("bucket policy ("))
 }
 
+/// The policy document `text` (a new one when `None`) with `statement` added.
+fn with_statement(text: Option<&str>, statement: serde_json::Value) -> Option<String> {
+    let mut document = match text {
+        Some(text) => serde_json::from_str::<serde_json::Value>(text).ok()?,
+        None => serde_json::json!({ "Version": "2012-10-17", "Statement": [] }),
+    };
+    let statements = match document.get_mut("Statement")? {
+        serde_json::Value::Array(list) => list,
+        single => {
+            *single = serde_json::Value::Array(vec![single.take()]);
+            single.as_array_mut()?
+        }
+    };
+    statements.push(statement);
+    Some(document.to_string())
+}
+
+/// Adds to a customer managed key's policy a statement granting the caller
+/// this action; offered when that allows it (AWS managed keys never get here).
+fn key_policy_fix(
+    caller: &Caller,
+    key_policy: &str,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+) -> Option<ProvenFix> {
+    if caller.kind == CallerKind::Anonymous || aws_managed_key_alias(request).is_some() {
+        return None;
+    }
+    let statement = serde_json::json!({
+        "Sid": "StrongboxFix",
+        "Effect": "Allow",
+        "Principal": { "AWS": principal_for_grant(caller) },
+        "Action": request.action,
+        "Resource": "*",
+    });
+    let text = with_statement(Some(key_policy), statement)?;
+    let policy = strongbox_policy::Policy::parse_for_evaluation(
+        &strongbox_policy::PolicyKind::KeyPolicy,
+        &text,
+    )
+    .ok()?;
+    let mut changed = set.clone();
+    changed.resource.retain(|r| r.name != "key policy");
+    changed.resource.push(strongbox_policy::PolicyRef {
+        name: "key policy",
+        policy: &policy,
+    });
+    let reevaluation = allowed_with(request, &changed)?;
+    let argv: Vec<String> = [
+        "kms",
+        "put-key-policy",
+        "--key-id",
+        request.resource,
+        "--policy-name",
+        "default",
+        "--policy",
+        &text,
+    ]
+    .map(str::to_string)
+    .to_vec();
+    Some(ProvenFix {
+        kind: "key-policy".to_string(),
+        change: format!(
+            "add to the key policy of {} a statement allowing {} for {}",
+            request.resource,
+            request.action,
+            principal_for_grant(caller)
+        ),
+        who: format!(
+            "the key owner: an admin of account {} (kms:PutKeyPolicy)",
+            request.resource_account.unwrap_or_default()
+        ),
+        widens: None,
+        command: command_line(&argv),
+        argv,
+        first: None,
+        verified: true,
+        reevaluation,
+    })
+}
+
 /// Adds to the bucket policy a statement granting the caller this action on
 /// this resource; offered when that allows it. Not for anonymous callers:
 /// granting everyone (making the resource public) is rarely the fix, and
@@ -406,19 +494,7 @@ fn bucket_policy_fix(
         "Action": request.action,
         "Resource": request.resource,
     });
-    let mut document = match editable.text.as_deref() {
-        Some(text) => serde_json::from_str::<serde_json::Value>(text).ok()?,
-        None => serde_json::json!({ "Version": "2012-10-17", "Statement": [] }),
-    };
-    let statements = match document.get_mut("Statement")? {
-        serde_json::Value::Array(list) => list,
-        single => {
-            *single = serde_json::Value::Array(vec![single.take()]);
-            single.as_array_mut()?
-        }
-    };
-    statements.push(statement);
-    let text = document.to_string();
+    let text = with_statement(editable.text.as_deref(), statement)?;
     let kind = strongbox_policy::PolicyKind::Bucket {
         bucket: editable.bucket.clone(),
     };

@@ -328,6 +328,7 @@ impl S3Access for Authz {
                 text: b.policy.clone(),
                 owner_account: b.owner_account.clone(),
             }),
+            key_policy: None,
         };
         self.decide(caller, meta, &question)
     }
