@@ -408,6 +408,37 @@ fn with_statement(text: Option<&str>, statement: serde_json::Value) -> Option<St
     Some(document.to_string())
 }
 
+/// `current` (the resource policy labelled `label`) with a statement granting
+/// the caller the action on `resource`, and the re-evaluation when that
+/// allows the request: `(new policy text, re-evaluation)`.
+fn grant_in_resource_policy(
+    caller: &Caller,
+    current: Option<&str>,
+    kind: &strongbox_policy::PolicyKind,
+    label: &str,
+    resource: &str,
+    request: &strongbox_policy::Request<'_>,
+    set: &strongbox_policy::PolicySet<'_>,
+) -> Option<(String, String)> {
+    let statement = serde_json::json!({
+        "Sid": "StrongboxFix",
+        "Effect": "Allow",
+        "Principal": { "AWS": principal_for_grant(caller) },
+        "Action": request.action,
+        "Resource": resource,
+    });
+    let text = with_statement(current, statement)?;
+    let policy = strongbox_policy::Policy::parse_for_evaluation(kind, &text).ok()?;
+    let mut changed = set.clone();
+    changed.resource.retain(|r| r.name != label);
+    changed.resource.push(strongbox_policy::PolicyRef {
+        name: label,
+        policy: &policy,
+    });
+    let reevaluation = allowed_with(request, &changed)?;
+    Some((text, reevaluation))
+}
+
 /// Adds to a customer managed key's policy a statement granting the caller
 /// this action; offered when that allows it (AWS managed keys never get here).
 fn key_policy_fix(
@@ -419,26 +450,15 @@ fn key_policy_fix(
     if caller.kind == CallerKind::Anonymous || aws_managed_key_alias(request).is_some() {
         return None;
     }
-    let statement = serde_json::json!({
-        "Sid": "StrongboxFix",
-        "Effect": "Allow",
-        "Principal": { "AWS": principal_for_grant(caller) },
-        "Action": request.action,
-        "Resource": "*",
-    });
-    let text = with_statement(Some(key_policy), statement)?;
-    let policy = strongbox_policy::Policy::parse_for_evaluation(
+    let (text, reevaluation) = grant_in_resource_policy(
+        caller,
+        Some(key_policy),
         &strongbox_policy::PolicyKind::KeyPolicy,
-        &text,
-    )
-    .ok()?;
-    let mut changed = set.clone();
-    changed.resource.retain(|r| r.name != "key policy");
-    changed.resource.push(strongbox_policy::PolicyRef {
-        name: "key policy",
-        policy: &policy,
-    });
-    let reevaluation = allowed_with(request, &changed)?;
+        "key policy",
+        "*",
+        request,
+        set,
+    )?;
     let argv: Vec<String> = [
         "kms",
         "put-key-policy",
@@ -486,26 +506,18 @@ fn bucket_policy_fix(
     if caller.kind == CallerKind::Anonymous || bucket_policy_cannot_grant(set) {
         return None;
     }
-    let principal = serde_json::json!({ "AWS": principal_for_grant(caller) });
-    let statement = serde_json::json!({
-        "Sid": "StrongboxFix",
-        "Effect": "Allow",
-        "Principal": principal,
-        "Action": request.action,
-        "Resource": request.resource,
-    });
-    let text = with_statement(editable.text.as_deref(), statement)?;
     let kind = strongbox_policy::PolicyKind::Bucket {
         bucket: editable.bucket.clone(),
     };
-    let policy = strongbox_policy::Policy::parse_for_evaluation(&kind, &text).ok()?;
-    let mut changed = set.clone();
-    changed.resource.retain(|r| r.name != "bucket policy");
-    changed.resource.push(strongbox_policy::PolicyRef {
-        name: "bucket policy",
-        policy: &policy,
-    });
-    let reevaluation = allowed_with(request, &changed)?;
+    let (text, reevaluation) = grant_in_resource_policy(
+        caller,
+        editable.text.as_deref(),
+        &kind,
+        "bucket policy",
+        request.resource,
+        request,
+        set,
+    )?;
     let argv: Vec<String> = [
         "s3api",
         "put-bucket-policy",
