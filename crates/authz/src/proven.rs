@@ -172,6 +172,30 @@ pub struct ProvenFix {
     pub reevaluation: String,
 }
 
+impl ProvenFix {
+    /// A fix the re-evaluation (`reevaluation`) proved, applied by `aws ARGV…`.
+    fn proven(
+        kind: &str,
+        change: String,
+        who: String,
+        widens: Option<String>,
+        argv: Vec<String>,
+        reevaluation: String,
+    ) -> ProvenFix {
+        ProvenFix {
+            kind: kind.to_string(),
+            change,
+            who,
+            widens,
+            command: command_line(&argv),
+            argv,
+            first: None,
+            verified: true,
+            reevaluation,
+        }
+    }
+}
+
 /// Quotes `arg` for a POSIX shell when it needs it.
 fn shell_quote(arg: &str) -> String {
     let plain = arg
@@ -346,23 +370,20 @@ fn scp_fix(
     ]
     .map(str::to_string)
     .to_vec();
-    Some(ProvenFix {
-        kind: "scp".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "scp",
+        format!(
             "detach the service control policy {policy_id} (its statement {} denies this) from {target}, or amend it so that it no longer denies {} here",
             crate::statement_label(deciding),
             request.action
         ),
-        who: "the organization's management account (organizations:DetachPolicy); SCPs never restrict the management account itself".to_string(),
-        widens: Some(format!(
+        "the organization's management account (organizations:DetachPolicy); SCPs never restrict the management account itself".to_string(),
+        Some(format!(
             "every principal of every account under {target}: the SCP's restrictions no longer apply to them"
         )),
-        command: command_line(&argv),
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 /// Evaluates `request` against `changed`; the re-evaluation's summary when allowed.
@@ -471,25 +492,22 @@ fn key_policy_fix(
     ]
     .map(str::to_string)
     .to_vec();
-    Some(ProvenFix {
-        kind: "key-policy".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "key-policy",
+        format!(
             "add to the key policy of {} a statement allowing {} for {}",
             request.resource,
             request.action,
             principal_for_grant(caller)
         ),
-        who: format!(
+        format!(
             "the key owner: an admin of account {} (kms:PutKeyPolicy)",
             request.resource_account.unwrap_or_default()
         ),
-        widens: None,
-        command: command_line(&argv),
+        None,
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 /// Adds to the bucket policy a statement granting the caller this action on
@@ -528,27 +546,23 @@ fn bucket_policy_fix(
     ]
     .map(str::to_string)
     .to_vec();
-    Some(ProvenFix {
-        kind: "bucket-policy".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "bucket-policy",
+        format!(
             "add to the bucket policy of {} a statement allowing {} on {} for {}",
             editable.bucket,
             request.action,
             request.resource,
             principal_for_grant(caller)
         ),
-        who: format!(
+        format!(
             "the bucket owner: an admin of account {} (s3:PutBucketPolicy)",
             editable.owner_account
         ),
-        // The statement names the caller alone.
-        widens: None,
-        command: command_line(&argv),
+        None,
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 /// A bucket policy Deny that refuses even the bucket owner's account (a
@@ -579,26 +593,23 @@ fn unlock_fix(
     .map(str::to_string)
     .to_vec();
     let owner = &editable.owner_account;
-    Some(ProvenFix {
-        kind: "unlock".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "unlock",
+        format!(
             "delete the bucket policy of {} (its statement {} denies this)",
             editable.bucket,
             crate::statement_label(deciding)
         ),
-        who: format!(
+        format!(
             "the root user of account {owner} (the bucket owner's root user may always delete its bucket policy), or the management account through `aws sts assume-root --target-principal {owner} --task-policy-arn arn=arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy`"
         ),
-        widens: Some(format!(
+        Some(format!(
             "removes every statement of the bucket policy of {}, its other Deny statements too",
             editable.bucket
         )),
-        command: command_line(&argv),
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 /// Adds the narrowest identity-based statement, re-evaluates, and offers it
@@ -618,26 +629,23 @@ fn identity_policy_fix(
         policy: &policy,
     });
     let reevaluation = allowed_with(request, &changed)?;
-    Some(ProvenFix {
-        kind: "identity-policy".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "identity-policy",
+        format!(
             "add to {} an inline policy {name} allowing {} on {}",
             who(caller),
             request.action,
             request.resource
         ),
-        who: format!(
+        format!(
             "an admin of account {} (iam:{})",
             caller.account_id,
             iam_permission(&argv)
         ),
-        widens: None,
-        command: command_line(&argv),
+        None,
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 /// `PutUserPolicy` from `put-user-policy`.
@@ -752,9 +760,9 @@ fn request_fix(
         }
     }
     let sent: Vec<String> = wanted.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-    Some(ProvenFix {
-        kind: "request".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "request",
+        format!(
             "send {} with the request, as the Deny statement {} of {} requires (add your --body FILE)",
             sent.join(", "),
             evaluation
@@ -768,14 +776,11 @@ fn request_fix(
                 .map(|d| d.policy_name.as_str())
                 .unwrap_or_default()
         ),
-        who: "the caller (a corrected request; no policy changes)".to_string(),
-        widens: None,
-        command: command_line(&argv),
+        "the caller (a corrected request; no policy changes)".to_string(),
+        None,
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 /// Deletes the inline identity policy (of the caller's user, role or group)
@@ -808,25 +813,22 @@ fn inline_deny_fix(
         .and_then(|v| v.first())
         .cloned()
         .unwrap_or_default();
-    Some(ProvenFix {
-        kind: "identity-policy".to_string(),
-        change: format!(
+    Some(ProvenFix::proven(
+        "identity-policy",
+        format!(
             "delete the inline policy {policy} of {kind} {name} (its statement {} denies this), or narrow that statement",
             crate::statement_label(deciding)
         ),
-        who: format!(
+        format!(
             "an admin of account {account} (iam:{})",
             iam_permission(&argv)
         ),
-        widens: (kind == "group").then(|| {
+        (kind == "group").then(|| {
             format!("every member of group {name}: the policy's restrictions no longer apply to them")
         }),
-        command: command_line(&argv),
         argv,
-        first: None,
-        verified: true,
         reevaluation,
-    })
+    ))
 }
 
 #[cfg(test)]
