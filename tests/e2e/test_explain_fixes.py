@@ -326,3 +326,52 @@ def test_customer_managed_key_of_another_account(server, aws, s3, kms, member, b
     assert fix["argv"][:4] == ["kms", "put-key-policy", "--key-id", key_arn] and "key owner" in fix["who"]
     aws(*fix["argv"])  # as the key owner (the management account's root user)
     assert put(aws, bucket, tmp_path, *sse, creds=creds).returncode == 0
+
+
+def bpa_denial(server):
+    """The newest denial of the root user, explained: its Block Public Access record."""
+    denial = last_denial(server, "--principal", ":root")
+    assert denial["reason"] == "block_public_acls", denial
+    return denial
+
+
+def test_block_public_access_names_the_level_that_refused(server, aws, s3, tmp_path):
+    """Issue 18: a public ACL refused by Block Public Access says which level (the
+    bucket's or the account's) refused, and the fix is the exact command that turns off
+    that one setting at that level, keeping the other three as they are."""
+    import re
+    account = json.loads(aws("sts", "get-caller-identity").stdout)["Account"]
+    bucket = f"bpa-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    root = dict(key=server.access_key, secret=server.secret_key)
+
+    # Bucket level (a new bucket blocks everything).
+    out = put(aws, bucket, tmp_path, "--acl", "public-read", creds=root)
+    refused(out)
+    assert "BlockPublicAcls setting of the bucket in S3 Block Public Access" in out.stderr, out.stderr
+    fix = bpa_denial(server)["fix"]
+    commands = re.findall(r"aws s3api put-public-access-block [^ ]+ [^ ]+ [^ ]+ \S+", fix)
+    assert commands == [f"aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration "
+                        "BlockPublicAcls=false,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"]
+    aws(*commands[0].split()[1:])
+    assert put(aws, bucket, tmp_path, "--acl", "public-read", creds=root).returncode == 0
+
+    # Account level: the bucket no longer blocks, the account does.
+    endpoint = f"http://localhost:{server.port}"
+    aws("s3control", "put-public-access-block", "--account-id", account, "--public-access-block-configuration",
+        "BlockPublicAcls=true,IgnorePublicAcls=false,BlockPublicPolicy=false,RestrictPublicBuckets=false",
+        endpoint=endpoint)
+    try:
+        out = put(aws, bucket, tmp_path, "--acl", "public-read", creds=root)
+        refused(out)
+        assert "BlockPublicAcls setting of the account in S3 Block Public Access" in out.stderr, out.stderr
+        fix = bpa_denial(server)["fix"]
+        commands = re.findall(r"aws s3control put-public-access-block [^ ]+ [^ ]+ [^ ]+ \S+", fix)
+        assert commands == [f"aws s3control put-public-access-block --account-id {account} "
+                            "--public-access-block-configuration BlockPublicAcls=false,IgnorePublicAcls=false,"
+                            "BlockPublicPolicy=false,RestrictPublicBuckets=false"]
+        aws(*commands[0].split()[1:], endpoint=endpoint)
+        assert put(aws, bucket, tmp_path, "--acl", "public-read", creds=root).returncode == 0
+    finally:
+        aws("s3control", "delete-public-access-block", "--account-id", account, endpoint=endpoint)

@@ -122,6 +122,20 @@ pub struct RuleDenial<'a> {
     pub fix: &'a str,
 }
 
+/// The four Block Public Access settings of `current` as the aws CLI takes them,
+/// with `setting` turned off.
+fn settings_without(current: Option<PublicAccessBlock>, setting: &str) -> String {
+    let p = current.unwrap_or_default();
+    let keep = |name: &str, value: bool| format!("{name}={}", value && name != setting);
+    [
+        keep("BlockPublicAcls", p.block_public_acls),
+        keep("IgnorePublicAcls", p.ignore_public_acls),
+        keep("BlockPublicPolicy", p.block_public_policy),
+        keep("RestrictPublicBuckets", p.restrict_public_buckets),
+    ]
+    .join(",")
+}
+
 /// A 403 AccessDenied caused by S3 Block Public Access: recorded in the decision
 /// log, and explained to callers of the bucket owner's account (others get
 /// "Access Denied", as AWS gives cross-account callers no detail).
@@ -137,15 +151,44 @@ pub fn block_public_access_denied(
     } else {
         "a public ACL"
     };
+    let on = |p: &Option<PublicAccessBlock>| {
+        p.is_some_and(|p| match setting {
+            "BlockPublicPolicy" => p.block_public_policy,
+            _ => p.block_public_acls,
+        })
+    };
+    let (at_bucket, at_account) = (
+        on(&bucket.public_access_block),
+        on(&bucket.account_public_access_block),
+    );
+    let level = match (at_bucket, at_account) {
+        (true, true) => "of the bucket and of the account",
+        (false, true) => "of the account",
+        _ => "of the bucket",
+    };
     let detailed = format!(
-        "User: {} is not authorized to perform: {action} on resource: \"{resource}\" because the {setting} setting of S3 Block Public Access refuses {what}",
+        "User: {} is not authorized to perform: {action} on resource: \"{resource}\" because the {setting} setting {level} in S3 Block Public Access refuses {what}",
         req.caller.arn
     );
+    let mut commands = Vec::new();
+    if at_bucket {
+        commands.push(format!(
+            "aws s3api put-public-access-block --bucket {} --public-access-block-configuration {}",
+            bucket.name,
+            settings_without(bucket.public_access_block, setting)
+        ));
+    }
+    if at_account {
+        commands.push(format!(
+            "aws s3control put-public-access-block --account-id {} --public-access-block-configuration {}",
+            bucket.owner_account,
+            settings_without(bucket.account_public_access_block, setting)
+        ));
+    }
     let fix = format!(
-        "Send a non-public {}, or turn off {setting} for bucket {} (s3api put-public-access-block) and for account {} (s3control put-public-access-block) if that is intended.",
+        "Send a non-public {}; or, if it is meant to be public (this makes it public), the bucket owner's account turns off {setting} {level}: {}",
         if setting == "BlockPublicPolicy" { "policy" } else { "ACL" },
-        bucket.name,
-        bucket.owner_account
+        commands.join(" and ")
     );
     let rule = if setting == "BlockPublicPolicy" {
         "block_public_policy"
