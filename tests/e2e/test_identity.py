@@ -282,3 +282,31 @@ def test_aws_managed_policy_counts_only_the_callers_account(server, iam, member)
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == before
     listed = iam.list_policies(Scope="AWS", OnlyAttached=True)["Policies"]
     assert (arn in [p["Arn"] for p in listed]) == (before > 0)
+
+
+def test_sts_refusals_outside_policy_evaluation_are_explained(server, sts, iam):
+    """Issue 18: STS refusals that no policy decides ("Roles may not be assumed by root
+    accounts", AssumeRoot by a root user) are recorded, so `strongbox explain` names the
+    rule, AWS's message and the fix instead of "No decision recorded"."""
+    import subprocess
+    from server import binary
+
+    def explained(call, **kwargs):
+        with pytest.raises(ClientError) as e:
+            call(**kwargs)
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+        request_id = e.value.response["ResponseMetadata"]["RequestId"]
+        time.sleep(0.3)  # the decision log is written in the background
+        out = subprocess.run([binary(), "explain", request_id, "--data-dir", server.data_dir, "--json"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        return [json.loads(line) for line in out.stdout.splitlines()][-1]
+
+    account = sts.get_caller_identity()["Account"]
+    record = explained(sts.assume_role, RoleArn=f"arn:aws:iam::{account}:role/any", RoleSessionName="root-try")
+    assert record["decision"] == "Deny" and record["reason"] == "assume_role_by_root"
+    assert record["message"] == "Roles may not be assumed by root accounts."
+    assert "IAM user or role" in record["fix"]
+    record = explained(sts.assume_root, TargetPrincipal=account,
+                       TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"})
+    assert record["reason"] == "assume_root_by_root" and record["action"] == "sts:AssumeRoot"

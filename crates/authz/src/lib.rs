@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use strongbox_core::{
-    AccessCheck, Authorizer, Caller, CallerKind, DenialKind, Denied, RequestMeta,
+    AccessCheck, Authorizer, Caller, CallerKind, DenialKind, Denied, Refusal, RequestMeta,
 };
 use strongbox_identity::Identity;
 use strongbox_policy::{
@@ -240,22 +240,37 @@ impl Authz {
         meta: &RequestMeta,
         denial: &strongbox_s3::RuleDenial<'_>,
     ) {
+        self.record_refused(
+            caller,
+            meta,
+            &Refusal {
+                action: denial.action,
+                resource: denial.resource,
+                rule: denial.rule,
+                message: denial.message,
+                fix: denial.fix,
+            },
+        );
+    }
+
+    /// Records a refusal decided outside policy evaluation.
+    fn record_refused(&self, caller: &Caller, meta: &RequestMeta, refusal: &Refusal<'_>) {
         self.append(DecisionRecord {
             request_id: meta.request_id.clone(),
             time: meta.received_at.to_string(),
             principal: caller.arn.clone(),
             principal_account: caller.account_id.clone(),
-            action: denial.action.to_string(),
-            resource: denial.resource.to_string(),
+            action: refusal.action.to_string(),
+            resource: refusal.resource.to_string(),
             resource_account: None,
             decision: "Deny".to_string(),
-            reason: denial.rule.to_string(),
-            message: denial.message.to_string(),
+            reason: refusal.rule.to_string(),
+            message: refusal.message.to_string(),
             deciding_policy: None,
             deciding_statement: None,
             policies: Vec::new(),
             context: Default::default(),
-            fix: Some(denial.fix.to_string()),
+            fix: Some(refusal.fix.to_string()),
             trace: None,
             ..Default::default()
         });
@@ -414,6 +429,10 @@ pub fn resource_policy_kind(action: &str, resource: &str) -> PolicyKind {
 }
 
 impl Authorizer for Authz {
+    fn record_refusal(&self, caller: &Caller, meta: &RequestMeta, refusal: &Refusal<'_>) {
+        self.record_refused(caller, meta, refusal);
+    }
+
     fn check(
         &self,
         caller: &Caller,

@@ -107,6 +107,21 @@ pub struct Denied {
     pub detailed: bool,
 }
 
+/// A request refused by a rule outside policy evaluation ("Roles may not be assumed
+/// by root accounts", Block Public Access, Object Lock, …): recorded for `explain`
+/// like a policy denial.
+#[derive(Clone, Copy, Debug)]
+pub struct Refusal<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// The rule's name in the decision log (`assume_role_by_root`, …).
+    pub rule: &'a str,
+    /// What the caller is told.
+    pub message: &'a str,
+    /// The change that would allow the request.
+    pub fix: &'a str,
+}
+
 /// Decides access checks. Implemented by `strongbox-authz`.
 pub trait Authorizer: Send + Sync {
     /// Allow, or the denial with AWS's reason and message. Every call writes a decision record.
@@ -128,5 +143,11 @@ pub trait Authorizer: Send + Sync {
         allowed_by: &str,
     ) {
         let _ = (caller, meta, check, allowed_by);
+    }
+
+    /// Records a refusal decided outside policy evaluation. The default records
+    /// nothing.
+    fn record_refusal(&self, caller: &Caller, meta: &RequestMeta, refusal: &Refusal<'_>) {
+        let _ = (caller, meta, refusal);
     }
 }

@@ -21,7 +21,9 @@ pub mod sealing;
 pub mod timing;
 pub mod units;
 
-pub use access::{AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, ResourcePolicy};
+pub use access::{
+    AccessCheck, Authorizer, ContextEntry, DenialKind, Denied, Refusal, ResourcePolicy,
+};
 pub use caller::{Caller, CallerKind, FederatingUser};
 pub use compare::constant_time_eq;
 pub use error::AwsError;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use strongbox_core::{
-    AccessCheck, Authorizer, Caller, CallerKind, ContextEntry, RequestMeta, ResourcePolicy,
+    AccessCheck, Authorizer, Caller, CallerKind, ContextEntry, Refusal, RequestMeta, ResourcePolicy,
 };
 
 use crate::error::{constraint, IdentityError, Result};
@@ -119,6 +119,27 @@ impl Sts<'_> {
         self.authz
             .check(self.caller, self.meta, &check)
             .map_err(|d| IdentityError::AccessDenied(d.message))
+    }
+
+    /// A refusal outside policy evaluation: recorded for `strongbox explain` (with
+    /// `rule` and `fix`), answered as AccessDenied with `message`.
+    fn refuse(
+        &self,
+        action: &str,
+        resource: &str,
+        rule: &str,
+        message: String,
+        fix: &str,
+    ) -> IdentityError {
+        let refusal = Refusal {
+            action,
+            resource,
+            rule,
+            message: &message,
+            fix,
+        };
+        self.authz.record_refusal(self.caller, self.meta, &refusal);
+        IdentityError::AccessDenied(message)
     }
 }
 
@@ -299,8 +320,12 @@ fn assume_role(ctx: &Sts<'_>) -> Result<Xml> {
         )));
     }
     if ctx.caller.kind == CallerKind::Root {
-        return Err(IdentityError::AccessDenied(
+        return Err(ctx.refuse(
+            "sts:AssumeRole",
+            role_arn,
+            "assume_role_by_root",
             "Roles may not be assumed by root accounts.".into(),
+            "Call AssumeRole with the credentials of an IAM user or role allowed sts:AssumeRole on the role (aws iam create-user, then aws iam put-user-policy with an sts:AssumeRole statement and aws iam create-access-key); root user credentials can never assume a role.",
         ));
     }
 
@@ -562,8 +587,12 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
     let task_arn = ctx.p.required("TaskPolicyArn.arn")?;
     let duration = ctx.p.int("DurationSeconds", 0, 900)?.unwrap_or(900);
     if ctx.caller.kind == CallerKind::Root {
-        return Err(IdentityError::AccessDenied(
+        return Err(ctx.refuse(
+            "sts:AssumeRoot",
+            &arns::root(target),
+            "assume_root_by_root",
             "You cannot use root user credentials to call AssumeRoot.".into(),
+            "Call AssumeRoot from the management account as an IAM user or role allowed sts:AssumeRoot.",
         ));
     }
     let task = managed::aws_managed(task_arn)
@@ -587,14 +616,22 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
         .get("org")
         .filter(|o| o.management_account == ctx.caller.account_id)
         .ok_or_else(|| {
-            IdentityError::AccessDenied(
+            ctx.refuse(
+                "sts:AssumeRoot",
+                &resource,
+                "assume_root_outside_management_account",
                 "The caller is not the management account of an organization.".into(),
+                "Call AssumeRoot as an IAM user or role of the organization's management account.",
             )
         })?;
     if !org.service_access.contains_key("iam.amazonaws.com") || !org.root_sessions {
-        return Err(IdentityError::AccessDenied(
+        return Err(ctx.refuse(
+            "sts:AssumeRoot",
+            &resource,
+            "centralized_root_access_disabled",
             "Centralized root access is not enabled: enable trusted access for iam.amazonaws.com and EnableOrganizationsRootSessions first."
                 .into(),
+            "From the management account: aws organizations enable-aws-service-access --service-principal iam.amazonaws.com, then aws iam enable-organizations-root-sessions.",
         ));
     }
     let member = st
@@ -602,9 +639,13 @@ fn assume_root(ctx: &Sts<'_>) -> Result<Xml> {
         .get(target)
         .filter(|a| a.parent_id.is_some() && !a.management);
     if member.is_none() {
-        return Err(IdentityError::AccessDenied(format!(
-            "The target principal {target} is not a member account of your organization."
-        )));
+        return Err(ctx.refuse(
+            "sts:AssumeRoot",
+            &resource,
+            "assume_root_target_not_member",
+            format!("The target principal {target} is not a member account of your organization."),
+            "Name a member account of your organization as --target-principal (aws organizations list-accounts).",
+        ));
     }
     let mut s = new_session(target, SessionKind::Root, duration.max(1));
     s.session_policies = Some(vec![(task.arn(), task.document.to_string())]);

@@ -46,6 +46,15 @@ impl Authorizer for Observed<'_> {
     ) {
         self.inner.record_override(caller, meta, check, allowed_by);
     }
+
+    fn record_refusal(
+        &self,
+        caller: &Caller,
+        meta: &RequestMeta,
+        refusal: &strongbox_core::Refusal<'_>,
+    ) {
+        self.inner.record_refusal(caller, meta, refusal);
+    }
 }
 
 impl KmsSseKeys {
