@@ -240,17 +240,7 @@ impl Authz {
         meta: &RequestMeta,
         denial: &strongbox_s3::RuleDenial<'_>,
     ) {
-        self.record_refused(
-            caller,
-            meta,
-            &Refusal {
-                action: denial.action,
-                resource: denial.resource,
-                rule: denial.rule,
-                message: denial.message,
-                fix: denial.fix,
-            },
-        );
+        self.record_refused(caller, meta, denial);
     }
 
     /// Records a refusal decided outside policy evaluation.

@@ -110,17 +110,9 @@ pub trait S3Access: Send + Sync {
     }
 }
 
-/// A denial by an S3 rule outside policy evaluation.
-pub struct RuleDenial<'a> {
-    pub action: &'a str,
-    pub resource: &'a str,
-    /// `block_public_acls`, `block_public_policy`, …
-    pub rule: &'a str,
-    /// What the caller is told.
-    pub message: &'a str,
-    /// The smallest change that would allow the request.
-    pub fix: &'a str,
-}
+/// A denial by an S3 rule outside policy evaluation (`block_public_acls`,
+/// `block_public_policy`, `object_lock`, …): the refusal every service records.
+pub use strongbox_core::Refusal as RuleDenial;
 
 /// The four Block Public Access settings of `current` as the aws CLI takes them,
 /// with `setting` turned off.
