@@ -182,16 +182,7 @@ impl S3Service {
             Ok(()) => self.dispatch(&mut req).await,
             Err(f) => Err(f),
         };
-        let mut error_code = None;
-        let resp = match result {
-            Ok(r) => r,
-            Err(f) => {
-                let f = f.naming_the_bucket(req.bucket.as_deref());
-                error_code = Some(strongbox_core::AwsError::code(&f.error).to_string());
-                response::error(&f, &resource, &req.meta.request_id, head)
-            }
-        };
-        let resp = response::finish(resp, &req.meta.request_id);
+        let (resp, error_code) = response::answer(&req, result, &resource, head);
         self.record_access(&req, &resp, error_code.as_deref());
         resp
     }

@@ -465,17 +465,8 @@ impl S3Service {
         // upload runs as a PUT of the form's key).
         let key = req.key.clone();
         let result = self.post_object_inner(&mut req, &form, signed).await;
-        let mut error_code = None;
-        let resp = match result {
-            Ok(r) => r,
-            Err(f) => {
-                let f = f.naming_the_bucket(req.bucket.as_deref());
-                error_code = Some(strongbox_core::AwsError::code(&f.error).to_string());
-                let resource = crate::response::resource_of(&req);
-                crate::response::error(&f, &resource, &req.meta.request_id, false)
-            }
-        };
-        let resp = crate::response::finish(resp, &req.meta.request_id);
+        let resource = crate::response::resource_of(&req);
+        let (resp, error_code) = crate::response::answer(&req, result, &resource, false);
         (req.method, req.key) = (http::Method::POST, key);
         self.record_access(&req, &resp, error_code.as_deref());
         resp

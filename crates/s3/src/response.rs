@@ -83,6 +83,26 @@ pub fn host_id(request_id: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(d.as_ref())
 }
 
+/// The finished answer to `req` from its handler's `result`, and the AWS error code of
+/// a failure (for the server access log): a failure names the request's bucket and is
+/// rendered as S3's XML error for `resource`.
+pub fn answer(
+    req: &S3Request,
+    result: Result<Response<S3Body>, Failure>,
+    resource: &str,
+    head: bool,
+) -> (Response<S3Body>, Option<String>) {
+    let (resp, error_code) = match result {
+        Ok(r) => (r, None),
+        Err(f) => {
+            let f = f.naming_the_bucket(req.bucket.as_deref());
+            let code = f.error.code().to_string();
+            (error(&f, resource, &req.meta.request_id, head), Some(code))
+        }
+    };
+    (finish(resp, &req.meta.request_id), error_code)
+}
+
 /// Adds the headers every response carries.
 pub fn finish(mut resp: Response<S3Body>, request_id: &str) -> Response<S3Body> {
     let h = resp.headers_mut();
