@@ -172,7 +172,9 @@ def test_logging_requires_permission(srv, s3, pair):
     assert e.value.response["Error"]["Code"] == "AccessDenied"
 
 
-def wait_for_log_lines(s3, target, prefix, count):
+def wait_for_log_lines(s3, target, prefix, count, containing=None):
+    """The delivered log objects and their lines, once there are `count` lines (and a
+    line with `containing`, e.g. a request id: records are delivered in batches)."""
     deadline = time.time() + WAIT
     lines = []
     while time.time() < deadline:
@@ -181,7 +183,7 @@ def wait_for_log_lines(s3, target, prefix, count):
         for obj in listed:
             body = s3.get_object(Bucket=target, Key=obj["Key"])["Body"].read().decode()
             lines += [line for line in body.splitlines() if line]
-        if len(lines) >= count:
+        if len(lines) >= count and (containing is None or any(containing in line for line in lines)):
             return listed, lines
         time.sleep(0.3)
     return [], lines
@@ -246,7 +248,7 @@ def test_presigned_requests_are_logged_without_their_signature(srv, s3, pair, ve
     with urllib.request.urlopen(url) as resp:
         assert resp.read() == b"abc"
         request_id = resp.headers["x-amz-request-id"]
-    _, lines = wait_for_log_lines(s3, target, "logs/", 2)
+    _, lines = wait_for_log_lines(s3, target, "logs/", 2, containing=request_id)
     records = {m["request_id"]: m for m in map(LINE.match, lines) if m}
     rec = records[request_id]
     assert rec["auth"] == "QueryString" and rec["sig"] == label
@@ -262,7 +264,7 @@ def test_browser_post_uploads_are_logged(s3, pair):
     post = s3.generate_presigned_post(Bucket=source, Key="form.txt")
     resp = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"form")})
     assert resp.status_code == 204
-    _, lines = wait_for_log_lines(s3, target, "logs/", 1)
+    _, lines = wait_for_log_lines(s3, target, "logs/", 1, containing=resp.headers["x-amz-request-id"])
     records = {m["request_id"]: m for m in map(LINE.match, lines) if m}
     rec = records[resp.headers["x-amz-request-id"]]
     assert rec["status"] == "204" and rec["uri"] == f"POST /{source} HTTP/1.1"
